@@ -1,0 +1,263 @@
+// The Filesystem interface that embedders implement. Low-level (inode numbers, like libfuse's lowlevel ops
+// and fuser's trait), async-capable (any method may return a Promise), every method optional: a missing
+// method answers ENOSYS (or the kernel's documented default, e.g. no OPEN handler = open succeeds with fh 0).
+//
+// Errors: throw/reject with an Errno (src/protocol/errno.ts) or a Node error carrying `.code` ('ENOENT'...).
+// Anything else answers EIO and is logged once with the opcode.
+//
+// Numbers: inode numbers, offsets and sizes are plain numbers (safe up to 2^53); the server never builds a
+// BigInt on the request path. Times are split into whole seconds and nanoseconds.
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Who is asking: from the request header. Valid for the whole life of the request (also across awaits). */
+export interface RequestContext {
+  readonly uid: number;
+  readonly gid: number;
+  readonly pid: number;
+  /** The opcode being served (see protocol/opcodes). */
+  readonly opcode: number;
+  /** True once the kernel sent INTERRUPT for this request; a long handler may give up with EINTR. */
+  readonly interrupted: boolean;
+}
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** File attributes, as struct fuse_attr. `mode` includes the S_IFMT type bits. */
+export interface Attr {
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** 512-byte blocks; defaults to ceil(size / 512). */
+  blocks?: number;
+  rdev?: number;
+  blksize?: number;
+  atime: number;
+  atimeNsec?: number;
+  mtime: number;
+  mtimeNsec?: number;
+  ctime: number;
+  ctimeNsec?: number;
+  /** FUSE_ATTR_* flags (submount, dax). */
+  flags?: number;
+  /** Attribute cache timeout in seconds for this reply; defaults to the session's attrTimeout. */
+  timeout?: number;
+}
+
+/** A LOOKUP-style reply. Returning an Entry counts one lookup of `ino` (FORGET gives it back). */
+export interface Entry {
+  /** 0 makes a negative entry: the kernel caches "does not exist" for entryTimeout. */
+  ino: number;
+  generation?: number;
+  attr: Attr;
+  /** Name cache timeout in seconds; defaults to the session's entryTimeout. */
+  entryTimeout?: number;
+  /** Attribute cache timeout in seconds; defaults to attr.timeout, then the session's attrTimeout. */
+  attrTimeout?: number;
+}
+
+/** The answer to OPEN/OPENDIR. */
+export interface OpenReply {
+  fh?: number;
+  /** FOPEN_* bits (protocol/abi FOPEN): KEEP_CACHE, DIRECT_IO, CACHE_DIR, PASSTHROUGH, ... */
+  flags?: number;
+  /** With FOPEN_PASSTHROUGH: the id from FUSE_DEV_IOC_BACKING_OPEN. */
+  backingId?: number;
+}
+
+export interface CreateReply extends OpenReply {
+  entry: Entry;
+}
+
+/** SETATTR: only the present fields change. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** 'now' = UTIME_NOW; absent = UTIME_OMIT. */
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+  ctime?: Timespec;
+  /** Set when the change comes through an open file (ftruncate, futimens...). */
+  fh?: number;
+  lockOwner?: number;
+  /** The kernel asks the filesystem to drop suid/sgid (FATTR_KILL_SUIDGID). */
+  killSuidgid?: boolean;
+}
+
+export interface StatFs {
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  bsize: number;
+  namelen: number;
+  frsize?: number;
+}
+
+/** POSIX lock as struct fuse_file_lock; type is F_RDLCK (0), F_WRLCK (1) or F_UNLCK (2). */
+export interface FileLock {
+  start: number;
+  /** Inclusive end; 0x7fffffffffffffff (as Number.MAX_SAFE_INTEGER here) = to EOF. */
+  end: number;
+  type: number;
+  pid: number;
+}
+
+/** statx result (FUSE_STATX); mask says which fields are valid. */
+export interface Statx {
+  mask: number;
+  blksize?: number;
+  attributes?: number;
+  attributesMask?: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  mode: number;
+  ino: number;
+  size: number;
+  blocks?: number;
+  atime: Timespec;
+  btime?: Timespec;
+  ctime: Timespec;
+  mtime: Timespec;
+  rdevMajor?: number;
+  rdevMinor?: number;
+  devMajor?: number;
+  devMinor?: number;
+  timeout?: number;
+}
+
+export interface IoctlReply {
+  result: number;
+  data?: Uint8Array;
+}
+
+/**
+ * READDIR output. `add` appends one entry and returns false (adding nothing) when the reply buffer is full;
+ * `nextOffset` is the offset the kernel sends back to continue after this entry. `mode` needs only the
+ * S_IFMT bits.
+ */
+export interface DirentSink {
+  add(ino: number, name: string | Uint8Array, mode: number, nextOffset: number): boolean;
+}
+
+/**
+ * READDIRPLUS output. An entry that `add` accepted (returned true) counts one lookup of entry.ino, except
+ * for "." and ".." and entries with ino 0; an entry that did not fit is not counted.
+ */
+export interface DirentPlusSink {
+  add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean;
+}
+
+export interface ConnectionInfo {
+  /** Negotiated protocol minor version (7.x). */
+  minor: number;
+  /** Negotiated capability flags (low 32 bits = flags, high = flags2), as a number (< 2^53). */
+  flags: number;
+  maxWrite: number;
+  maxReadahead: number;
+  /** True when kernel passthrough was negotiated (FUSE_PASSTHROUGH). */
+  passthrough: boolean;
+  /** Opens a backing file for FOPEN_PASSTHROUGH; present only when passthrough was negotiated. */
+  backingOpen?: (fd: number) => number;
+  backingClose?: (backingId: number) => void;
+}
+
+export interface Filesystem {
+  init?(conn: ConnectionInfo): MaybePromise<void>;
+  destroy?(): MaybePromise<void>;
+
+  lookup?(ctx: RequestContext, parent: number, name: string): MaybePromise<Entry>;
+  /** Give back nlookup lookups of ino (FORGET and BATCH_FORGET). Never answered. */
+  forget?(ino: number, nlookup: number): void;
+  getattr?(ctx: RequestContext, ino: number, fh: number | undefined): MaybePromise<Attr>;
+  setattr?(ctx: RequestContext, ino: number, set: SetAttr): MaybePromise<Attr>;
+  readlink?(ctx: RequestContext, ino: number): MaybePromise<string | Uint8Array>;
+  mknod?(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): MaybePromise<Entry>;
+  mkdir?(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): MaybePromise<Entry>;
+  unlink?(ctx: RequestContext, parent: number, name: string): MaybePromise<void>;
+  rmdir?(ctx: RequestContext, parent: number, name: string): MaybePromise<void>;
+  symlink?(ctx: RequestContext, parent: number, name: string, target: string): MaybePromise<Entry>;
+  /** flags: RENAME_NOREPLACE (1), RENAME_EXCHANGE (2), RENAME_WHITEOUT (4). */
+  rename?(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): MaybePromise<void>;
+  link?(ctx: RequestContext, ino: number, newParent: number, newName: string): MaybePromise<Entry>;
+
+  /** flags: the open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND...). */
+  open?(ctx: RequestContext, ino: number, flags: number): MaybePromise<OpenReply>;
+  /** Returns at most `size` bytes; fewer means EOF. */
+  read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number): MaybePromise<Uint8Array>;
+  /** `data` is only valid until the returned value/promise settles: copy it if you keep it. */
+  write?(ctx: RequestContext, ino: number, fh: number, offset: number, data: Uint8Array, writeFlags: number, flags: number): MaybePromise<number>;
+  flush?(ctx: RequestContext, ino: number, fh: number, lockOwner: number): MaybePromise<void>;
+  release?(ctx: RequestContext, ino: number, fh: number, flags: number, releaseFlags: number, lockOwner: number): MaybePromise<void>;
+  fsync?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): MaybePromise<void>;
+  create?(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, flags: number): MaybePromise<CreateReply>;
+  tmpfile?(ctx: RequestContext, parent: number, mode: number, umask: number, flags: number): MaybePromise<CreateReply>;
+  fallocate?(ctx: RequestContext, ino: number, fh: number, offset: number, length: number, mode: number): MaybePromise<void>;
+  /** whence: SEEK_SET 0, SEEK_CUR 1, SEEK_END 2, SEEK_DATA 3, SEEK_HOLE 4. Returns the new offset. */
+  lseek?(ctx: RequestContext, ino: number, fh: number, offset: number, whence: number): MaybePromise<number>;
+  copyFileRange?(ctx: RequestContext, inoIn: number, fhIn: number, offIn: number, inoOut: number, fhOut: number, offOut: number, len: number, flags: number): MaybePromise<number>;
+
+  opendir?(ctx: RequestContext, ino: number, flags: number): MaybePromise<OpenReply>;
+  readdir?(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentSink): MaybePromise<void>;
+  readdirplus?(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentPlusSink): MaybePromise<void>;
+  releasedir?(ctx: RequestContext, ino: number, fh: number, flags: number): MaybePromise<void>;
+  fsyncdir?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): MaybePromise<void>;
+
+  statfs?(ctx: RequestContext, ino: number): MaybePromise<StatFs>;
+  /** flags: XATTR_CREATE (1), XATTR_REPLACE (2). */
+  setxattr?(ctx: RequestContext, ino: number, name: string, value: Uint8Array, flags: number): MaybePromise<void>;
+  /** Returns the value; the server handles size probes and ERANGE. Throw ENODATA when absent. */
+  getxattr?(ctx: RequestContext, ino: number, name: string): MaybePromise<Uint8Array>;
+  /** Returns the names; the server encodes them and handles size probes and ERANGE. */
+  listxattr?(ctx: RequestContext, ino: number): MaybePromise<string[]>;
+  removexattr?(ctx: RequestContext, ino: number, name: string): MaybePromise<void>;
+  /** mask: R_OK 4, W_OK 2, X_OK 1, F_OK 0. */
+  access?(ctx: RequestContext, ino: number, mask: number): MaybePromise<void>;
+
+  getlk?(ctx: RequestContext, ino: number, fh: number, owner: number, lock: FileLock): MaybePromise<FileLock>;
+  /** sleep = SETLKW; flock = the lock came from flock(2) (FUSE_LK_FLOCK). */
+  setlk?(ctx: RequestContext, ino: number, fh: number, owner: number, lock: FileLock, sleep: boolean, flock: boolean): MaybePromise<void>;
+  bmap?(ctx: RequestContext, ino: number, blocksize: number, block: number): MaybePromise<number>;
+  ioctl?(ctx: RequestContext, ino: number, fh: number, flags: number, cmd: number, arg: number, inData: Uint8Array, outSize: number): MaybePromise<IoctlReply>;
+  /** Returns revents. */
+  poll?(ctx: RequestContext, ino: number, fh: number, kh: number, flags: number, events: number): MaybePromise<number>;
+  statx?(ctx: RequestContext, ino: number, fh: number | undefined, flags: number, mask: number): MaybePromise<Statx>;
+  syncfs?(ctx: RequestContext, ino: number): MaybePromise<void>;
+}
+
+/** What worker mode needs to build a filesystem inside each worker: a module path and a factory name. */
+export interface FilesystemModule {
+  /** Absolute path or file URL of an ES module. */
+  module: string;
+  /** Name of the exported factory `(options) => Filesystem | Promise<Filesystem>`; default 'createFilesystem'. */
+  export?: string;
+  /** Structured-cloneable options passed to the factory (SharedArrayBuffers are shared, not copied). */
+  options?: unknown;
+}
+
+// File type bits (S_IFMT) for modes.
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+export const S_ISUID = 0o4000;
+export const S_ISGID = 0o2000;
+export const S_ISVTX = 0o1000;
+
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const RENAME_WHITEOUT = 4;
