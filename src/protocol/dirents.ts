@@ -1,0 +1,131 @@
+// READDIR and READDIRPLUS reply writers: records are 8-byte aligned (FUSE_DIRENT_ALIGN), and `add` reports
+// false, writing nothing, when the next record would not fit in the size the kernel asked for.
+
+import { LAYOUT as L } from './abi.js';
+import { encodeEntryOut, type CacheDefaults } from './replies.js';
+import type { DirentPlusSink, DirentSink, Entry } from './types.js';
+import type { WireBuffer } from './wire.js';
+
+const DIRENT = L.fuse_dirent.size; // 24
+const ENTRY_OUT = L.fuse_entry_out.size; // 128
+
+function nameLength(name: string | Uint8Array): number {
+  return typeof name === 'string' ? Buffer.byteLength(name, 'utf8') : name.length;
+}
+
+function writeName(w: WireBuffer, off: number, name: string | Uint8Array, len: number): void {
+  if (typeof name === 'string') w.buf.write(name, off, len, 'utf8');
+  else w.buf.set(name, off);
+}
+
+function writeDirent(w: WireBuffer, p: number, ino: number, name: string | Uint8Array, namelen: number, mode: number, next: number, recLen: number): void {
+  w.setU64(p, ino);
+  w.setU64(p + 8, next);
+  w.setU32(p + 16, namelen);
+  w.setU32(p + 20, (mode >>> 12) & 0xf);
+  writeName(w, p + DIRENT, name, namelen);
+  // zero the alignment padding so no stale bytes reach the kernel
+  for (let k = p + DIRENT + namelen; k < p + recLen; k++) w.buf[k] = 0;
+}
+
+abstract class DirentWriterBase {
+  protected w!: WireBuffer;
+  protected start = 0;
+  protected pos = 0;
+  protected limit = 0;
+  count = 0;
+  /** Starts a reply body at `off` of at most `size` bytes. */
+  reset(w: WireBuffer, off: number, size: number): this {
+    this.w = w;
+    this.start = off;
+    this.pos = off;
+    this.limit = off + Math.min(size, w.length - off);
+    this.count = 0;
+    return this;
+  }
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos - this.start;
+  }
+  get full(): boolean {
+    return this.limit - this.pos < DIRENT + 8;
+  }
+}
+
+export class DirentWriter extends DirentWriterBase implements DirentSink {
+  add(ino: number, name: string | Uint8Array, mode: number, nextOffset: number): boolean {
+    const namelen = nameLength(name);
+    const recLen = (DIRENT + namelen + 7) & ~7;
+    if (this.pos + recLen > this.limit) return false;
+    writeDirent(this.w, this.pos, ino, name, namelen, mode, nextOffset, recLen);
+    this.pos += recLen;
+    this.count++;
+    return true;
+  }
+}
+
+export class DirentPlusWriter extends DirentWriterBase implements DirentPlusSink {
+  defaults: CacheDefaults = { entryTimeout: 1, attrTimeout: 1 };
+  /** Called for each accepted entry that counts a lookup (not "." or "..", ino != 0). */
+  onLookup: ((ino: number) => void) | undefined;
+
+  add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean {
+    const namelen = nameLength(name);
+    const recLen = (ENTRY_OUT + DIRENT + namelen + 7) & ~7;
+    if (this.pos + recLen > this.limit) return false;
+    const w = this.w;
+    const p = this.pos;
+    if (entry.ino === 0) w.zero(p, ENTRY_OUT);
+    else encodeEntryOut(w, p, entry, this.defaults);
+    writeDirent(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, name, namelen, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
+    this.pos += recLen;
+    this.count++;
+    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDot(name)) this.onLookup(entry.ino);
+    return true;
+  }
+}
+
+export function isDotOrDotDot(name: string | Uint8Array): boolean {
+  if (typeof name === 'string') return name === '.' || name === '..';
+  return (name.length === 1 && name[0] === 46) || (name.length === 2 && name[0] === 46 && name[1] === 46);
+}
+
+/** Decodes a READDIR reply body (for tests and tools). */
+export function parseDirents(buf: Uint8Array): { ino: number; off: number; type: number; name: string }[] {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const out: { ino: number; off: number; type: number; name: string }[] = [];
+  let p = 0;
+  while (p + DIRENT <= b.length) {
+    const namelen = b.readUInt32LE(p + 16);
+    out.push({
+      ino: Number(b.readBigUInt64LE(p)),
+      off: Number(b.readBigUInt64LE(p + 8)),
+      type: b.readUInt32LE(p + 20),
+      name: b.toString('utf8', p + DIRENT, p + DIRENT + namelen),
+    });
+    p += (DIRENT + namelen + 7) & ~7;
+  }
+  return out;
+}
+
+/** Decodes a READDIRPLUS reply body (for tests and tools). */
+export function parseDirentPlus(buf: Uint8Array): { nodeid: number; attrIno: number; mode: number; ino: number; off: number; type: number; name: string }[] {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const out: { nodeid: number; attrIno: number; mode: number; ino: number; off: number; type: number; name: string }[] = [];
+  let p = 0;
+  while (p + ENTRY_OUT + DIRENT <= b.length) {
+    const d = p + ENTRY_OUT;
+    const namelen = b.readUInt32LE(d + 16);
+    out.push({
+      nodeid: Number(b.readBigUInt64LE(p)),
+      attrIno: Number(b.readBigUInt64LE(p + 40)),
+      mode: b.readUInt32LE(p + 40 + 60),
+      ino: Number(b.readBigUInt64LE(d)),
+      off: Number(b.readBigUInt64LE(d + 8)),
+      type: b.readUInt32LE(d + 20),
+      name: b.toString('utf8', d + DIRENT, d + DIRENT + namelen),
+    });
+    p += (ENTRY_OUT + DIRENT + namelen + 7) & ~7;
+  }
+  return out;
+}

@@ -1,0 +1,11 @@
+export * from './abi.js';
+export * from './errno.js';
+export * from './flags.js';
+export * from './wire.js';
+export * from './requests.js';
+export * from './replies.js';
+export * from './dirents.js';
+export * from './notify.js';
+export * from './init.js';
+export * from './opcodes.js';
+export type * from './types.js';
