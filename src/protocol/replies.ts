@@ -222,7 +222,7 @@ export interface InitOut {
 }
 
 /** `compatSize`: kernels before 7.23 take a shorter init_out; pass the size from negotiateInit. */
-export function encodeInitOut(w: WireBuffer, off: number, o: InitOut, size = L.fuse_init_out.size): number {
+export function encodeInitOut(w: WireBuffer, off: number, o: InitOut, size: number = L.fuse_init_out.size): number {
   const I = L.fuse_init_out;
   w.zero(off, I.size);
   w.setU32(off + I.major, o.major);

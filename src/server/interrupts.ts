@@ -1,0 +1,84 @@
+// Which requests are still running (only those whose handler returned a Promise: a synchronous handler
+// cannot be interrupted), so INTERRUPT can answer them with EINTR on their own fd. In embedded mode every
+// request is served in one thread and a Map is enough; in worker mode an INTERRUPT may be read by another
+// worker, so the in-flight unique of each worker also sits in shared memory.
+
+import { writeSync } from 'node:fs';
+import { ERRNO } from '../protocol/errno.js';
+import { writeOutHeader } from '../protocol/replies.js';
+import { WireBuffer } from '../protocol/wire.js';
+import type { InHeader } from '../protocol/requests.js';
+import type { Lane } from './lane.js';
+
+/** Shared layout per worker: [uniqueLo, uniqueHi(masked), fd, interrupted]. */
+export const INTERRUPT_SLOT_WORDS = 4;
+
+export class InterruptTable {
+  private readonly local = new Map<number, Lane>();
+  private readonly errBuf = new WireBuffer(16);
+
+  /**
+   * `shared`: Int32Array over a SharedArrayBuffer with INTERRUPT_SLOT_WORDS per worker; `self`: this
+   * worker's index in it (worker mode only).
+   */
+  constructor(private readonly shared?: Int32Array, private readonly self = -1) {}
+
+  begin(lane: Lane, h: InHeader): void {
+    this.local.set(h.unique, lane);
+    const s = this.shared;
+    if (s && this.self >= 0) {
+      const i = this.self * INTERRUPT_SLOT_WORDS;
+      Atomics.store(s, i + 3, 0);
+      Atomics.store(s, i, h.uniqueLo | 0);
+      Atomics.store(s, i + 1, (h.uniqueHi & 0x1fffff) | 0);
+      Atomics.store(s, i + 2, lane.fd);
+      lane.ctx.interruptWord = s;
+      lane.ctx.interruptIndex = i + 3;
+    }
+  }
+
+  end(lane: Lane): void {
+    this.local.delete(lane.header.unique);
+    const s = this.shared;
+    if (s && this.self >= 0) {
+      const i = this.self * INTERRUPT_SLOT_WORDS;
+      Atomics.store(s, i, 0);
+      Atomics.store(s, i + 1, 0);
+      lane.ctx.interruptWord = undefined;
+    }
+  }
+
+  /** Marks the request interrupted and answers it with EINTR. Returns whether it was found. */
+  interrupt(unique: number): boolean {
+    const lane = this.local.get(unique);
+    if (lane) {
+      lane.ctx.interrupted = true;
+      if (!lane.replied) {
+        lane.replied = true;
+        this.writeEintr(lane.fd, lane.header.uniqueLo, lane.header.uniqueHi);
+      }
+      return true;
+    }
+    const s = this.shared;
+    if (!s) return false;
+    const lo = unique % 4294967296 | 0;
+    const hi = Math.floor(unique / 4294967296) | 0;
+    for (let i = 0; i + INTERRUPT_SLOT_WORDS <= s.length; i += INTERRUPT_SLOT_WORDS) {
+      if (Atomics.load(s, i) === lo && Atomics.load(s, i + 1) === hi && (lo !== 0 || hi !== 0)) {
+        // The owner skips its own reply once this word is set; a late duplicate would only get ENOENT.
+        if (Atomics.compareExchange(s, i + 3, 0, 1) === 0) this.writeEintr(Atomics.load(s, i + 2), lo >>> 0, hi >>> 0);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private writeEintr(fd: number, lo: number, hi: number): void {
+    writeOutHeader(this.errBuf, 16, -ERRNO.EINTR, lo, hi);
+    try {
+      writeSync(fd, this.errBuf.buf, 0, 16);
+    } catch {
+      // the request may be gone already (ENOENT)
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// Entry point of every session thread. role 'serve' (worker mode): build the filesystem from its module and
+// serve the fd. role 'reader' (embedded mode): only read requests into the ring for the owning thread.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.js';
+import { Dispatcher, type DispatchOptions } from './dispatch.js';
+import { InterruptTable } from './interrupts.js';
+import { runReader } from './reader.js';
+import type { RingBuffers } from './ring.js';
+import { serveFd } from './serve-loop.js';
+
+export interface ServeWorkerData {
+  role: 'serve';
+  index: number;
+  fd: number;
+  /** The session fd (BACKING_OPEN goes to the connection, any of its fds works). */
+  sessionFd: number;
+  bufSize: number;
+  module: FilesystemModule;
+  conn: Omit<ConnectionInfo, 'backingOpen' | 'backingClose'>;
+  dispatch: Omit<DispatchOptions, 'log'>;
+  interrupts: SharedArrayBuffer;
+}
+
+export interface ReaderWorkerData {
+  role: 'reader';
+  index: number;
+  fd: number;
+  ring: RingBuffers;
+}
+
+export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
+
+export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem> {
+  const url = mod.module.startsWith('file:') ? mod.module : pathToFileURL(mod.module).href;
+  const ns = (await import(url)) as Record<string, unknown>;
+  const name = mod.export ?? 'createFilesystem';
+  const factory = ns[name];
+  if (typeof factory !== 'function') throw new Error(`${mod.module} has no exported function ${name}`);
+  return (await (factory as (o: unknown) => Filesystem | Promise<Filesystem>)(mod.options)) as Filesystem;
+}
+
+async function serve(data: ServeWorkerData): Promise<void> {
+  let fs: Filesystem;
+  try {
+    fs = await loadFilesystem(data.module);
+    const conn: ConnectionInfo = { ...data.conn };
+    if (data.conn.passthrough) {
+      // The main thread opened ffi-rs before starting this worker; per-open FFI calls are fine here.
+      const { backingOpen, backingClose } = await import('../kernel/backing.js');
+      conn.backingOpen = (fd) => backingOpen(data.sessionFd, fd);
+      conn.backingClose = (id) => backingClose(data.sessionFd, id);
+    }
+    if (fs.init) await fs.init(conn);
+  } catch (err) {
+    parentPort!.postMessage({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies WorkerMessage);
+    return;
+  }
+  parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
+  const log = (msg: string): void => {
+    process.stderr.write(`[worker ${data.index}] ${msg}\n`);
+  };
+  const d = new Dispatcher(fs, { ...data.dispatch, log }, new InterruptTable(new Int32Array(data.interrupts), data.index));
+  await serveFd(data.fd, d, data.bufSize);
+  if (fs.destroy) await fs.destroy();
+}
+
+const data = workerData as ServeWorkerData | ReaderWorkerData | undefined;
+if (data?.role === 'serve') {
+  serve(data).catch((err) => {
+    process.stderr.write(`tsfuse worker ${data.index}: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+} else if (data?.role === 'reader') {
+  parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
+  runReader(data.fd, data.ring);
+}

@@ -1,0 +1,62 @@
+// Every test mount goes through here: a temp mountpoint, the session, a watchdog that aborts the FUSE
+// connection (fusectl) if the test runs too long, and an unmount in finally. A hung mount must never outlive
+// its test.
+
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session, type SessionOptions } from '../../src/server/session.js';
+import type { Filesystem, FilesystemModule } from '../../src/fs/types.js';
+import { abortConnection, ensureFusectl } from '../../src/kernel/fusectl.js';
+import { unmountFuse } from '../../src/kernel/mount.js';
+
+export interface MountedTest {
+  mnt: string;
+  session: Session;
+}
+
+export async function withMount<T>(
+  fs: Filesystem | FilesystemModule,
+  opts: Omit<SessionOptions, 'mountpoint'> & { timeoutMs?: number; mountpoint?: string },
+  fn: (m: MountedTest) => Promise<T>,
+): Promise<T> {
+  const mnt = opts.mountpoint ?? mkdtempSync(join(tmpdir(), 'tsfuse-mnt-'));
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  try {
+    ensureFusectl();
+  } catch {
+    // tests still run; the watchdog falls back to a lazy unmount
+  }
+  const session = await Session.mount(fs, { ...opts, mountpoint: mnt });
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    process.stderr.write(`watchdog: ${mnt} still mounted after ${timeoutMs} ms, aborting the connection\n`);
+    try {
+      session.abort();
+    } catch {
+      abortConnection(mnt);
+    }
+    try {
+      unmountFuse(mnt, { lazy: true });
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  watchdog.unref();
+  try {
+    const r = await fn({ mnt, session });
+    if (timedOut) throw new Error(`test timed out after ${timeoutMs} ms (watchdog aborted the mount)`);
+    return r;
+  } finally {
+    clearTimeout(watchdog);
+    await session.unmount({ abortAfterMs: 5000 });
+    if (!opts.mountpoint) {
+      try {
+        rmdirSync(mnt);
+      } catch {
+        // left for the OS temp cleaner if still busy
+      }
+    }
+  }
+}
