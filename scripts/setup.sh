@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up a bare Debian 12 machine for tsfuse: system tools the tests and benchmarks use, npm packages, build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS="erofs-utils fuse3 squashfuse squashfs-tools fio attr libfuse2 gcc libc6-dev python3 util-linux e2fsprogs"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q $missing
+fi
+npm ci --no-audit --no-fund
+npm run build

@@ -1,0 +1,53 @@
+// "Returns once the mount is ready and keeps serving in the background": the command re-runs itself with
+// --foreground in a detached child and waits until the child reports ready (or an error) on a pipe at fd 3.
+
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+
+const READY_FD_ENV = 'TSFUSE_READY_FD';
+
+/** In the serving process: tell the waiting parent (if any) that the mount is ready. */
+export function signalReady(message = 'ready'): void {
+  const fd = Number(process.env[READY_FD_ENV]);
+  if (!Number.isInteger(fd) || fd < 0) return;
+  const s = createWriteStream('', { fd, autoClose: true });
+  s.end(message + '\n');
+  delete process.env[READY_FD_ENV];
+}
+
+/** In the serving process: report a start-up failure to the waiting parent. */
+export function signalFailure(message: string): void {
+  signalReady(`error: ${message}`);
+}
+
+/** In the launching process: start argv with --foreground detached and wait for ready. Returns the exit code. */
+export function launchInBackground(script: string, argv: string[], logFile?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const out = logFile ? openSync(logFile, 'a') : 'ignore';
+    const child = spawn(process.execPath, [script, ...argv, '--foreground'], {
+      detached: true,
+      stdio: ['ignore', out, out, 'pipe'],
+      env: { ...process.env, [READY_FD_ENV]: '3' },
+    });
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    let text = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    const done = (code: number, msg?: string): void => {
+      if (msg) process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+      child.unref();
+      (pipe as unknown as { destroy?: () => void }).destroy?.();
+      resolve(code);
+    };
+    pipe.on('end', () => {
+      const line = text.trim();
+      if (line === 'ready') done(0);
+      else if (line.startsWith('error: ')) done(1, `tsfuse: ${line.slice(7)}`);
+      else done(1, 'tsfuse: the serving process ended before the mount was ready');
+    });
+    child.on('exit', (code) => {
+      if (!text) done(code === 0 ? 1 : code ?? 1, 'tsfuse: the serving process exited before the mount was ready');
+    });
+  });
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// The tsfuse command. Thin: parses arguments and calls the library. Bad arguments: one line on stderr, exit 2.
+
+import { realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { launchInBackground, signalFailure, signalReady } from './daemon.js';
+import { HELP, VERSION } from './help.js';
+
+const SCRIPT = fileURLToPath(import.meta.url);
+
+const MOUNT_FLAGS: Record<string, FlagSpec> = {
+  o: { kind: 'list', short: 'o' },
+  workers: { kind: 'int' },
+  foreground: { kind: 'bool', short: 'f' },
+  debug: { kind: 'bool', short: 'd' },
+  log: { kind: 'string' },
+};
+
+function fail(msg: string): never {
+  throw new UsageError(msg);
+}
+
+function existingDir(p: string, what: string): string {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    fail(`${what} '${p}' does not exist`);
+  }
+  if (!st.isDirectory()) fail(`${what} '${p}' is not a directory`);
+  return realpathSync(p);
+}
+
+function existingFile(p: string, what: string): string {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    fail(`${what} '${p}' does not exist`);
+  }
+  if (!st.isFile()) fail(`${what} '${p}' is not a regular file`);
+  return realpathSync(p);
+}
+
+function workersOf(p: Parsed): number | undefined {
+  const w = p.flags.workers as number | undefined;
+  if (w !== undefined && (w < 1 || w > 256)) fail('--workers must be between 1 and 256');
+  return w;
+}
+
+/** Runs `serve` here (foreground) or in a detached child that reports readiness. */
+async function mountCommand(argv: string[], p: Parsed, serve: () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>): Promise<number> {
+  if (!p.flags.foreground) {
+    const rest = argv.filter((a) => a !== '--foreground' && a !== '-f');
+    return launchInBackground(SCRIPT, rest, p.flags.log as string | undefined);
+  }
+  let session;
+  try {
+    session = await serve();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    signalFailure(msg);
+    process.stderr.write(`tsfuse: ${msg}\n`);
+    return 1;
+  }
+  signalReady();
+  const stop = (): void => {
+    void session.unmount();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await session.closed;
+  return 0;
+}
+
+async function cmdMemfs(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, MOUNT_FLAGS, { min: 1, max: 1, names: 'MOUNTPOINT' });
+  const mnt = existingDir(p.positional[0], 'mountpoint');
+  const workers = workersOf(p);
+  const options = splitMountOptions(p.flags.o as string[] | undefined);
+  return mountCommand(argv, p, async () => {
+    const { Session } = await import('../server/session.js');
+    const { createMemFs } = await import('../fs/memfs.js');
+    return Session.mount(createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }), {
+      mountpoint: mnt, fsname: 'memfs', subtype: 'memfs', options, workers, debug: !!p.flags.debug,
+    });
+  });
+}
+
+async function cmdPassthrough(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
+  const source = existingDir(p.positional[0], 'source');
+  const mnt = existingDir(p.positional[1], 'mountpoint');
+  if (source === mnt) fail('source and mountpoint must differ');
+  const workers = workersOf(p);
+  const options = splitMountOptions(p.flags.o as string[] | undefined);
+  const nocache = !!p.flags.nocache;
+  const passthrough = !p.flags.nopassthrough;
+  return mountCommand(argv, p, async () => {
+    const { Session } = await import('../server/session.js');
+    const { createPassthroughFs } = await import('../fs/passthrough/index.js');
+    const timeout = nocache ? 0 : 86400;
+    return Session.mount(createPassthroughFs({ source, nocache, passthrough }), {
+      mountpoint: mnt, fsname: source, subtype: 'passthrough', options, workers, debug: !!p.flags.debug,
+      passthrough, entryTimeout: timeout, attrTimeout: timeout,
+    });
+  });
+}
+
+async function cmdErofs(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  const rest = argv.slice(1);
+  if (sub === 'mount') {
+    const p = parseArgs(rest, {
+      ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
+      upperdir: { kind: 'string' }, workdir: { kind: 'string' },
+    }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
+    const image = existingFile(p.positional[0], 'image');
+    const mnt = existingDir(p.positional[1], 'mountpoint');
+    const basedir = p.flags.basedir !== undefined ? existingDir(p.flags.basedir as string, '--basedir') : undefined;
+    const overlay = p.flags.overlay !== undefined ? existingDir(p.flags.overlay as string, '--overlay') : undefined;
+    const upperdir = p.flags.upperdir !== undefined ? existingDir(p.flags.upperdir as string, '--upperdir') : undefined;
+    const workdir = p.flags.workdir !== undefined ? existingDir(p.flags.workdir as string, '--workdir') : undefined;
+    if ((upperdir === undefined) !== (workdir === undefined)) fail('--upperdir and --workdir go together');
+    if (upperdir && !overlay) fail('--upperdir/--workdir need --overlay');
+    if (p.flags.passthrough && !basedir) fail('--passthrough needs --basedir');
+    if (overlay && !basedir) fail('--overlay needs --basedir (the object store)');
+    if (overlay && p.flags.passthrough) fail('--overlay and --passthrough exclude each other (overlay mode never opens content)');
+    const workers = workersOf(p);
+    const options = splitMountOptions(p.flags.o as string[] | undefined);
+    return mountCommand(rest, p, async () => {
+      const { mountErofs } = await import('../erofs/mount.js');
+      return mountErofs({
+        image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
+        workers, options, debug: !!p.flags.debug,
+      });
+    }).then((code) => code);
+  }
+  if (sub === 'dump' || sub === 'info') {
+    const p = parseArgs(rest, {}, { min: 1, max: 1, names: 'IMAGE' });
+    const image = existingFile(p.positional[0], 'image');
+    const { openImage, dumpComposefs, describeImage } = await import('../erofs/index.js');
+    const reader = openImage(image);
+    try {
+      if (sub === 'info') process.stdout.write(describeImage(reader));
+      else {
+        const chunks: string[] = [];
+        let size = 0;
+        const flush = (): void => {
+          if (chunks.length) process.stdout.write(chunks.join(''));
+          chunks.length = 0;
+          size = 0;
+        };
+        dumpComposefs(reader, (s: string) => {
+          chunks.push(s);
+          size += s.length;
+          if (size > 1 << 16) flush();
+        });
+        flush();
+      }
+    } finally {
+      reader.close?.();
+    }
+    return 0;
+  }
+  fail(sub === undefined ? 'missing erofs subcommand (mount, dump or info)' : `unknown erofs subcommand '${sub}'`);
+}
+
+async function cmdUmount(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { lazy: { kind: 'bool', short: 'z' } }, { min: 1, max: 1, names: 'MOUNTPOINT' });
+  const { unmountFuse } = await import('../kernel/mount.js');
+  const { findMount } = await import('../kernel/mountinfo.js');
+  const { openLibc } = await import('../kernel/libc.js');
+  openLibc();
+  const mnt = p.positional[0];
+  const m = findMount(mnt);
+  if (!m) fail(`'${mnt}' is not a mount point`);
+  // An overlay mounted on top by `erofs mount --overlay` is unmounted the same way.
+  unmountFuse(m.mountPoint, { lazy: true });
+  return 0;
+}
+
+async function cmdSample(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { keep: { kind: 'bool' }, workers: { kind: 'int' }, entries: { kind: 'int' } }, { min: 0, max: 1, names: '[DIR]' });
+  const { runSample } = await import('./sample.js');
+  return runSample({ dir: p.positional[0], keep: !!p.flags.keep, workers: workersOf(p), entries: p.flags.entries as number | undefined });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(HELP);
+        return cmd === undefined ? 2 : 0;
+      case '-V':
+      case '--version':
+        process.stdout.write(`tsfuse ${VERSION}\n`);
+        return 0;
+      case 'memfs':
+        return await cmdMemfs(rest);
+      case 'passthrough':
+        return await cmdPassthrough(rest);
+      case 'erofs':
+        return await cmdErofs(rest);
+      case 'umount':
+      case 'unmount':
+        return await cmdUmount(rest);
+      case 'sample':
+        return await cmdSample(rest);
+      default:
+        throw new UsageError(`unknown command '${cmd}' (try tsfuse --help)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tsfuse: ${err.message}\n`);
+      return 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tsfuse: ${msg}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`tsfuse: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

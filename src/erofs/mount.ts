@@ -1,0 +1,70 @@
+// Serving an EROFS/composefs image: a worker-mode session whose workers each open the same image (the page
+// cache is shared, nothing is copied), optionally with overlayfs on top (metadata-only mode).
+
+import { fileURLToPath } from 'node:url';
+import { Session } from '../server/session.js';
+import { mountOverlay, unmountOverlay } from './overlay.js';
+
+export interface MountErofsOptions {
+  image: string;
+  mountpoint: string;
+  /** composefs object store (objects/XX/rest live below it). */
+  basedir?: string;
+  /** Hand object files to the kernel (FUSE passthrough); needs basedir. */
+  passthrough?: boolean;
+  /** Mount overlayfs at this directory on top of a metadata-only FUSE mount. */
+  overlay?: string;
+  upperdir?: string;
+  workdir?: string;
+  workers?: number;
+  options?: string[];
+  debug?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface MountedErofs {
+  session: Session;
+  overlay?: string;
+  closed: Promise<void>;
+  unmount(): Promise<void>;
+}
+
+const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
+
+/** Cache timeouts: the image never changes under the mount. */
+const IMAGE_TIMEOUT = 86400;
+
+export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
+  const mode = o.overlay ? 'overlay' : 'plain';
+  const options = [...(o.options ?? [])];
+  if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
+  if (o.overlay && !options.includes('allow_other')) {
+    // overlayfs accesses the lower layer with the mounter's credentials; no other option is needed as root.
+  }
+  const session = await Session.mount(
+    { module: FS_MODULE, export: 'createFilesystem', options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough } },
+    {
+      mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
+      passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
+    },
+  );
+  let overlay: string | undefined;
+  if (o.overlay) {
+    try {
+      mountOverlay({ target: o.overlay, lower: o.mountpoint, data: o.basedir!, upperdir: o.upperdir, workdir: o.workdir });
+      overlay = o.overlay;
+    } catch (err) {
+      await session.unmount();
+      throw err;
+    }
+  }
+  return {
+    session,
+    overlay,
+    closed: session.closed,
+    async unmount() {
+      if (overlay) unmountOverlay(overlay);
+      await session.unmount();
+    },
+  };
+}
