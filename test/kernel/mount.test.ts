@@ -3,7 +3,7 @@
 // server's blocked read with ENODEV. Every mount runs under withMount's watchdog.
 
 import { spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, readSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -196,10 +196,19 @@ const fusermount = findFusermount();
   );
 });
 
-// fusermount3 opens /dev/fuse as the calling user: this needs the usual 0666 /dev/fuse (it is 0600 in some
-// containers, where this test is skipped).
-const devFuseOpenToAll = existsSync('/dev/fuse') && (statSync('/dev/fuse').mode & 0o006) === 0o006;
-(fusermount && isRoot && devFuseOpenToAll && existsSync('/usr/bin/setpriv') ? test : test.skip)('as an unprivileged user, mountFuse and unmountFuse go through fusermount3', async () => {
+// fusermount3 opens /dev/fuse as the calling user: this needs the usual 0666 /dev/fuse. Some machines (this
+// one) have 0600, so the test opens it up for its own duration and restores the mode afterwards.
+(fusermount && isRoot && existsSync('/usr/bin/setpriv') ? test : test.skip)('as an unprivileged user, mountFuse and unmountFuse go through fusermount3', async () => {
+  const devMode = statSync('/dev/fuse').mode & 0o7777;
+  chmodSync('/dev/fuse', 0o666);
+  try {
+    await unprivilegedMount();
+  } finally {
+    chmodSync('/dev/fuse', devMode);
+  }
+});
+
+async function unprivilegedMount(): Promise<void> {
   const mp = tempMountpoint('nobody');
   chownSync(mp, 65534, 65534);
   await withMount(mp, 30_000, async () => {
@@ -217,7 +226,7 @@ const devFuseOpenToAll = existsSync('/dev/fuse') && (statSync('/dev/fuse').mode 
     assert.equal(r, { uid: 65534, method: 'fusermount3', stat: 'directory', end: 'ENODEV' });
     assert.is(isFuseMounted(mp), false);
   });
-});
+}
 
 rootTest('mount(2) errors name the target and unknown options are refused before mounting', () => {
   assert.throws(() => mountFuse({ mountpoint: '/nonexistent/tsfuse-mnt' }), (e: Error & { code?: string }) => e.code === 'ENOENT' && /nonexistent/.test(e.message));
