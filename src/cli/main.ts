@@ -50,12 +50,20 @@ function workersOf(p: Parsed): number | undefined {
 }
 
 /** Runs `serve` here (foreground) or in a detached child that reports readiness. */
-async function mountCommand(argv: string[], p: Parsed, serve: () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>): Promise<number> {
+async function mountCommand(command: string[], argv: string[], p: Parsed, serve: () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>): Promise<number> {
   if (!p.flags.foreground) {
     const rest = argv.filter((a) => a !== '--foreground' && a !== '-f');
-    return launchInBackground(SCRIPT, rest, p.flags.log as string | undefined);
+    return launchInBackground(SCRIPT, [...command, ...rest], p.flags.log as string | undefined);
   }
-  let session;
+  // Signals may come while the mount is still starting: remember them and unmount as soon as it is up.
+  let session: { unmount(): Promise<void>; closed: Promise<void> } | undefined;
+  let stopRequested = false;
+  const stop = (): void => {
+    stopRequested = true;
+    if (session) void session.unmount();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     session = await serve();
   } catch (err) {
@@ -65,12 +73,10 @@ async function mountCommand(argv: string[], p: Parsed, serve: () => Promise<{ un
     return 1;
   }
   signalReady();
-  const stop = (): void => {
-    void session.unmount();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (stopRequested) void session.unmount();
   await session.closed;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   return 0;
 }
 
@@ -79,7 +85,7 @@ async function cmdMemfs(argv: string[]): Promise<number> {
   const mnt = existingDir(p.positional[0], 'mountpoint');
   const workers = workersOf(p);
   const options = splitMountOptions(p.flags.o as string[] | undefined);
-  return mountCommand(argv, p, async () => {
+  return mountCommand(['memfs'], argv, p, async () => {
     const { Session } = await import('../server/session.js');
     const { createMemFs } = await import('../fs/memfs.js');
     return Session.mount(createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }), {
@@ -97,7 +103,7 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
   const options = splitMountOptions(p.flags.o as string[] | undefined);
   const nocache = !!p.flags.nocache;
   const passthrough = !p.flags.nopassthrough;
-  return mountCommand(argv, p, async () => {
+  return mountCommand(['passthrough'], argv, p, async () => {
     const { Session } = await import('../server/session.js');
     const { createPassthroughFs } = await import('../fs/passthrough/index.js');
     const timeout = nocache ? 0 : 86400;
@@ -129,7 +135,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
     if (overlay && p.flags.passthrough) fail('--overlay and --passthrough exclude each other (overlay mode never opens content)');
     const workers = workersOf(p);
     const options = splitMountOptions(p.flags.o as string[] | undefined);
-    return mountCommand(rest, p, async () => {
+    return mountCommand(['erofs', 'mount'], rest, p, async () => {
       const { mountErofs } = await import('../erofs/mount.js');
       return mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
