@@ -29,7 +29,9 @@ export function errnoName(n: number): string {
 }
 
 export function errnoFromCode(code: string): number | undefined {
-  return (ERRNO as Record<string, number>)[code] ?? ALIASES[code];
+  // own keys only: 'toString', 'constructor' or '__proto__' must not resolve to Object.prototype members
+  if (Object.hasOwn(ERRNO, code)) return (ERRNO as Record<string, number>)[code];
+  return Object.hasOwn(ALIASES, code) ? ALIASES[code] : undefined;
 }
 
 /** An error a Filesystem throws to answer a request with a specific errno. */
@@ -50,7 +52,9 @@ export class Errno extends Error {
  * (the server then answers EIO and logs it).
  */
 export function errnoOf(err: unknown): number | undefined {
-  if (err instanceof Errno) return err.errno;
+  // fuse_dev_do_write rejects a reply whose error is out of range (<= -512 in recent kernels, <= -1000 in
+  // older ones) with EINVAL and never ends the request, so only 1..511 count; anything else becomes EIO.
+  if (err instanceof Errno) return Number.isInteger(err.errno) && err.errno > 0 && err.errno < 512 ? err.errno : undefined;
   if (err && typeof err === 'object') {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string') {
@@ -59,7 +63,7 @@ export function errnoOf(err: unknown): number | undefined {
     }
     // Node's uv errors carry a negative errno
     const e = (err as { errno?: unknown }).errno;
-    if (typeof e === 'number' && Number.isInteger(e) && e !== 0 && Math.abs(e) < 4096 && typeof code === 'string') {
+    if (typeof e === 'number' && Number.isInteger(e) && e !== 0 && Math.abs(e) < 512 && typeof code === 'string') {
       return Math.abs(e);
     }
   }

@@ -45,10 +45,11 @@ export function negotiateInit(kernel: InitIn, wants: InitWants): InitResult {
   let want = InitFlags.of(...wants.flags);
   // Flags >= 32 only count through FUSE_INIT_EXT; ask for it whenever the kernel has it.
   want = InitFlags.union(want, InitFlags.of('INIT_EXT'));
-  // Passthrough and writeback cache exclude each other in the kernel.
-  if (InitFlags.has(want, 'PASSTHROUGH')) want = InitFlags.without(want, InitFlags.of('WRITEBACK_CACHE'));
   let flags = InitFlags.intersect(kernel.flags, want);
   if (!InitFlags.has(kernel.flags, 'INIT_EXT')) flags = flags % 4294967296;
+  // Passthrough and writeback cache exclude each other in the kernel: when passthrough is actually granted,
+  // drop writeback (as libfuse does); a kernel without passthrough keeps the writeback cache.
+  if (InitFlags.has(flags, 'PASSTHROUGH')) flags = InitFlags.without(flags, InitFlags.of('WRITEBACK_CACHE'));
 
   const page = wants.pageSize ?? PAGE;
   let maxWrite = Math.max(4096, wants.maxWrite ?? 1 << 20);

@@ -95,6 +95,9 @@ export function decodeRequest(w: WireBuffer, len = w.length): DecodedRequest {
   if (len < 40) throw new R.DecodeError(`request shorter than fuse_in_header (${len})`);
   const header = R.decodeInHeader(w, 0, R.newInHeader());
   if (header.len > len) throw new R.DecodeError(`header length ${header.len} exceeds ${len} bytes read`);
+  if (header.len < 40 || header.extLen > header.len - 40) {
+    throw new R.DecodeError(`header length ${header.len} leaves no room for the header and ${header.extLen} bytes of extensions`);
+  }
   const info = OPCODE_TABLE[header.opcode];
   if (!info) return { header, name: opcodeName(header.opcode), body: undefined };
   const body = info.decode(w, 40, header.len - header.extLen);

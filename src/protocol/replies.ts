@@ -21,9 +21,21 @@ function writeTimeout(w: WireBuffer, off: number, nsecOff: number, seconds: numb
     w.setU32(nsecOff, 0);
     return;
   }
-  const sec = Math.floor(seconds);
+  if (seconds >= Number.MAX_SAFE_INTEGER) {
+    // "forever" (Infinity, huge values): cap like libfuse does instead of letting setU64 wrap to garbage
+    w.setU64(off, Number.MAX_SAFE_INTEGER);
+    w.setU32(nsecOff, 0);
+    return;
+  }
+  let sec = Math.floor(seconds);
+  let nsec = Math.round((seconds - sec) * 1e9);
+  if (nsec >= 1e9) {
+    // 0.9999999999 rounds up to a whole second: carry it instead of dropping it
+    sec += 1;
+    nsec -= 1e9;
+  }
   w.setU64(off, sec);
-  w.setU32(nsecOff, Math.round((seconds - sec) * 1e9) % 1e9);
+  w.setU32(nsecOff, nsec);
 }
 
 export function encodeAttr(w: WireBuffer, off: number, a: Attr): number {

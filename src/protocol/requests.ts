@@ -438,15 +438,19 @@ export function decodeEmpty(_w: WireBuffer, _off: number, _end: number, out = {}
 
 /** The supplementary group extension (FUSE_EXT_GROUPS), if present after the op body. */
 export function decodeSuppGroups(w: WireBuffer, extStart: number, extEnd: number): number[] | undefined {
+  // The extensions follow the NUL-terminated name directly, so extStart need not be 4-byte aligned: read
+  // through the Buffer, not the aligned u32 view.
+  const b = w.buf;
   let p = extStart;
   while (p + 8 <= extEnd) {
-    const size = w.getU32(p);
-    const type = w.getU32(p + 4);
+    const size = b.readUInt32LE(p);
+    const type = b.readUInt32LE(p + 4);
     if (size < 8 || p + size > extEnd) return undefined;
     if (type === 32) {
-      const n = w.getU32(p + 8);
+      if (size < 12) return undefined;
+      const n = b.readUInt32LE(p + 8);
       const groups: number[] = [];
-      for (let k = 0; k < n && p + 12 + 4 * k + 4 <= p + size; k++) groups.push(w.buf.readUInt32LE(p + 12 + 4 * k));
+      for (let k = 0; k < n && p + 12 + 4 * k + 4 <= p + size; k++) groups.push(b.readUInt32LE(p + 12 + 4 * k));
       return groups;
     }
     p += size;

@@ -1,0 +1,14 @@
+// The EROFS conformance test kit: source trees, images, kernel mounts, dumps, composefs images, corruption.
+export * from './bytes.js';
+export * from './composefs.js';
+export * from './corrupt.js';
+export * from './dumptree.js';
+export * from './erofsmap.js';
+export * from './fsverity.js';
+export * from './images.js';
+export * from './kernelmount.js';
+export * from './mtimes.js';
+export * from './prng.js';
+export * from './proc.js';
+export * from './tree.js';
+export * from './xattrs.js';
