@@ -3,7 +3,7 @@
 import { READ_AGAIN, READ_GONE, readRequest } from './read-loop.js';
 import { CTL_EXITED, CTL_FREE_GEN, CTL_HEAD, lenIndex, ringIndex, stateIndex, type RingBuffers } from './ring.js';
 
-export function runReader(fd: number, ring: RingBuffers): void {
+export function runReader(fd: number, ring: RingBuffers, doorbell: Int32Array): void {
   const { slots, slotSize } = ring.layout;
   const ctl = new Int32Array(ring.ctl);
   const bufs: Buffer[] = [];
@@ -34,10 +34,12 @@ export function runReader(fd: number, ring: RingBuffers): void {
       Atomics.store(ctl, ringIndex(slots, head), slot);
       head++;
       Atomics.store(ctl, CTL_HEAD, head);
-      Atomics.notify(ctl, CTL_HEAD);
+      Atomics.add(doorbell, 0, 1);
+      Atomics.notify(doorbell, 0);
     }
   } finally {
     Atomics.store(ctl, CTL_EXITED, 1);
-    Atomics.notify(ctl, CTL_HEAD);
+    Atomics.add(doorbell, 0, 1);
+    Atomics.notify(doorbell, 0);
   }
 }

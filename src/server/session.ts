@@ -20,7 +20,7 @@ import { cloneFuseDevice } from '../kernel/device.js';
 import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusectl.js';
 import { mountFuse, unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
-import { pumpRing } from './host.js';
+import { pumpRings } from './host.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
 import type { ReaderWorkerData, ServeWorkerData, WorkerMessage } from './worker.js';
@@ -189,15 +189,17 @@ export class Session {
         workers.push(w);
         readies.push(
           new Promise<void>((resolve, reject) => {
-            w.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(`worker ${data.index}: ${m.message}`))));
+            w.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(`worker ${data.index}: ${m.type === 'error' ? m.message : m.type}`))));
             w.once('error', reject);
             w.once('exit', (code) => reject(new Error(`worker ${data.index} exited (${code}) before it was ready`)));
           }),
         );
         exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
+        w.on('message', (m: WorkerMessage) => {
+          if (m.type === 'log') log(m.message);
+        });
         w.on('error', (err) => log(`tsfuse: worker ${data.index} failed: ${err instanceof Error ? err.stack : String(err)}`));
       };
-      let pumps: Promise<void>[] = [];
       if (!embedded) {
         const interrupts = new SharedArrayBuffer(nWorkers * INTERRUPT_SLOT_WORDS * 4);
         for (let i = 0; i < nWorkers; i++) {
@@ -213,12 +215,13 @@ export class Session {
         if (fsObj.init) await fsObj.init(full);
         const dispatcher = new Dispatcher(fsObj, { ...dispatchOpts, log }, new InterruptTable());
         const slots = opts.slotsPerReader ?? 16;
-        pumps = fds.map((f, i) => {
+        const doorbell = new SharedArrayBuffer(4);
+        const readers = fds.map((f, i) => {
           const ring = createRing({ slots, slotSize: bufSize });
-          start({ role: 'reader', index: i, fd: f, ring });
-          return pumpRing(f, ring, dispatcher);
+          start({ role: 'reader', index: i, fd: f, ring, doorbell });
+          return { fd: f, ring };
         });
-        exits.push(...pumps);
+        exits.push(pumpRings(readers, new Int32Array(doorbell), dispatcher));
       }
       await Promise.all(readies).catch(async (err) => {
         for (const w of workers) await w.terminate();
@@ -257,7 +260,8 @@ export class Session {
         try {
           unmountFuse(this.mountpoint, { lazy: true });
         } catch (err) {
-          if (!this.ended) this.log(`tsfuse: unmount ${this.mountpoint}: ${String(err)}`);
+          // EINVAL: unmounted already (umount -l from outside, or a watchdog); the readers are on their way out
+          if (!this.ended && (err as { code?: string }).code !== 'EINVAL') this.log(`tsfuse: unmount ${this.mountpoint}: ${String(err)}`);
         }
       }
       let timer: NodeJS.Timeout | undefined;

@@ -28,9 +28,11 @@ export interface ReaderWorkerData {
   index: number;
   fd: number;
   ring: RingBuffers;
+  /** One word every reader bumps after publishing; the owner sleeps on it. */
+  doorbell: SharedArrayBuffer;
 }
 
-export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
+export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'log'; message: string };
 
 export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem> {
   const url = mod.module.startsWith('file:') ? mod.module : pathToFileURL(mod.module).href;
@@ -58,8 +60,9 @@ async function serve(data: ServeWorkerData): Promise<void> {
     return;
   }
   parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
+  // Log lines go to the session's `log` (a function cannot be cloned into the worker).
   const log = (msg: string): void => {
-    process.stderr.write(`[worker ${data.index}] ${msg}\n`);
+    parentPort!.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
   const d = new Dispatcher(fs, { ...data.dispatch, log }, new InterruptTable(new Int32Array(data.interrupts), data.index));
   await serveFd(data.fd, d, data.bufSize);
@@ -74,5 +77,5 @@ if (data?.role === 'serve') {
   });
 } else if (data?.role === 'reader') {
   parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
-  runReader(data.fd, data.ring);
+  runReader(data.fd, data.ring, new Int32Array(data.doorbell));
 }
