@@ -241,15 +241,15 @@ export function encodeInitOut(w: WireBuffer, off: number, o: InitOut, size: numb
   w.setU32(off + I.minor, o.minor);
   w.setU32(off + I.max_readahead, o.maxReadahead);
   w.setU32(off + I.flags, o.flags % 4294967296);
-  w.setU16(off + I.max_background, o.maxBackground);
-  w.setU16(off + I.congestion_threshold, o.congestionThreshold);
+  w.setU16(off + I.max_background, Math.min(0xffff, o.maxBackground));
+  w.setU16(off + I.congestion_threshold, Math.min(0xffff, o.congestionThreshold));
   w.setU32(off + I.max_write, o.maxWrite);
   w.setU32(off + I.time_gran, o.timeGran);
-  w.setU16(off + I.max_pages, o.maxPages);
+  w.setU16(off + I.max_pages, Math.min(0xffff, o.maxPages));
   w.setU16(off + I.map_alignment, o.mapAlignment);
   w.setU32(off + I.flags2, Math.floor(o.flags / 4294967296));
   w.setU32(off + I.max_stack_depth, o.maxStackDepth);
-  w.setU16(off + I.request_timeout, o.requestTimeout);
+  w.setU16(off + I.request_timeout, Math.min(0xffff, o.requestTimeout));
   return size;
 }
 

@@ -68,7 +68,7 @@ export class Dispatcher {
     ctx.pid = h.pid;
     ctx.opcode = h.opcode;
     ctx.interrupted = false;
-    if (h.len > n || h.len < 40) {
+    if (h.len > n || h.len < 40 || h.extLen > h.len - 40) {
       this.log(`malformed request: header says ${h.len} bytes, read ${n}`);
       if (h.len >= 40) this.replyError(lane, ERRNO.EIO);
       return undefined;
