@@ -1,0 +1,512 @@
+// The Filesystem that serves an EROFS (or composefs) image over FUSE. Read-only by construction: every
+// write operation answers EROFS. Inode numbers come straight from nids (root = 1, others nid + 2), so the
+// filesystem keeps no per-inode state for the kernel to forget, and every worker agrees on them.
+//
+// Errors: a corrupt image answers EIO and logs its reason once; unsupported formats (lzma, zstd on old
+// Node) answer EOPNOTSUPP and log the path once.
+
+import * as fs from 'node:fs';
+import type {
+  Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
+} from '../fs/types.js';
+import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
+import {
+  type NamedXattr, type Redirect, type ViewMode, dirHasEscapedWhiteouts, isEscapedWhiteout, isWhiteout, rawXattrs,
+  redirectOf, viewXattrs,
+} from './composefs.js';
+import { ObjectStore } from './object-store.js';
+import { bytesEqual } from './reader/bytes.js';
+import { fileTypeToMode } from './reader/dir.js';
+import { CorruptImageError, UnsupportedFeatureError } from './reader/errors.js';
+import * as F from './reader/format.js';
+import type { ErofsInode } from './reader/inode.js';
+import { LruCache } from './reader/lru.js';
+import { ErofsReader, type ReaderOptions } from './reader/reader.js';
+import { formatNid } from './reader/superblock.js';
+
+// fuse_kernel.h FOPEN_* bits
+export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_CACHE_DIR = 1 << 3;
+export const FOPEN_PASSTHROUGH = 1 << 7;
+
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+const W_OK = 2;
+const X_OK = 1;
+/** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
+const OFFSET_SYNTH_DOT = 1;
+
+export interface ErofsFilesystemOptions {
+  /** Image path (read with pread), or the image itself (a SharedArrayBuffer is shared between workers). */
+  image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array;
+  /** composefs object store: redirected files are opened as basedir/<redirect>. */
+  basedir?: string;
+  /** 'plain' (default): the original tree; 'overlay': metadata for overlayfs with userxattr; 'raw': as the kernel. */
+  mode?: ViewMode;
+  /** Apply composefs conventions; default: when the image starts with the composefs header. */
+  composefs?: boolean;
+  /** Hand redirected files to the kernel with FOPEN_PASSTHROUGH when the connection allows it. */
+  passthrough?: boolean;
+  /** Entry and attribute cache timeout in seconds (default 86400: the image never changes). */
+  timeout?: number;
+  reader?: ReaderOptions;
+  /** Where problems are reported (default console.error). */
+  log?: (message: string) => void;
+}
+
+interface ObjectFile {
+  fd: number;
+  refs: number;
+  backingId: number | undefined;
+}
+
+interface Handle {
+  nid: number;
+  object: ObjectFile | undefined;
+}
+
+/** Per-inode facts derived from xattrs, computed once. */
+interface ViewInfo {
+  escapedWhiteout: boolean;
+  redirect: Redirect | undefined;
+  xattrs: NamedXattr[] | undefined;
+}
+
+export class ErofsFilesystem implements Filesystem {
+  readonly reader: ErofsReader;
+  readonly mode: ViewMode;
+  readonly composefs: boolean;
+  private readonly timeout: number;
+  private readonly store: ObjectStore | undefined;
+  private readonly wantPassthrough: boolean;
+  private readonly log: (message: string) => void;
+  private conn: ConnectionInfo | undefined;
+  private passthroughBroken = false;
+  private readonly objects = new Map<number, ObjectFile>();
+  private readonly handles = new Map<number, Handle>();
+  private nextFh = 1;
+  private readonly views = new LruCache<number, ViewInfo>(65536);
+  private readonly logged = new Set<string>();
+  /** ino -> where we first saw it, only to name paths in log lines. */
+  private readonly names = new Map<number, { parent: number; name: string }>();
+
+  constructor(options: ErofsFilesystemOptions) {
+    this.reader = ErofsReader.open(options.image, options.reader);
+    this.mode = options.mode ?? 'plain';
+    this.composefs = options.composefs ?? this.reader.isComposefs;
+    this.timeout = options.timeout ?? 86400;
+    this.log = options.log ?? ((m) => console.error(m));
+    this.wantPassthrough = options.passthrough ?? false;
+    this.store = options.basedir ? new ObjectStore(options.basedir) : undefined;
+    // Fail at start (not at first stat) if the root is unreadable.
+    this.reader.root();
+  }
+
+  // ---- inode numbers ------------------------------------------------------------------------------------------
+
+  inoOf(nid: number): number {
+    return nid === this.reader.rootNid ? 1 : nid + 2;
+  }
+
+  nidOf(ino: number): number {
+    if (ino === 1) return this.reader.rootNid;
+    if (!Number.isSafeInteger(ino) || ino < 2) throw new Errno(ERRNO.ESTALE, `inode ${ino}`);
+    return ino - 2;
+  }
+
+  private node(ino: number): ErofsInode {
+    return this.reader.inode(this.nidOf(ino));
+  }
+
+  // ---- error handling -------------------------------------------------------------------------------------------
+
+  private pathOf(ino: number): string {
+    const parts: string[] = [];
+    let cur = ino;
+    for (let i = 0; i < 256 && cur !== 1; i++) {
+      const n = this.names.get(cur);
+      if (!n) return `inode ${ino}${parts.length ? ` (…/${parts.reverse().join('/')})` : ''}`;
+      parts.push(n.name);
+      cur = n.parent;
+    }
+    return '/' + parts.reverse().join('/');
+  }
+
+  private remember(ino: number, parent: number, name: string): void {
+    if (ino !== 1 && !this.names.has(ino) && this.names.size < 1_000_000) this.names.set(ino, { parent, name });
+  }
+
+  private logOnce(key: string, message: string): void {
+    if (this.logged.has(key)) return;
+    if (this.logged.size < 10_000) this.logged.add(key);
+    this.log(message);
+  }
+
+  /** Runs an operation, turning reader errors into the errno FUSE should see (and one log line). */
+  private guard<T>(op: string, ino: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof CorruptImageError) {
+        this.logOnce(`corrupt:${e.reason}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
+        throw new Errno(ERRNO.EIO, e.reason);
+      }
+      if (e instanceof UnsupportedFeatureError) {
+        this.logOnce(`unsupported:${ino}:${e.feature}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
+        throw e;
+      }
+      if (e instanceof Errno || errnoOf(e) !== undefined) throw e;
+      this.logOnce(`bug:${op}:${(e as Error)?.message}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: unexpected ${(e as Error)?.stack ?? e}`);
+      throw new Errno(ERRNO.EIO, String((e as Error)?.message ?? e));
+    }
+  }
+
+  // ---- views --------------------------------------------------------------------------------------------------
+
+  private plainComposefs(): boolean {
+    return this.mode === 'plain' && this.composefs;
+  }
+
+  private view(inode: ErofsInode): ViewInfo {
+    let v = this.views.get(inode.nid);
+    if (!v) {
+      const pc = this.plainComposefs();
+      v = {
+        escapedWhiteout: pc && isEscapedWhiteout(this.reader, inode),
+        redirect: pc ? redirectOf(this.reader, inode) : undefined,
+        xattrs: undefined,
+      };
+      this.views.set(inode.nid, v);
+    }
+    return v;
+  }
+
+  private xattrsOf(inode: ErofsInode): NamedXattr[] {
+    if (inode.xattrSize === 0) return [];
+    const v = this.view(inode);
+    if (!v.xattrs) v.xattrs = viewXattrs(rawXattrs(this.reader, inode), this.mode, this.composefs);
+    return v.xattrs;
+  }
+
+  /** Hidden from listings and lookups: composefs' overlay whiteouts, in plain mode. */
+  private hidden(inode: ErofsInode): boolean {
+    return this.plainComposefs() && isWhiteout(inode);
+  }
+
+  attrOf(inode: ErofsInode): Attr {
+    const bs = this.reader.blockSize;
+    let mode = inode.mode;
+    let size = inode.size;
+    let rdev = inode.rdev;
+    let blocks = inode.blocks512;
+    if (this.plainComposefs() && (mode & F.S_IFMT) === F.S_IFREG && inode.xattrSize > 0 && this.view(inode).escapedWhiteout) {
+      mode = (mode & ~F.S_IFMT) | F.S_IFCHR;
+      size = 0;
+      rdev = 0;
+      blocks = 0;
+    }
+    return {
+      ino: this.inoOf(inode.nid),
+      mode,
+      nlink: inode.nlink,
+      uid: inode.uid,
+      gid: inode.gid,
+      size,
+      blocks,
+      rdev,
+      blksize: bs,
+      atime: inode.mtime,
+      atimeNsec: inode.mtimeNsec,
+      mtime: inode.mtime,
+      mtimeNsec: inode.mtimeNsec,
+      ctime: inode.mtime,
+      ctimeNsec: inode.mtimeNsec,
+      timeout: this.timeout,
+    };
+  }
+
+  private entryOf(inode: ErofsInode): Entry {
+    const attr = this.attrOf(inode);
+    return { ino: attr.ino, generation: 0, attr, entryTimeout: this.timeout, attrTimeout: this.timeout };
+  }
+
+  private negativeEntry(): Entry {
+    return {
+      ino: 0,
+      attr: { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 },
+      entryTimeout: this.timeout,
+    };
+  }
+
+  private dirOf(ino: number): ErofsInode {
+    const d = this.node(ino);
+    if ((d.mode & F.S_IFMT) !== F.S_IFDIR) throw new Errno(ERRNO.ENOTDIR);
+    return d;
+  }
+
+  // ---- Filesystem ---------------------------------------------------------------------------------------------
+
+  init(conn: ConnectionInfo): void {
+    this.conn = conn;
+  }
+
+  destroy(): void {
+    for (const o of this.objects.values()) this.closeObject(o);
+    this.objects.clear();
+    this.handles.clear();
+    this.reader.close();
+  }
+
+  lookup(_ctx: RequestContext, parent: number, name: string): Entry {
+    return this.guard('lookup', parent, () => {
+      const dir = this.dirOf(parent);
+      if (name === '.') return this.entryOf(dir);
+      const e = this.reader.lookup(dir, name);
+      if (!e) return this.negativeEntry();
+      const child = this.reader.inode(e.nid);
+      if (this.hidden(child)) return this.negativeEntry();
+      const entry = this.entryOf(child);
+      this.remember(entry.ino, parent, name);
+      return entry;
+    });
+  }
+
+  forget(): void {
+    // Inode numbers are nids: nothing to release.
+  }
+
+  getattr(_ctx: RequestContext, ino: number, _fh?: number): Attr {
+    return this.guard('getattr', ino, () => this.attrOf(this.node(ino)));
+  }
+
+  readlink(_ctx: RequestContext, ino: number): Uint8Array {
+    return this.guard('readlink', ino, () => {
+      const n = this.node(ino);
+      if ((n.mode & F.S_IFMT) !== F.S_IFLNK) throw new Errno(ERRNO.EINVAL);
+      return this.reader.readlink(n);
+    });
+  }
+
+  open(_ctx: RequestContext, ino: number, flags: number): OpenReply {
+    return this.guard('open', ino, () => {
+      if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) throw new Errno(ERRNO.EROFS);
+      const n = this.node(ino);
+      const type = n.mode & F.S_IFMT;
+      if (type === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
+      const redirect = type === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
+      if (!redirect) return { fh: 0, flags: FOPEN_KEEP_CACHE };
+      return this.openObject(ino, n, redirect);
+    });
+  }
+
+  private openObject(ino: number, n: ErofsInode, redirect: Redirect): OpenReply {
+    let obj = this.objects.get(n.nid);
+    if (!obj) {
+      if (!this.store) {
+        this.logOnce(`nostore:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: content is in the object store (${redirect.path}) but no basedir was given`);
+        throw new Errno(ERRNO.EIO, 'no object store');
+      }
+      let fd: number;
+      try {
+        fd = this.store.open(redirect.path);
+      } catch (e) {
+        const msg = (e as Error).message;
+        this.logOnce(`object:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
+        if (e instanceof Errno && e.errno === ERRNO.EACCES) throw e;
+        throw new Errno(ERRNO.EIO, msg);
+      }
+      obj = { fd, refs: 0, backingId: undefined };
+      this.objects.set(n.nid, obj);
+    }
+    obj.refs++;
+    const fh = this.nextFh++;
+    this.handles.set(fh, { nid: n.nid, object: obj });
+    const conn = this.conn;
+    if (this.wantPassthrough && !this.passthroughBroken && conn?.passthrough && conn.backingOpen) {
+      if (obj.backingId === undefined) {
+        try {
+          obj.backingId = conn.backingOpen(obj.fd);
+        } catch (e) {
+          this.passthroughBroken = true;
+          this.log(`tsfuse erofs: passthrough unavailable (${(e as Error).message}); serving reads instead`);
+        }
+      }
+      if (obj.backingId !== undefined) return { fh, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
+    }
+    return { fh, flags: FOPEN_KEEP_CACHE };
+  }
+
+  private closeObject(obj: ObjectFile): void {
+    if (obj.backingId !== undefined) {
+      try {
+        this.conn?.backingClose?.(obj.backingId);
+      } catch (e) {
+        this.log(`tsfuse erofs: backing close failed: ${(e as Error).message}`);
+      }
+      obj.backingId = undefined;
+    }
+    try {
+      fs.closeSync(obj.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  read(_ctx: RequestContext, ino: number, fh: number, offset: number, size: number): Uint8Array {
+    return this.guard('read', ino, () => {
+      const h = fh ? this.handles.get(fh) : undefined;
+      const n = this.node(ino);
+      if (h?.object) {
+        const len = Math.max(0, Math.min(size, n.size - offset));
+        const buf = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const r = fs.readSync(h.object.fd, buf, got, len - got, offset + got);
+          if (r <= 0) break; // the object is shorter than the image says: a short read, like EOF
+          got += r;
+        }
+        return buf.subarray(0, got);
+      }
+      if ((n.mode & F.S_IFMT) === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
+      if (this.plainComposefs() && (n.mode & F.S_IFMT) === F.S_IFREG && this.view(n).redirect) {
+        // opened before a basedir existed or via a stale handle: no content to give
+        throw new Errno(ERRNO.EIO, 'object file not open');
+      }
+      return this.reader.read(n, offset, size);
+    });
+  }
+
+  release(_ctx: RequestContext, _ino: number, fh: number, _flags?: number, _releaseFlags?: number, _lockOwner?: number): void {
+    const h = this.handles.get(fh);
+    if (!h) return;
+    this.handles.delete(fh);
+    const obj = h.object;
+    if (obj && --obj.refs === 0) {
+      this.objects.delete(h.nid);
+      this.closeObject(obj);
+    }
+  }
+
+  opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {
+    return this.guard('opendir', ino, () => {
+      this.dirOf(ino);
+      return { fh: 0, flags: FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE };
+    });
+  }
+
+  releasedir(): void {
+    // stateless
+  }
+
+  /**
+   * Walks the directory from a FUSE offset. Offsets handed out are a dirent's position + 12 (never 0), and
+   * OFFSET_SYNTH_DOT for a "." the image omitted, so the kernel can resume at any entry.
+   */
+  private *walkDir(ino: number, offset: number): Generator<{ name: Uint8Array; nid: number; mode: number; next: number }> {
+    const dir = this.dirOf(ino);
+    const dot = new Uint8Array([0x2e]);
+    if (offset === 0 && dir.dotOmitted) yield { name: dot, nid: dir.nid, mode: F.S_IFDIR, next: OFFSET_SYNTH_DOT };
+    const from = offset <= OFFSET_SYNTH_DOT ? 0 : offset;
+    const pc = this.plainComposefs();
+    const escapes = pc && dirHasEscapedWhiteouts(this.reader, dir);
+    for (const e of this.reader.entries(dir, from)) {
+      let mode = fileTypeToMode(e.fileType);
+      if (pc && (e.fileType === F.FT_CHRDEV || (escapes && e.fileType === F.FT_REG_FILE))) {
+        const child = this.reader.inode(e.nid);
+        if (isWhiteout(child)) continue;
+        mode = this.attrOf(child).mode & F.S_IFMT;
+      }
+      yield { name: e.name, nid: bytesEqual(e.name, dot) ? dir.nid : e.nid, mode, next: e.pos + F.DIRENT_SIZE };
+    }
+  }
+
+  readdir(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentSink): void {
+    this.guard('readdir', ino, () => {
+      for (const e of this.walkDir(ino, offset)) {
+        if (!out.add(this.inoOf(e.nid), e.name, e.mode, e.next)) break;
+      }
+    });
+  }
+
+  readdirplus(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
+    this.guard('readdirplus', ino, () => {
+      const dec = new TextDecoder();
+      for (const e of this.walkDir(ino, offset)) {
+        const entry = this.entryOf(this.reader.inode(e.nid));
+        if (!out.add(e.name, entry, e.next)) break;
+        const name = dec.decode(e.name);
+        if (name !== '.' && name !== '..') this.remember(entry.ino, ino, name);
+      }
+    });
+  }
+
+  getxattr(_ctx: RequestContext, ino: number, name: string): Uint8Array {
+    return this.guard('getxattr', ino, () => {
+      const n = this.node(ino);
+      if (n.xattrSize === 0) throw new Errno(ERRNO.ENODATA);
+      if (this.mode === 'raw' || (this.mode === 'plain' && !this.composefs)) {
+        // straight to the image, where the bloom filter answers most misses
+        const v = this.reader.getXattr(n, name);
+        if (!v || name.startsWith('lustre.')) throw new Errno(ERRNO.ENODATA);
+        return v;
+      }
+      const x = this.xattrsOf(n).find((a) => a.name === name);
+      if (!x) throw new Errno(ERRNO.ENODATA);
+      return x.value;
+    });
+  }
+
+  listxattr(_ctx: RequestContext, ino: number): string[] {
+    return this.guard('listxattr', ino, () => this.xattrsOf(this.node(ino)).map((x) => x.name));
+  }
+
+  statfs(_ctx: RequestContext, ino: number): StatFs {
+    return this.guard('statfs', ino, () => {
+      const sb = this.reader.sb;
+      return { blocks: sb.blocks, bfree: 0, bavail: 0, files: sb.inos, ffree: 0, bsize: sb.blockSize, frsize: sb.blockSize, namelen: F.NAME_LEN };
+    });
+  }
+
+  access(ctx: RequestContext, ino: number, mask: number): void {
+    this.guard('access', ino, () => {
+      if (mask & W_OK) throw new Errno(ERRNO.EROFS);
+      if (!mask) return;
+      const a = this.attrOf(this.node(ino));
+      if (ctx.uid === 0) {
+        if (mask & X_OK && (a.mode & F.S_IFMT) !== F.S_IFDIR && !(a.mode & 0o111)) throw new Errno(ERRNO.EACCES);
+        return;
+      }
+      const bits = ctx.uid === a.uid ? (a.mode >> 6) & 7 : ctx.gid === a.gid ? (a.mode >> 3) & 7 : a.mode & 7;
+      if ((bits & mask) !== mask) throw new Errno(ERRNO.EACCES);
+    });
+  }
+
+  // ---- everything that would change the image -----------------------------------------------------------------
+
+  setattr(): Attr { throw new Errno(ERRNO.EROFS); }
+  mknod(): Entry { throw new Errno(ERRNO.EROFS); }
+  mkdir(): Entry { throw new Errno(ERRNO.EROFS); }
+  unlink(): void { throw new Errno(ERRNO.EROFS); }
+  rmdir(): void { throw new Errno(ERRNO.EROFS); }
+  symlink(): Entry { throw new Errno(ERRNO.EROFS); }
+  rename(): void { throw new Errno(ERRNO.EROFS); }
+  link(): Entry { throw new Errno(ERRNO.EROFS); }
+  write(): number { throw new Errno(ERRNO.EROFS); }
+  create(): CreateReply { throw new Errno(ERRNO.EROFS); }
+  tmpfile(): CreateReply { throw new Errno(ERRNO.EROFS); }
+  fallocate(): void { throw new Errno(ERRNO.EROFS); }
+  setxattr(): void { throw new Errno(ERRNO.EROFS); }
+  removexattr(): void { throw new Errno(ERRNO.EROFS); }
+
+  /** For tests and tools: the nid (formatted) behind a FUSE inode number. */
+  describeIno(ino: number): string {
+    return formatNid(this.nidOf(ino));
+  }
+}
+
+export function createErofsFilesystem(options: ErofsFilesystemOptions): ErofsFilesystem {
+  return new ErofsFilesystem(options);
+}
+
+/** Worker-mode factory (FilesystemModule.export default name). */
+export const createFilesystem = createErofsFilesystem;

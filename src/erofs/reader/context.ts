@@ -1,0 +1,22 @@
+// What the format modules need from the reader, as an interface so they do not import the reader class.
+
+import type { ErofsInode } from './inode.js';
+import type { Superblock } from './superblock.js';
+
+export interface ReaderContext {
+  readonly sb: Superblock;
+  /** Image size in bytes. */
+  readonly imageSize: number;
+  /**
+   * `len` bytes of metadata at `pos`, either in the image or (inMetabox) in the metabox inode's decoded data.
+   * Out-of-range requests throw CorruptImageError. The result is read-only and may be shared.
+   */
+  readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array;
+  /** Raw image bytes (data blocks, compressed input); range-checked like readMeta. */
+  readImage(pos: number, len: number): Uint8Array;
+  /** Copies raw image bytes into `dst` (uncompressed data path, no intermediate buffer). */
+  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number): void;
+  inode(nid: number): ErofsInode;
+  /** Decoded file data of `inode` in [offset, offset + length) clamped at EOF, into `dst` at `dstOffset`. */
+  readDataInto(inode: ErofsInode, offset: number, length: number, dst: Uint8Array, dstOffset: number): number;
+}

@@ -1,0 +1,355 @@
+// ErofsReader: the public face of the image reader. It owns the byte source and the caches (metadata pages,
+// decoded inodes, decoded compressed extents, directory blocks) and exposes inode/dir/xattr/data access.
+// Opening reads the superblock only: nothing scans the image, so time to first stat does not grow with it.
+
+import type { ByteSource } from '../bytesource.js';
+import { BufferByteSource, isViewable } from '../buffer-byte-source.js';
+import { FileByteSource } from '../file-byte-source.js';
+import { toBytes } from './bytes.js';
+import type { ReaderContext } from './context.js';
+import { decompress } from './decompress.js';
+import { type DirBlock, type DirEntry, type DirEntryAt, iterateDir, lookupName, readDirBlock } from './dir.js';
+import { CorruptImageError, corrupt } from './errors.js';
+import { Errno, ERRNO } from '../../protocol/errno.js';
+import { MapKind, mapFlat } from './flatmap.js';
+import * as F from './format.js';
+import { type ErofsInode, decodeInode, inodeLocation, isCompressedLayout } from './inode.js';
+import { LruCache } from './lru.js';
+import { type Superblock, formatNid, nidInMetabox, parseSuperblock } from './superblock.js';
+import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXattrs } from './xattr.js';
+import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, zInfo, zMap } from './zmap.js';
+
+export interface ReaderOptions {
+  /** Metadata pages (4 KiB or one block) kept in memory; default 2048 (8 MiB). */
+  metaCachePages?: number;
+  /** Bytes of decoded compressed extents kept in memory; default 64 MiB. */
+  extentCacheBytes?: number;
+  /** Decoded inodes kept; default 65536. */
+  inodeCacheEntries?: number;
+  /** Directory blocks kept (decoded); default 1024. */
+  dirCacheBlocks?: number;
+}
+
+export type ImageInput = string | ByteSource | Uint8Array | ArrayBuffer | SharedArrayBuffer;
+
+/** Nested reads (metabox -> packed inode -> ...) deeper than this mean a loop in a corrupt image. */
+const MAX_READ_DEPTH = 6;
+
+export class ErofsReader implements ReaderContext {
+  readonly source: ByteSource;
+  readonly sb: Superblock;
+  readonly imageSize: number;
+  private readonly ownsSource: boolean;
+  private readonly pageSize: number;
+  private readonly pages: LruCache<number, Uint8Array>;
+  private readonly inodes: LruCache<number, ErofsInode>;
+  private readonly extents: LruCache<string, Uint8Array>;
+  private readonly dirBlocks: LruCache<string, DirBlock>;
+  private prefixes: LongPrefix[] | undefined;
+  private depth = 0;
+
+  constructor(source: ByteSource, options: ReaderOptions = {}, ownsSource = false) {
+    this.source = source;
+    this.ownsSource = ownsSource;
+    this.imageSize = source.size;
+    const headLen = Math.min(source.size, F.EROFS_SUPER_OFFSET + 65536);
+    const head = new Uint8Array(headLen);
+    source.readInto(head, 0, 0, headLen);
+    this.sb = parseSuperblock(head, source.size);
+    this.pageSize = Math.max(4096, this.sb.blockSize);
+    this.pages = new LruCache(options.metaCachePages ?? 2048);
+    this.inodes = new LruCache(options.inodeCacheEntries ?? 65536);
+    this.extents = new LruCache(4096, options.extentCacheBytes ?? 64 * 1024 * 1024, (v) => v.length);
+    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? 1024);
+  }
+
+  /** Opens an image from a path (pread), memory (Buffer, ArrayBuffer, SharedArrayBuffer) or a ByteSource. */
+  static open(input: ImageInput, options: ReaderOptions = {}): ErofsReader {
+    let src: ByteSource;
+    let owns = true;
+    if (typeof input === 'string') src = new FileByteSource(input);
+    else if (input instanceof Uint8Array || input instanceof ArrayBuffer || input instanceof SharedArrayBuffer) {
+      src = new BufferByteSource(input);
+    } else {
+      src = input;
+      owns = false;
+    }
+    try {
+      return new ErofsReader(src, options, owns);
+    } catch (e) {
+      if (owns) src.close?.();
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (this.ownsSource) this.source.close?.();
+    this.pages.clear();
+    this.inodes.clear();
+    this.extents.clear();
+    this.dirBlocks.clear();
+  }
+
+  get rootNid(): number {
+    return this.sb.rootNid;
+  }
+
+  get blockSize(): number {
+    return this.sb.blockSize;
+  }
+
+  /** True when the image carries the composefs header (made by mkcomposefs). */
+  get isComposefs(): boolean {
+    return this.sb.composefs !== undefined;
+  }
+
+  // ---- raw access -------------------------------------------------------------------------------------------
+
+  readImage(pos: number, len: number): Uint8Array {
+    if (!(pos >= 0 && len >= 0 && pos + len <= this.imageSize)) {
+      corrupt(`read of [${pos}, +${len}) outside the ${this.imageSize}-byte image`);
+    }
+    if (isViewable(this.source)) return this.source.view(pos, len);
+    const ps = this.pageSize;
+    const first = Math.floor(pos / ps);
+    const last = Math.floor((pos + len - 1) / ps);
+    if (len > 0 && first === last) {
+      const page = this.page(first);
+      const off = pos - first * ps;
+      return page.subarray(off, off + len);
+    }
+    const out = new Uint8Array(len);
+    this.readImageInto(out, 0, pos, len);
+    return out;
+  }
+
+  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number): void {
+    if (!(pos >= 0 && len >= 0 && pos + len <= this.imageSize)) {
+      corrupt(`read of [${pos}, +${len}) outside the ${this.imageSize}-byte image`);
+    }
+    this.source.readInto(dst, dstOffset, pos, len);
+  }
+
+  private page(index: number): Uint8Array {
+    let p = this.pages.get(index);
+    if (!p) {
+      const start = index * this.pageSize;
+      const len = Math.min(this.pageSize, this.imageSize - start);
+      p = new Uint8Array(len);
+      this.source.readInto(p, 0, start, len);
+      this.pages.set(index, p);
+    }
+    return p;
+  }
+
+  readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array {
+    if (!inMetabox) return this.readImage(pos, len);
+    const box = this.metabox();
+    if (!(pos >= 0 && len >= 0 && pos + len <= box.size)) {
+      corrupt(`metadata read [${pos}, +${len}) outside the ${box.size}-byte metabox`);
+    }
+    const out = new Uint8Array(len);
+    this.readDataInto(box, pos, len, out, 0);
+    return out;
+  }
+
+  private metabox(): ErofsInode {
+    const nid = this.sb.metaboxNid;
+    if (nid === undefined) corrupt('metabox access in an image without a metabox');
+    return this.inode(nid);
+  }
+
+  // ---- inodes -----------------------------------------------------------------------------------------------
+
+  inode(nid: number): ErofsInode {
+    let ino = this.inodes.get(nid);
+    if (ino) return ino;
+    const iloc = inodeLocation(this.sb, nid);
+    const inMetabox = nidInMetabox(nid);
+    const spaceEnd = inMetabox ? this.metabox().size : this.imageSize;
+    if (iloc + F.COMPACT_INODE_SIZE > spaceEnd) corrupt(`inode ${formatNid(nid)} lies past the end of its area`);
+    const raw = this.readMeta(iloc, Math.min(F.EXTENDED_INODE_SIZE, spaceEnd - iloc), inMetabox);
+    ino = decodeInode(this.sb, nid, iloc, raw);
+    // Inline xattrs and (for non-compressed layouts) the inline tail must exist in the same area.
+    if (ino.dataStart > spaceEnd) corrupt(`inode ${formatNid(nid)}: xattr body runs past the end of its area`);
+    // Flat data is contiguous blocks of this image: a size that needs blocks past its end is impossible
+    // (checked here, before anyone sizes a buffer by it).
+    if (ino.layout === F.LAYOUT_FLAT_INLINE || (ino.layout === F.LAYOUT_FLAT_PLAIN && ino.startBlk >= 0)) {
+      const bs = this.sb.blockSize;
+      const blocks = Math.ceil(ino.size / bs) - (ino.layout === F.LAYOUT_FLAT_INLINE ? 1 : 0);
+      if (blocks > 0 && (ino.startBlk + blocks) * bs > this.imageSize) {
+        corrupt(`inode ${formatNid(nid)}: ${ino.size} bytes of data would run past the end of the image`);
+      }
+      if (ino.layout === F.LAYOUT_FLAT_INLINE && (ino.dataStart % bs) + (ino.size - Math.max(0, blocks) * bs) > bs) {
+        corrupt(`inode ${formatNid(nid)}: inline data crosses a block boundary`);
+      }
+    }
+    this.inodes.set(nid, ino);
+    return ino;
+  }
+
+  root(): ErofsInode {
+    const r = this.inode(this.sb.rootNid);
+    if ((r.mode & F.S_IFMT) !== F.S_IFDIR) corrupt(`root inode ${formatNid(r.nid)} is not a directory`);
+    return r;
+  }
+
+  // ---- data -------------------------------------------------------------------------------------------------
+
+  /** Reads up to `length` bytes at `offset` (fewer at EOF). */
+  read(inode: ErofsInode, offset: number, length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, inode.size - offset));
+    if (n > 0x7fff_ffff) throw new Errno(ERRNO.EFBIG, `read of ${n} bytes in one piece`);
+    const out = new Uint8Array(n);
+    if (n) this.readDataInto(inode, offset, n, out, 0);
+    return out;
+  }
+
+  readDataInto(inode: ErofsInode, offset: number, length: number, dst: Uint8Array, dstOffset: number): number {
+    if (!(offset >= 0 && length >= 0)) throw new RangeError(`bad read range ${offset} +${length}`);
+    const n = Math.max(0, Math.min(length, inode.size - offset));
+    if (!n) return 0;
+    if (dstOffset + n > dst.length) throw new RangeError('read buffer too small');
+    if (++this.depth > MAX_READ_DEPTH) {
+      this.depth--;
+      corrupt(`inode ${formatNid(inode.nid)}: data reads nest too deeply (a metabox/packed inode loop)`);
+    }
+    try {
+      if (isCompressedLayout(inode.layout)) this.readCompressed(inode, offset, n, dst, dstOffset);
+      else this.readFlat(inode, offset, n, dst, dstOffset);
+    } finally {
+      this.depth--;
+    }
+    return n;
+  }
+
+  private readFlat(inode: ErofsInode, offset: number, n: number, dst: Uint8Array, dstOffset: number): void {
+    let pos = offset;
+    const end = offset + n;
+    while (pos < end) {
+      const m = mapFlat(this, inode, pos);
+      const segEnd = Math.min(end, m.la + m.llen);
+      if (!(m.la <= pos && segEnd > pos)) corrupt(`inode ${formatNid(inode.nid)}: mapping makes no progress at ${pos}`);
+      const len = segEnd - pos;
+      const at = dstOffset + (pos - offset);
+      if (m.kind === MapKind.Hole) {
+        dst.fill(0, at, at + len);
+      } else if (m.kind === MapKind.Image) {
+        this.readImageInto(dst, at, m.pa + (pos - m.la), len);
+      } else {
+        dst.set(this.readMeta(m.pa + (pos - m.la), len, inode.inMetabox), at);
+      }
+      pos = segEnd;
+    }
+  }
+
+  private readCompressed(inode: ErofsInode, offset: number, n: number, dst: Uint8Array, dstOffset: number): void {
+    let pos = offset;
+    const end = offset + n;
+    while (pos < end) {
+      const m = zMap(this, inode, pos);
+      const segEnd = Math.min(end, m.la + m.llen);
+      const len = segEnd - pos;
+      const at = dstOffset + (pos - offset);
+      if (m.flags & Z_FRAGMENT) {
+        this.readFragment(inode, zInfo(this, inode).fragmentOff + (pos - m.la), len, dst, at);
+      } else if (!(m.flags & Z_MAPPED)) {
+        dst.fill(0, at, at + len);
+      } else {
+        const decoded = this.decodeExtent(inode, m);
+        dst.set(decoded.subarray(pos - m.la, segEnd - m.la), at);
+      }
+      pos = segEnd;
+    }
+  }
+
+  private readFragment(inode: ErofsInode, pos: number, len: number, dst: Uint8Array, at: number): void {
+    const packedNid = this.sb.packedNid;
+    if (!packedNid) corrupt(`inode ${formatNid(inode.nid)}: fragment data but no packed inode`);
+    if (inode.nid === packedNid) corrupt('the packed inode refers to a fragment of itself');
+    const packed = this.inode(packedNid);
+    if (pos + len > packed.size) corrupt(`inode ${formatNid(inode.nid)}: fragment runs past the packed inode`);
+    this.readDataInto(packed, pos, len, dst, at);
+  }
+
+  private decodeExtent(inode: ErofsInode, m: ZMapping): Uint8Array {
+    const key = `${inode.nid}:${m.la}`;
+    const cached = this.extents.get(key);
+    if (cached && cached.length === m.llen) return cached;
+    if (!(m.flags & Z_ENCODED)) corrupt(`inode ${formatNid(inode.nid)}: mapped extent without encoding`);
+    const input = m.flags & Z_META ? this.readMeta(m.pa, m.plen, inode.inMetabox) : this.readImage(m.pa, m.plen);
+    const out = decompress({
+      algorithm: m.algorithm,
+      input,
+      outputLength: m.llen,
+      blockSize: this.sb.blockSize,
+      lz4ZeroPadding: (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0,
+      interlacedOffset: m.la % this.sb.blockSize,
+    });
+    this.extents.set(key, out);
+    return out;
+  }
+
+  /** The compressed extent layout of an inode, for diagnostics (`erofs info`). */
+  extentAt(inode: ErofsInode, offset: number): ZMapping {
+    if (!isCompressedLayout(inode.layout)) throw new RangeError('not a compressed inode');
+    return zMap(this, inode, offset);
+  }
+
+  readlink(inode: ErofsInode): Uint8Array {
+    if ((inode.mode & F.S_IFMT) !== F.S_IFLNK) corrupt(`inode ${formatNid(inode.nid)} is not a symlink`);
+    return this.read(inode, 0, inode.size);
+  }
+
+  // ---- directories ------------------------------------------------------------------------------------------
+
+  private dirBlock(dir: ErofsInode, index: number): DirBlock {
+    const key = `${dir.nid}:${index}`;
+    let b = this.dirBlocks.get(key);
+    if (!b) {
+      b = readDirBlock(this, dir, index);
+      this.dirBlocks.set(key, b);
+    }
+    return b;
+  }
+
+  private requireDir(dir: ErofsInode): void {
+    if ((dir.mode & F.S_IFMT) !== F.S_IFDIR) throw new CorruptImageError(`inode ${formatNid(dir.nid)} is not a directory`);
+  }
+
+  lookup(dir: ErofsInode, name: string | Uint8Array): DirEntry | undefined {
+    this.requireDir(dir);
+    return lookupName(this, dir, toBytes(name), (i) => this.dirBlock(dir, i));
+  }
+
+  /** Dirents as stored (including "." and ".." when present), from byte position `from`. */
+  entries(dir: ErofsInode, from = 0): Generator<DirEntryAt> {
+    this.requireDir(dir);
+    return iterateDir(this, dir, from, (i) => this.dirBlock(dir, i));
+  }
+
+  // ---- xattrs -----------------------------------------------------------------------------------------------
+
+  longPrefixes(): LongPrefix[] {
+    if (!this.prefixes) this.prefixes = loadLongPrefixes(this);
+    return this.prefixes;
+  }
+
+  /** All xattr records of the inode, inline first then shared. */
+  xattrs(inode: ErofsInode): XattrRecord[] {
+    if (inode.xattrSize === 0) return [];
+    return readXattrs(this, inode, this.longPrefixes());
+  }
+
+  getXattr(inode: ErofsInode, name: string | Uint8Array): Uint8Array | undefined {
+    if (inode.xattrSize === 0) return undefined;
+    return getXattr(this, inode, this.longPrefixes(), name);
+  }
+
+  /** Names as the kernel lists them: known prefixes only (lustre and raw index 0 are not listed). */
+  listXattrNames(inode: ErofsInode): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const x of this.xattrs(inode)) if (x.name && x.baseIndex !== F.XATTR_INDEX_LUSTRE) out.push(x.name);
+    return out;
+  }
+}
