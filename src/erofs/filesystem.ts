@@ -43,7 +43,7 @@ export interface ErofsFilesystemOptions {
   basedir?: string;
   /** 'plain' (default): the original tree; 'overlay': metadata for overlayfs with userxattr; 'raw': as the kernel. */
   mode?: ViewMode;
-  /** Apply composefs conventions; default: when the image starts with the composefs header. */
+  /** Apply composefs conventions; default: when the image starts with the composefs header or a basedir is given. */
   composefs?: boolean;
   /** Hand redirected files to the kernel with FOPEN_PASSTHROUGH when the connection allows it. */
   passthrough?: boolean;
@@ -93,7 +93,8 @@ export class ErofsFilesystem implements Filesystem {
   constructor(options: ErofsFilesystemOptions) {
     this.reader = ErofsReader.open(options.image, options.reader);
     this.mode = options.mode ?? 'plain';
-    this.composefs = options.composefs ?? this.reader.isComposefs;
+    // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
+    this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);
     this.timeout = options.timeout ?? 86400;
     this.log = options.log ?? ((m) => console.error(m));
     this.wantPassthrough = options.passthrough ?? false;

@@ -8,7 +8,7 @@
 // Layouts are those of x86_64 and the generic 64-bit ABI (aarch64): struct flock, struct statfs, struct
 // timespec, struct linux_dirent64.
 
-import { callLibc, ffiTypes } from './libc.js';
+import { callLibc, callLibcRaw, ffiTypes } from './libc.js';
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -175,6 +175,23 @@ export function readFlock(b: Buffer): { type: number; start: number; len: number
 export function flock(fd: number, op: number): void {
   const p = params();
   callLibc('flock', p.T.I32, p.flock, [fd, op]);
+}
+
+/**
+ * getxattr/lgetxattr without throwing: the value length, or -errno (ENODATA is the common answer and an
+ * Error per miss costs more than the call).
+ */
+export function getxattrRaw(path: string, name: string, buf: Buffer, nofollow = false): number {
+  const p = params();
+  const r = callLibcRaw(nofollow ? 'lgetxattr' : 'getxattr', p.T.I64, p.getxattr, [path, name, buf, buf.length]);
+  return r.errno ? -r.errno : r.value;
+}
+
+/** listxattr/llistxattr without throwing: the list length, or -errno. */
+export function listxattrRaw(path: string, buf: Buffer, nofollow = false): number {
+  const p = params();
+  const r = callLibcRaw(nofollow ? 'llistxattr' : 'listxattr', p.T.I64, p.listxattr, [path, buf, buf.length]);
+  return r.errno ? -r.errno : r.value;
 }
 
 /** getxattr (follow) / lgetxattr (nofollow): returns the value length; ERANGE when buf is too small. */

@@ -200,7 +200,9 @@ export class ErofsReader implements ReaderContext {
   read(inode: ErofsInode, offset: number, length: number): Uint8Array {
     const n = Math.max(0, Math.min(length, inode.size - offset));
     if (n > 0x7fff_ffff) throw new Errno(ERRNO.EFBIG, `read of ${n} bytes in one piece`);
-    const out = new Uint8Array(n);
+    // Not zero-filled: every byte is written below (holes are filled explicitly), and skipping the fill
+    // makes large reads several times cheaper.
+    const out = Buffer.allocUnsafe(n);
     if (n) this.readDataInto(inode, offset, n, out, 0);
     return out;
   }

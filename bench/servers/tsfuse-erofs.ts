@@ -1,0 +1,34 @@
+// A tsfuse EROFS server for the bench, as a separate process: `mountErofs` itself (the image server's own
+// cache timeouts) unless --timeout is given, then the same worker-mode session with that entry/attr timeout
+// (0 = every stat reaches the server). Unmounts on SIGINT/SIGTERM.
+//
+//   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug]
+
+import { fileURLToPath } from 'node:url';
+import { mountErofs } from '../../src/erofs/mount.js';
+import { Session } from '../../src/server/session.js';
+import { need, parseFlags, serveUntilSignal } from './args.js';
+
+const f = parseFlags(process.argv.slice(2));
+const image = need(f, 'image');
+const mountpoint = need(f, 'mnt');
+const workers = typeof f.workers === 'string' ? Number(f.workers) : undefined;
+const basedir = typeof f.basedir === 'string' ? f.basedir : undefined;
+const passthrough = f.passthrough === true;
+const debug = f.debug === true;
+
+if (typeof f.timeout === 'string') {
+  const timeout = Number(f.timeout);
+  const FS_MODULE = fileURLToPath(new URL('../../src/erofs/filesystem.js', import.meta.url));
+  const session = await Session.mount(
+    { module: FS_MODULE, export: 'createFilesystem', options: { image, basedir, mode: 'plain', passthrough, timeout } },
+    {
+      mountpoint, fsname: image, subtype: 'erofs', options: ['ro'], workers, passthrough,
+      entryTimeout: timeout, attrTimeout: timeout, debug,
+    },
+  );
+  serveUntilSignal(session);
+} else {
+  const m = await mountErofs({ image, mountpoint, basedir, passthrough, workers, debug });
+  serveUntilSignal(m);
+}

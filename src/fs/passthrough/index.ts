@@ -1,0 +1,2 @@
+// The passthrough filesystem: mirrors a source directory (libfuse's passthrough_hp counterpart).
+export { PassthroughFs, createPassthroughFs, type PassthroughOptions } from './passthrough.js';

@@ -1,0 +1,189 @@
+// withErofsMount: every tsfuse image mount of the conformance tests goes through here. A temporary
+// mountpoint, mountErofs, a watchdog that aborts the FUSE connection (session.abort(), fusectl) if the test
+// runs too long, log collection, a record of serving threads that ended early, and an unmount in finally.
+//
+// Log lines: the session's `log` gets the server's own lines (and --debug traces). In worker mode the image
+// filesystem's lines (src/erofs/filesystem.ts, default console.error in the worker) do not reach `log`: they
+// arrive on this process's stderr through the worker's stdio pipe, so stderr is teed while a mount is up.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { type MountErofsOptions, type MountedErofs, mountErofs } from '../../../src/erofs/mount.js';
+import { ensureFusectl } from '../../../src/kernel/fusectl.js';
+import { unmountFuse } from '../../../src/kernel/mount.js';
+import { findMount } from '../../../src/kernel/mountinfo.js';
+
+export interface ErofsMountHandle {
+  /** The FUSE mountpoint. */
+  mnt: string;
+  m: MountedErofs;
+  /** Every log line so far: session log, then teed stderr lines, in arrival order. */
+  logs: string[];
+  /** Serving threads that exited or threw while the mount was up ("worker N exit CODE" / "worker N error ..."). */
+  threadEvents: string[];
+  /** Milliseconds mountErofs took (until the mount answered INIT and the workers were ready). */
+  mountMs: number;
+}
+
+export type ErofsMountOptions = Omit<MountErofsOptions, 'mountpoint' | 'log'> & {
+  /** Watchdog: abort the connection after this long (default 90 s). */
+  timeoutMs?: number;
+  mountpoint?: string;
+};
+
+// ---- stderr tee -----------------------------------------------------------------------------------------------
+
+const stderrListeners = new Set<(line: string) => void>();
+let stderrPatched = false;
+let partial = '';
+
+function patchStderr(): void {
+  if (stderrPatched) return;
+  stderrPatched = true;
+  const orig = process.stderr.write.bind(process.stderr) as (...a: unknown[]) => boolean;
+  (process.stderr as unknown as { write: (...a: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+    if (stderrListeners.size > 0) {
+      const s = partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const lines = s.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) for (const f of stderrListeners) f(l);
+    }
+    // Keep the test output short: the image server's own lines are collected, not echoed, unless asked.
+    if (process.env.TSFUSE_TEST_VERBOSE || stderrListeners.size === 0) return orig(chunk, ...rest);
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+    if (/^(\[worker \d+\] )?tsfuse erofs: /m.test(text)) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }
+    return orig(chunk, ...rest);
+  };
+}
+
+// ---- mounts -----------------------------------------------------------------------------------------------------
+
+function privateWorkers(m: MountedErofs): Worker[] {
+  const w = (m.session as unknown as { workers?: Worker[] }).workers;
+  return Array.isArray(w) ? w : [];
+}
+
+/** Whether something is mounted at `dir` (from /proc/self/mountinfo: never touches the directory). */
+export function isMounted(dir: string): boolean {
+  return findMount(dir) !== undefined;
+}
+
+export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMountHandle) => Promise<T>): Promise<T> {
+  const { timeoutMs = 90_000, mountpoint, ...mo } = opts;
+  const mnt = mountpoint ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-conf-'));
+  try {
+    ensureFusectl();
+  } catch {
+    // the watchdog falls back to a lazy unmount
+  }
+  const logs: string[] = [];
+  const threadEvents: string[] = [];
+  patchStderr();
+  const onStderr = (l: string): void => {
+    logs.push(l);
+  };
+  stderrListeners.add(onStderr);
+  let m: MountedErofs;
+  const t0 = performance.now();
+  try {
+    m = await mountErofs({ ...mo, mountpoint: mnt, log: (s) => logs.push(s) });
+  } catch (e) {
+    stderrListeners.delete(onStderr);
+    if (!mountpoint) {
+      try {
+        fs.rmdirSync(mnt);
+      } catch {
+        // busy: left to the temp cleaner
+      }
+    }
+    throw e;
+  }
+  const mountMs = performance.now() - t0;
+  let unmounting = false;
+  privateWorkers(m).forEach((w, i) => {
+    w.on('exit', (code) => {
+      if (!unmounting) threadEvents.push(`worker ${i} exit ${code}`);
+    });
+    w.on('error', (err) => threadEvents.push(`worker ${i} error ${err instanceof Error ? err.message : String(err)}`));
+  });
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    process.stderr.write(`watchdog: ${mnt} still mounted after ${timeoutMs} ms, aborting the connection\n`);
+    try {
+      m.session.abort();
+    } catch {
+      // gone already
+    }
+    try {
+      if (m.overlay) unmountFuse(m.overlay, { lazy: true });
+    } catch {
+      // not mounted
+    }
+    try {
+      unmountFuse(mnt, { lazy: true });
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  watchdog.unref();
+  try {
+    const r = await fn({ mnt, m, logs, threadEvents, mountMs });
+    if (timedOut) throw new Error(`test timed out after ${timeoutMs} ms (watchdog aborted the mount)`);
+    return r;
+  } finally {
+    clearTimeout(watchdog);
+    unmounting = true;
+    try {
+      await m.unmount();
+    } catch (e) {
+      process.stderr.write(`withErofsMount: unmount ${mnt}: ${(e as Error).message}\n`);
+      m.session.abort();
+      await m.session.unmount({ abortAfterMs: 2000 });
+    }
+    stderrListeners.delete(onStderr);
+    if (!mountpoint) {
+      try {
+        fs.rmdirSync(mnt);
+      } catch {
+        // still busy after a lazy unmount
+      }
+    }
+  }
+}
+
+/** Image-server log lines (from any worker) among `logs`. */
+export function serverLines(logs: string[]): string[] {
+  return logs.filter((l) => /tsfuse erofs: /.test(l));
+}
+
+/** A fresh temporary directory under `base` (default os.tmpdir()). */
+export function tempDir(prefix: string, base = os.tmpdir()): string {
+  return fs.mkdtempSync(path.join(base, prefix));
+}
+
+/** Collects "label: N ms" lines and prints them at the end of a test file. */
+export class Timings {
+  readonly lines: string[] = [];
+  constructor(readonly title: string) {}
+  async time<T>(label: string, fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.lines.push(`${label}: ${(performance.now() - t0).toFixed(0)} ms`);
+    }
+  }
+  note(line: string): void {
+    this.lines.push(line);
+  }
+  print(): void {
+    console.log(`${this.title}:\n  ${this.lines.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,74 @@
+// Every fixture image, read through the reader API alone, against the kernel's mount of the same image:
+// path, type, mode, owner, size, mtime (ns), nlink, rdev, symlink target, xattrs and sha256 of content.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ErofsReader } from '../../../src/erofs/reader/reader.js';
+import { BufferByteSource } from '../../../src/erofs/buffer-byte-source.js';
+import { FIXTURES, canMount, diffTrees, kernelTree, readerTree, withKernelMount } from './tree.js';
+
+const images = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.erofs')).sort();
+images.push('composefs/image.cfs');
+/** Compressors Node cannot decode: their compressed files must fail with EOPNOTSUPP, nothing else. */
+const UNDECODABLE = new Set(['lzma.erofs', 'zstd.erofs']);
+
+for (const name of images) {
+  test(`${name}: reader tree equals the kernel mount`, () => {
+    if (!canMount()) {
+      console.log(`  (skipped: cannot mount ${name} here)`);
+      return;
+    }
+    const file = path.join(FIXTURES, name);
+    const expected = withKernelMount(file, (dir) => kernelTree(dir));
+    const reader = ErofsReader.open(file);
+    try {
+      const actual = readerTree(reader, { allowUnsupported: UNDECODABLE.has(name) });
+      const undecoded = [...actual.values()].filter((e) => e.sha256 === 'EOPNOTSUPP').length;
+      const diff = diffTrees(expected, actual, { ignoreSha: (_p, e) => e.sha256 === 'EOPNOTSUPP' });
+      assert.equal(diff, [], diff.slice(0, 10).join('\n'));
+      assert.ok(expected.size > 100, 'fixture tree is not empty');
+      if (UNDECODABLE.has(name)) assert.ok(undecoded > 0, 'some files of this image use the undecodable compressor');
+      else assert.is(undecoded, 0);
+    } finally {
+      reader.close();
+    }
+  });
+}
+
+test('the same image through a SharedArrayBuffer gives the same tree as through pread', () => {
+  for (const name of ['plain.erofs', 'lz4-ztailpacking-fragments.erofs', 'metazip.erofs']) {
+    const file = path.join(FIXTURES, name);
+    const bytes = fs.readFileSync(file);
+    const sab = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(sab).set(bytes);
+    const a = readerTree(ErofsReader.open(file));
+    const b = readerTree(new ErofsReader(new BufferByteSource(sab)));
+    assert.equal(diffTrees(a, b), [], name);
+  }
+});
+
+test('opening an image reads only its first blocks (no scan), and a stat needs a handful more', () => {
+  const file = path.join(FIXTURES, 'plain.erofs');
+  const bytes = fs.readFileSync(file);
+  let reads = 0;
+  let bytesRead = 0;
+  const src = {
+    size: bytes.length,
+    readInto(dst: Uint8Array, o: number, off: number, len: number) {
+      reads++;
+      bytesRead += len;
+      dst.set(bytes.subarray(off, off + len), o);
+    },
+  };
+  const r = new ErofsReader(src);
+  assert.ok(reads <= 1 && bytesRead <= 1024 + 65536, `open read ${reads} times, ${bytesRead} bytes`);
+  const root = r.root();
+  const e = r.lookup(root, 'etc');
+  assert.ok(e);
+  r.inode(e!.nid);
+  assert.ok(reads <= 5, `root + lookup + stat took ${reads} reads`);
+});
+
+test.run();
