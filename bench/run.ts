@@ -117,13 +117,19 @@ async function imageRound(c: ImageContender, ctx: Ctx, cfg: Config, rec: Recorde
   try {
     const m = await start(c.id, mnt, c.serve(ctx, 'uncached', mnt), cfg);
     try {
-      if (!c.uncachedPossible) await dropCaches(c.dropLevel);
+      if (!c.uncachedPossible) {
+        await dropCaches(c.dropLevel);
+        await m.settle();
+      }
       const c0 = m.cpuNs();
       const s1 = await statLoad(mnt, ds.listFile, 1, 1, cfg.statCapMs, () => m.abort('stat loop hung'));
       const c1 = m.cpuNs();
       rec.add('stat1', c.id, (s1.ops / s1.ns) * 1e9);
       if (c0 !== undefined && c1 !== undefined) rec.add('cpu-stat', c.id, (c1 - c0) / s1.ops / 1000);
-      if (!c.uncachedPossible) await dropCaches(c.dropLevel);
+      if (!c.uncachedPossible) {
+        await dropCaches(c.dropLevel);
+        await m.settle();
+      }
       const s2 = await statLoad(mnt, ds.listFile, 2, 1, cfg.statCapMs, () => m.abort('stat loop hung'));
       rec.add('stat2', c.id, (s2.ops / s2.ns) * 1e9);
       const rd = await client(m, ['readdir', join(mnt, ds.bigDir), String(cfg.readdirPasses), String(cfg.readdirCapMs)], cfg.readdirCapMs);
@@ -141,6 +147,7 @@ async function imageRound(c: ImageContender, ctx: Ctx, cfg: Config, rec: Recorde
     const m = await start(c.id, mnt, c.serve(ctx, 'cached', mnt), cfg);
     try {
       await dropCaches(3);
+      await m.settle();
       rec.add('find-cold', c.id, (await timedCmd(m, 'find', [mnt, '-fprint', '/dev/null'], cfg.findCapMs)) / 1e6);
       rec.add('find-warm', c.id, (await timedCmd(m, 'find', [mnt, '-fprint', '/dev/null'], cfg.findCapMs)) / 1e6);
       await dataFigures(m, join(mnt, ds.bigFile), ds.params.bigFileBytes, cfg, rec, c.id, round, '');
@@ -166,6 +173,7 @@ async function imageRound(c: ImageContender, ctx: Ctx, cfg: Config, rec: Recorde
 
 async function dataFigures(m: Mounted | undefined, file: string, size: number, cfg: Config, rec: Recorder, who: string, round: number, prefix: string): Promise<void> {
   await dropCaches(3);
+  await m?.settle();
   let c0 = m?.cpuNs();
   const sc = await client(m, ['seqread', file, String(1 << 20), String(size), String(cfg.seqCapMs)], cfg.seqCapMs);
   let c1 = m?.cpuNs();
@@ -174,6 +182,7 @@ async function dataFigures(m: Mounted | undefined, file: string, size: number, c
   const sw = await client(m, ['seqread', file, String(1 << 20), String(size), String(cfg.seqCapMs)], cfg.seqCapMs);
   rec.add(`${prefix}seq-warm`, who, sw.bytes / (1 << 20) / (sw.ns / 1e9));
   await dropCaches(3);
+  await m?.settle();
   const seed = String(1000 + round);
   c0 = m?.cpuNs();
   const rc = await client(m, ['randread', file, '4096', String(cfg.randCount), String(cfg.randCapMs), seed], cfg.randCapMs);

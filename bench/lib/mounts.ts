@@ -156,6 +156,22 @@ export class Mounted {
     return this.pid !== undefined ? processCpuNs(this.pid) : undefined;
   }
 
+  /**
+   * Waits (at most maxMs) until the server has used less than 1 ms of CPU in 50 ms: after drop_caches the
+   * kernel sends FORGETs for every evicted inode, and their processing must not count towards the next figure.
+   */
+  async settle(maxMs = 3000): Promise<void> {
+    if (this.pid === undefined) return;
+    const end = Date.now() + maxMs;
+    let last = this.cpuNs();
+    while (Date.now() < end) {
+      await sleep(50);
+      const now = this.cpuNs();
+      if (now === undefined || last === undefined || now - last < 1e6) return;
+      last = now;
+    }
+  }
+
   /** Ends the mount now without being polite (watchdog, client time-outs). */
   abort(why: string): void {
     if (this.stopped) return;

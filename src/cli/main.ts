@@ -109,7 +109,7 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
     const timeout = nocache ? 0 : 86400;
     return Session.mount(createPassthroughFs({ source, nocache, passthrough }), {
       mountpoint: mnt, fsname: source, subtype: 'passthrough', options, workers, debug: !!p.flags.debug,
-      passthrough, entryTimeout: timeout, attrTimeout: timeout,
+      passthrough, entryTimeout: timeout, attrTimeout: timeout, want: ['EXPORT_SUPPORT', 'HANDLE_KILLPRIV_V2'],
     });
   });
 }

@@ -56,14 +56,16 @@ export interface ErofsFilesystemOptions {
 
 interface ObjectFile {
   fd: number;
-  refs: number;
   backingId: number | undefined;
 }
 
-interface Handle {
-  nid: number;
-  object: ObjectFile | undefined;
-}
+/**
+ * Object files kept open per filesystem instance (per worker). In worker mode the OPEN, READs and RELEASE of
+ * one open file may each go to a different worker (the kernel queue is shared by the cloned fds), so nothing
+ * may depend on per-worker file handles: objects are found by nid, opened on demand by whichever worker
+ * serves the request, and closed when they fall out of this bounded cache.
+ */
+const MAX_OPEN_OBJECTS = 256;
 
 /** Per-inode facts derived from xattrs, computed once. */
 interface ViewInfo {
@@ -82,9 +84,8 @@ export class ErofsFilesystem implements Filesystem {
   private readonly log: (message: string) => void;
   private conn: ConnectionInfo | undefined;
   private passthroughBroken = false;
+  /** nid -> open object file, in least-recently-used order (see MAX_OPEN_OBJECTS). */
   private readonly objects = new Map<number, ObjectFile>();
-  private readonly handles = new Map<number, Handle>();
-  private nextFh = 1;
   private readonly views = new LruCache<number, ViewInfo>(65536);
   private readonly logged = new Set<string>();
   /** ino -> where we first saw it, only to name paths in log lines. */
@@ -254,7 +255,6 @@ export class ErofsFilesystem implements Filesystem {
   destroy(): void {
     for (const o of this.objects.values()) this.closeObject(o);
     this.objects.clear();
-    this.handles.clear();
     this.reader.close();
   }
 
@@ -301,8 +301,30 @@ export class ErofsFilesystem implements Filesystem {
   }
 
   private openObject(ino: number, n: ErofsInode, redirect: Redirect): OpenReply {
+    const obj = this.objectOf(ino, n, redirect);
+    const conn = this.conn;
+    if (this.wantPassthrough && !this.passthroughBroken && conn?.passthrough && conn.backingOpen) {
+      if (obj.backingId === undefined) {
+        try {
+          obj.backingId = conn.backingOpen(obj.fd);
+        } catch (e) {
+          this.passthroughBroken = true;
+          this.log(`tsfuse erofs: passthrough unavailable (${(e as Error).message}); serving reads instead`);
+        }
+      }
+      // The kernel holds its own reference to the backing file once it has this reply.
+      if (obj.backingId !== undefined) return { fh: 0, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
+    }
+    return { fh: 0, flags: FOPEN_KEEP_CACHE };
+  }
+
+  /** The open object file of a redirected inode: from the cache, or opened now (by any worker). */
+  private objectOf(ino: number, n: ErofsInode, redirect: Redirect): ObjectFile {
     let obj = this.objects.get(n.nid);
-    if (!obj) {
+    if (obj) {
+      this.objects.delete(n.nid); // most recently used goes last
+      this.objects.set(n.nid, obj);
+    } else {
       if (!this.store) {
         this.logOnce(`nostore:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: content is in the object store (${redirect.path}) but no basedir was given`);
         throw new Errno(ERRNO.EIO, 'no object store');
@@ -316,25 +338,15 @@ export class ErofsFilesystem implements Filesystem {
         if (e instanceof Errno && e.errno === ERRNO.EACCES) throw e;
         throw new Errno(ERRNO.EIO, msg);
       }
-      obj = { fd, refs: 0, backingId: undefined };
+      obj = { fd, backingId: undefined };
       this.objects.set(n.nid, obj);
-    }
-    obj.refs++;
-    const fh = this.nextFh++;
-    this.handles.set(fh, { nid: n.nid, object: obj });
-    const conn = this.conn;
-    if (this.wantPassthrough && !this.passthroughBroken && conn?.passthrough && conn.backingOpen) {
-      if (obj.backingId === undefined) {
-        try {
-          obj.backingId = conn.backingOpen(obj.fd);
-        } catch (e) {
-          this.passthroughBroken = true;
-          this.log(`tsfuse erofs: passthrough unavailable (${(e as Error).message}); serving reads instead`);
-        }
+      if (this.objects.size > MAX_OPEN_OBJECTS) {
+        const [oldest, old] = this.objects.entries().next().value as [number, ObjectFile];
+        this.objects.delete(oldest);
+        this.closeObject(old);
       }
-      if (obj.backingId !== undefined) return { fh, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
     }
-    return { fh, flags: FOPEN_KEEP_CACHE };
+    return obj;
   }
 
   private closeObject(obj: ObjectFile): void {
@@ -353,39 +365,30 @@ export class ErofsFilesystem implements Filesystem {
     }
   }
 
-  read(_ctx: RequestContext, ino: number, fh: number, offset: number, size: number): Uint8Array {
+  read(_ctx: RequestContext, ino: number, _fh: number, offset: number, size: number): Uint8Array {
     return this.guard('read', ino, () => {
-      const h = fh ? this.handles.get(fh) : undefined;
       const n = this.node(ino);
-      if (h?.object) {
+      if ((n.mode & F.S_IFMT) === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
+      const redirect = (n.mode & F.S_IFMT) === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
+      if (redirect) {
+        // Found by nid, never by fh: the OPEN may have been answered by another worker.
+        const obj = this.objectOf(ino, n, redirect);
         const len = Math.max(0, Math.min(size, n.size - offset));
         const buf = Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
-          const r = fs.readSync(h.object.fd, buf, got, len - got, offset + got);
+          const r = fs.readSync(obj.fd, buf, got, len - got, offset + got);
           if (r <= 0) break; // the object is shorter than the image says: a short read, like EOF
           got += r;
         }
         return buf.subarray(0, got);
       }
-      if ((n.mode & F.S_IFMT) === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
-      if (this.plainComposefs() && (n.mode & F.S_IFMT) === F.S_IFREG && this.view(n).redirect) {
-        // opened before a basedir existed or via a stale handle: no content to give
-        throw new Errno(ERRNO.EIO, 'object file not open');
-      }
       return this.reader.read(n, offset, size);
     });
   }
 
-  release(_ctx: RequestContext, _ino: number, fh: number, _flags?: number, _releaseFlags?: number, _lockOwner?: number): void {
-    const h = this.handles.get(fh);
-    if (!h) return;
-    this.handles.delete(fh);
-    const obj = h.object;
-    if (obj && --obj.refs === 0) {
-      this.objects.delete(h.nid);
-      this.closeObject(obj);
-    }
+  release(): void {
+    // Object files are closed when they leave the cache (see MAX_OPEN_OBJECTS), not per handle.
   }
 
   opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {

@@ -256,7 +256,9 @@ export class Session {
     if (this.unmounting) return this.unmounting;
     const abortAfter = opts.abortAfterMs ?? 10_000;
     this.unmounting = (async () => {
-      if (!this.ended) {
+      // After an abort the threads are gone but the (dead) mount stays until unmounted: unmount it too, as long
+      // as the mount there is still this connection.
+      if (!this.ended || (this.connId !== undefined && connectionIdFor(this.mountpoint) === this.connId)) {
         try {
           unmountFuse(this.mountpoint, { lazy: true });
         } catch (err) {
