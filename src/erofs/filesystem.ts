@@ -56,16 +56,20 @@ export interface ErofsFilesystemOptions {
 
 interface ObjectFile {
   fd: number;
+  /** Open handles of this instance on it; closed when the last one is released here. */
+  refs: number;
   backingId: number | undefined;
 }
 
 /**
  * Object files kept open per filesystem instance (per worker). In worker mode the OPEN, READs and RELEASE of
- * one open file may each go to a different worker (the kernel queue is shared by the cloned fds), so nothing
- * may depend on per-worker file handles: objects are found by nid, opened on demand by whichever worker
- * serves the request, and closed when they fall out of this bounded cache.
+ * one open file may each go to a different worker (the kernel queue is shared by the cloned fds), so a READ
+ * never depends on this instance's handles: objects are found by nid and opened on demand by whichever
+ * worker serves it. Handles only count references for a prompt close; a RELEASE that reaches another worker
+ * leaves the object open until it falls out of these bounded tables.
  */
 const MAX_OPEN_OBJECTS = 256;
+const MAX_HANDLES = 65536;
 
 /** Per-inode facts derived from xattrs, computed once. */
 interface ViewInfo {
@@ -86,6 +90,9 @@ export class ErofsFilesystem implements Filesystem {
   private passthroughBroken = false;
   /** nid -> open object file, in least-recently-used order (see MAX_OPEN_OBJECTS). */
   private readonly objects = new Map<number, ObjectFile>();
+  /** fh -> nid of the handles this instance handed out, oldest first (see MAX_HANDLES). */
+  private readonly handles = new Map<number, number>();
+  private nextFh = 1;
   private readonly views = new LruCache<number, ViewInfo>(65536);
   private readonly logged = new Set<string>();
   /** ino -> where we first saw it, only to name paths in log lines. */
@@ -255,6 +262,7 @@ export class ErofsFilesystem implements Filesystem {
   destroy(): void {
     for (const o of this.objects.values()) this.closeObject(o);
     this.objects.clear();
+    this.handles.clear();
     this.reader.close();
   }
 
@@ -302,6 +310,10 @@ export class ErofsFilesystem implements Filesystem {
 
   private openObject(ino: number, n: ErofsInode, redirect: Redirect): OpenReply {
     const obj = this.objectOf(ino, n, redirect);
+    obj.refs++;
+    const fh = this.nextFh++;
+    this.handles.set(fh, n.nid);
+    if (this.handles.size > MAX_HANDLES) this.handles.delete(this.handles.keys().next().value as number);
     const conn = this.conn;
     if (this.wantPassthrough && !this.passthroughBroken && conn?.passthrough && conn.backingOpen) {
       if (obj.backingId === undefined) {
@@ -313,9 +325,9 @@ export class ErofsFilesystem implements Filesystem {
         }
       }
       // The kernel holds its own reference to the backing file once it has this reply.
-      if (obj.backingId !== undefined) return { fh: 0, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
+      if (obj.backingId !== undefined) return { fh, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
     }
-    return { fh: 0, flags: FOPEN_KEEP_CACHE };
+    return { fh, flags: FOPEN_KEEP_CACHE };
   }
 
   /** The open object file of a redirected inode: from the cache, or opened now (by any worker). */
@@ -338,7 +350,7 @@ export class ErofsFilesystem implements Filesystem {
         if (e instanceof Errno && e.errno === ERRNO.EACCES) throw e;
         throw new Errno(ERRNO.EIO, msg);
       }
-      obj = { fd, backingId: undefined };
+      obj = { fd, refs: 0, backingId: undefined };
       this.objects.set(n.nid, obj);
       if (this.objects.size > MAX_OPEN_OBJECTS) {
         const [oldest, old] = this.objects.entries().next().value as [number, ObjectFile];
@@ -387,8 +399,16 @@ export class ErofsFilesystem implements Filesystem {
     });
   }
 
-  release(): void {
-    // Object files are closed when they leave the cache (see MAX_OPEN_OBJECTS), not per handle.
+  release(_ctx: RequestContext, ino: number, fh: number, _flags?: number, _releaseFlags?: number, _lockOwner?: number): void {
+    const nid = this.handles.get(fh);
+    // Not ours (another worker's handle with the same number, or fh 0): the object stays cached.
+    if (nid === undefined || ino !== this.inoOf(nid)) return;
+    this.handles.delete(fh);
+    const obj = this.objects.get(nid);
+    if (obj && --obj.refs <= 0) {
+      this.objects.delete(nid);
+      this.closeObject(obj);
+    }
   }
 
   opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {

@@ -96,7 +96,9 @@ const ABORTED = /Software caused connection abort|Transport endpoint is not conn
 
 test('session.abort() ends a session whose fs hangs: the stuck stat fails (ECONNABORTED), later calls ENOTCONN', async () => {
   const { fs, stuck } = hangingFs();
+  let mountpoint = '';
   await withMount(fs, { workers: 2, timeoutMs: 30_000 }, async ({ mnt, session }) => {
+    mountpoint = mnt;
     assert.is(await inChild<string>(mnt, `return fs.readFileSync(path.join(mnt, 'hello.txt'), 'utf8');`), 'Hello, world!\n');
     const t0 = Date.now();
     const child = run('stat', ['-c', '%s', `${mnt}/hang`], { timeoutMs: 20_000 });
@@ -112,6 +114,9 @@ test('session.abort() ends a session whose fs hangs: the stuck stat fails (ECONN
     const after = await run('stat', [mnt], { timeoutMs: 10_000 });
     assert.match(after.stderr, /Transport endpoint is not connected/);
   });
+  // and session.unmount() (withMount's finally) removed the dead mount
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  assert.not.ok(mounts.includes(` ${mountpoint} `), 'the aborted mount was left behind');
 });
 
 test('the test watchdog aborts a hung mount, fails the test and cleans up', async () => {

@@ -211,10 +211,8 @@ export function buildImage(root: BNode, opt: BuildOptions): Uint8Array {
       u32(b, 44, ino.nlink);
     }
     b.set(ino.xattrBody, isize);
-    const fullLen = ino.blocks ? Math.min(size, ino.blocks * bs) : 0;
     if (ino.blocks) image.set(ino.content.subarray(0, size - ino.inlineLen), ino.startBlk * bs);
     if (ino.inlineLen) b.set(ino.content.subarray(size - ino.inlineLen), isize + ino.xattrBody.length);
-    void fullLen;
   }
 
   // 6. superblock

@@ -9,6 +9,10 @@ import { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import { BufferByteSource } from '../../../src/erofs/buffer-byte-source.js';
 import { CorruptImageError } from '../../../src/erofs/reader/errors.js';
 import { FIXTURES } from './tree.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildImage, type BNode } from './builder.js';
+import { tempDir } from './mkfs.js';
 
 const CASE_TIMEOUT_MS = 20_000; // a watchdog for hangs, far above the slowest honest case
 const SLOW_CASE_MS = 3_000;
@@ -20,10 +24,10 @@ interface Result {
   maxMs: number;
 }
 
-function runWorker(fixtures: string[], seed: number, flipsPerImage: number, truncationsPerImage: number): Promise<Result> {
+function runWorker(fixtures: string[], seed: number, flipsPerImage: number, truncationsPerImage: number, dir = FIXTURES): Promise<Result> {
   return new Promise((resolve, reject) => {
     const w = new Worker(fileURLToPath(new URL('./fuzz-worker.js', import.meta.url)), {
-      workerData: { fixtures, dir: FIXTURES, seed, flipsPerImage, truncationsPerImage },
+      workerData: { fixtures, dir, seed, flipsPerImage, truncationsPerImage },
     });
     const res: Result = { cases: 0, failures: [], slow: [], maxMs: 0 };
     let current = '';
@@ -80,6 +84,40 @@ for (const g of GROUPS) {
     assert.equal(res.failures, [], res.failures.slice(0, 5).join('\n\n'));
     assert.equal(res.slow, [], res.slow.join('\n'));
   });
+}
+
+test('damaged builder images (512/2048-byte blocks, compact, no "."): only Errno errors, bounded time', async () => {
+  const dir = tempDir('fuzz');
+  try {
+    const variants = [
+      { blkszbits: 9, compact: true, dotOmitted: true },
+      { blkszbits: 11, checksum: true },
+    ];
+    const names = variants.map((v, i) => {
+      const name = `built-${i}.erofs`;
+      fs.writeFileSync(path.join(dir, name), buildImage(fuzzTree(), v));
+      return name;
+    });
+    const res = await runWorker(names, 5 + 100 * Number(process.env.TSFUSE_FUZZ_SEED ?? 0), Number(process.env.TSFUSE_FUZZ_FLIPS ?? 150), 30, dir);
+    console.log(`    ${res.cases} damaged images, slowest ${res.maxMs.toFixed(0)} ms`);
+    assert.equal(res.failures, [], res.failures.slice(0, 5).join('\n\n'));
+    assert.equal(res.slow, [], res.slow.join('\n'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function fuzzTree(): BNode {
+  const kids: BNode[] = [];
+  for (let i = 0; i < 60; i++) kids.push({ name: `file-${i}`, type: 'file', mode: 0o644, data: new Uint8Array(i * 37).fill(i), xattrs: i % 5 ? [] : [[1, `a${i}`, 'v']] });
+  return {
+    name: '', type: 'dir', mode: 0o755,
+    children: [
+      { name: 'd', type: 'dir', mode: 0o755, children: kids },
+      { name: 'l', type: 'link', mode: 0o777, target: 'd/file-1' },
+      { name: 'big', type: 'file', mode: 0o644, data: new Uint8Array(9000).fill(7) },
+    ],
+  };
 }
 
 test.run();
