@@ -2,10 +2,12 @@
 // thread writes its own .cpuprofile, workers included), drives the figure's load from a separate client
 // process, unmounts, and prints the top self-time functions per thread.
 //
-//   node dist/bench/profile.js FIGURE [--server erofs|erofs-1w|memfs|passthrough] [--seconds S] [--quick] [--top N] [--out FILE]
+//   node dist/bench/profile.js FIGURE [--server erofs|erofs-1w|memfs|passthrough] [--seconds S] [--quick] [--top N] [--perf] [--out FILE]
 //
 // FIGURE: stat (uncached lstat loop), readdir (the big directory), find-cold, seq (sequential read, cold),
 // rand (4 KiB random reads, cold), create (create/stat/unlink on the passthrough fs).
+// --perf: sample the whole server process with `perf record -e cpu-clock -g` (kernel and JIT frames,
+// node --perf-basic-prof) instead of --cpu-prof, which only sees JS and counts a blocked read as time.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,7 +80,8 @@ async function main(): Promise<void> {
   rmSync(profDir, { recursive: true, force: true });
   mkdirSync(profDir, { recursive: true });
   const mnt = join(MNT_ROOT, 'profile');
-  const prof = ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200'];
+  const usePerf = a.includes('--perf');
+  const prof = usePerf ? ['--perf-basic-prof'] : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200'];
   const uncached = figure === 'stat';
   let args: string[];
   let probe: string;
@@ -95,11 +98,17 @@ async function main(): Promise<void> {
   }
   const m = await Mounted.start({ name: 'profile', mnt, probe, cmd: process.execPath, args, kind: 'fuse', logFile: join(LOGS, 'profile.log'), watchdogMs: (seconds + 120) * 1000 });
   let did = '';
+  let perfText = '';
   try {
     if (server === 'memfs') await populate(mnt, { copyFrom: ds.tree, dirs: ds.memfs.dirs });
     const list = server === 'memfs' ? ds.memfs.listFile : ds.listFile;
     const c0 = m.cpuNs() ?? 0;
     const t0 = Date.now();
+    // perf samples the whole server process (kernel included) while the load runs
+    const perfData = join(profDir, 'perf.data');
+    const perf = usePerf
+      ? run('perf', ['record', '-e', 'cpu-clock', '-g', '-p', String(m.pid), '-o', perfData, '--', 'sleep', String(seconds)], { timeoutMs: seconds * 1000 + 30_000, check: false })
+      : undefined;
     let ops = 0;
     const abort = (): void => m.abort('profile client hung');
     while (Date.now() - t0 < seconds * 1000) {
@@ -135,10 +144,19 @@ async function main(): Promise<void> {
       } else throw new Error(`unknown figure ${figure}`);
     }
     const cpu = ((m.cpuNs() ?? 0) - c0) / 1e6;
+    if (perf) {
+      await perf;
+      const rep = await run('perf', ['report', '-i', perfData, '--no-children', '--sort', 'dso,sym', '--stdio'], { timeoutMs: 120_000, check: false });
+      const lines = rep.stdout.split('\n').filter((l) => /^\s+[0-9.]+%/.test(l)).slice(0, top);
+      const byDso = await run('perf', ['report', '-i', perfData, '--no-children', '--sort', 'dso', '--stdio'], { timeoutMs: 120_000, check: false });
+      const dsos = byDso.stdout.split('\n').filter((l) => /^\s+[0-9.]+%/.test(l)).slice(0, 6);
+      perfText = `\nperf (cpu-clock, whole server process) by object:\n${dsos.join('\n')}\n\ntop self-time symbols:\n${lines.join('\n')}\n`;
+    }
     say(`${figure} on ${server}: ${ops.toFixed(0)} × ${did} in ${((Date.now() - t0) / 1000).toFixed(1)} s; server CPU ${cpu.toFixed(0)} ms (${((cpu * 1000) / ops).toFixed(1)} µs per ${did})\n`);
   } finally {
     await m.stop();
   }
+  if (perfText) say(perfText);
   for (const f of readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
     const p = JSON.parse(readFileSync(join(profDir, f), 'utf8')) as Profile;
     const { total, rows } = selfTimes(p);

@@ -209,7 +209,7 @@ export function describeImage(reader: ErofsReader, options: { walk?: boolean; ma
   L.push(`format:            EROFS${i.composefs ? ` (composefs image, header v${i.composefs.version}${i.composefs.flags & F.LCFS_EROFS_FLAGS_HAS_ACL ? ', has ACLs' : ''})` : ''}`);
   L.push(`image size:        ${bytes(i.imageBytes)}`);
   L.push(`block size:        ${i.blockSize}`);
-  L.push(`blocks:            ${i.blocks} (${bytes(i.blocks * i.blockSize)})`);
+  L.push(`blocks:            ${i.blocks} of ${i.blockSize} bytes`);
   L.push(`uuid:              ${i.uuid}`);
   if (i.volumeName) L.push(`volume name:       ${i.volumeName}`);
   L.push(`features (compat): ${i.compatFeatures.join(' ') || '-'}${i.unknownCompat ? ` unknown:0x${i.unknownCompat.toString(16)}` : ''}`);

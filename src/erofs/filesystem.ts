@@ -6,6 +6,7 @@
 // Node) answer EOPNOTSUPP and log the path once.
 
 import * as fs from 'node:fs';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import type {
   Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
 } from '../fs/types.js';
@@ -104,7 +105,7 @@ export class ErofsFilesystem implements Filesystem {
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
     this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);
     this.timeout = options.timeout ?? 86400;
-    this.log = options.log ?? ((m) => console.error(m));
+    this.log = options.log ?? defaultLog();
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.basedir ? new ObjectStore(options.basedir) : undefined;
     // Fail at start (not at first stat) if the root is unreadable.
@@ -526,6 +527,17 @@ export class ErofsFilesystem implements Filesystem {
   describeIno(ino: number): string {
     return formatNid(this.nidOf(ino));
   }
+}
+
+/**
+ * console.error, except in a session worker: there console output waits for the worker's event loop, which a
+ * thread blocked serving /dev/fuse rarely runs, so lines go to the session's log at once as the worker's own
+ * {type: 'log'} messages (src/server/worker.ts) do.
+ */
+function defaultLog(): (message: string) => void {
+  const port = isMainThread ? null : parentPort;
+  if (port) return (message) => port.postMessage({ type: 'log', message });
+  return (message) => console.error(message);
 }
 
 export function createErofsFilesystem(options: ErofsFilesystemOptions): ErofsFilesystem {

@@ -1,10 +1,7 @@
 // withErofsMount: every tsfuse image mount of the conformance tests goes through here. A temporary
 // mountpoint, mountErofs, a watchdog that aborts the FUSE connection (session.abort(), fusectl) if the test
 // runs too long, log collection, a record of serving threads that ended early, and an unmount in finally.
-//
-// Log lines: the session's `log` gets the server's own lines (and --debug traces). In worker mode the image
-// filesystem's lines (src/erofs/filesystem.ts, default console.error in the worker) do not reach `log`: they
-// arrive on this process's stderr through the worker's stdio pipe, so stderr is teed while a mount is up.
+// Log lines (the session's and the image server's, and --debug traces) are collected, not printed.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,7 +16,7 @@ export interface ErofsMountHandle {
   /** The FUSE mountpoint. */
   mnt: string;
   m: MountedErofs;
-  /** Every log line so far: session log, then teed stderr lines, in arrival order. */
+  /** Every log line so far (session log: server, image server, --debug traces), in arrival order. */
   logs: string[];
   /** Serving threads that exited or threw while the mount was up ("worker N exit CODE" / "worker N error ..."). */
   threadEvents: string[];
@@ -32,35 +29,6 @@ export type ErofsMountOptions = Omit<MountErofsOptions, 'mountpoint' | 'log'> & 
   timeoutMs?: number;
   mountpoint?: string;
 };
-
-// ---- stderr tee -----------------------------------------------------------------------------------------------
-
-const stderrListeners = new Set<(line: string) => void>();
-let stderrPatched = false;
-let partial = '';
-
-function patchStderr(): void {
-  if (stderrPatched) return;
-  stderrPatched = true;
-  const orig = process.stderr.write.bind(process.stderr) as (...a: unknown[]) => boolean;
-  (process.stderr as unknown as { write: (...a: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
-    if (stderrListeners.size > 0) {
-      const s = partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      const lines = s.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) for (const f of stderrListeners) f(l);
-    }
-    // Keep the test output short: the image server's own lines are collected, not echoed, unless asked.
-    if (process.env.TSFUSE_TEST_VERBOSE || stderrListeners.size === 0) return orig(chunk, ...rest);
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-    if (/^(\[worker \d+\] )?tsfuse erofs: /m.test(text)) {
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    }
-    return orig(chunk, ...rest);
-  };
-}
 
 // ---- mounts -----------------------------------------------------------------------------------------------------
 
@@ -84,17 +52,11 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
   }
   const logs: string[] = [];
   const threadEvents: string[] = [];
-  patchStderr();
-  const onStderr = (l: string): void => {
-    logs.push(l);
-  };
-  stderrListeners.add(onStderr);
   let m: MountedErofs;
   const t0 = performance.now();
   try {
     m = await mountErofs({ ...mo, mountpoint: mnt, log: (s) => logs.push(s) });
   } catch (e) {
-    stderrListeners.delete(onStderr);
     if (!mountpoint) {
       try {
         fs.rmdirSync(mnt);
@@ -147,7 +109,6 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
       m.session.abort();
       await m.session.unmount({ abortAfterMs: 2000 });
     }
-    stderrListeners.delete(onStderr);
     if (!mountpoint) {
       try {
         fs.rmdirSync(mnt);

@@ -44,7 +44,7 @@ export function metadataRegions(image: Uint8Array): Region[] {
     }
     if ((ino.mode & 0o170000) === 0o040000) {
       if (ino.layout === 0 || ino.layout === 2) {
-        const full = Math.floor(ino.size / bs) * (ino.layout === 2 ? 1 : 1);
+        const full = ino.layout === 2 ? Math.floor(ino.size / bs) : Math.ceil(ino.size / bs);
         if (ino.startBlk >= 0 && full > 0) regions.push({ kind: 'dirent', start: ino.startBlk * bs, end: Math.min(image.length, ino.startBlk * bs + full * bs) });
         if (ino.layout === 2 && !ino.inMetabox) regions.push({ kind: 'dirent', start: ino.dataStart, end: Math.min(image.length, ino.dataStart + (ino.size % bs)) });
       }

@@ -1,0 +1,99 @@
+// The passthrough filesystem under a tree of 100k files, mounted with --nocache: a client lists and lstats all
+// of it. RLIMIT_NOFILE is capped at 20000 here, and the kernel ends up holding every one of those inodes, so a
+// design with an fd per inode (libfuse's passthrough_hp) would run out of fds (EMFILE); this one keeps fds only
+// for a bounded cache of directories. The server must stay healthy afterwards.
+// TSFUSE_PT_SCALE_FILES sets the number of files (default 100000, in 20 directories).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sh } from '../helpers/client.js';
+import { inPython, PYTHON } from '../helpers/python.js';
+import { makeSource, removeSource, withPassthrough } from '../helpers/passthrough.js';
+
+const FILES = Number(process.env.TSFUSE_PT_SCALE_FILES ?? 100_000);
+const DIRS = 20;
+const PER_DIR = Math.ceil(FILES / DIRS);
+
+function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+function nofileLimit(): string {
+  return /^Max open files\s+(\S+)\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.slice(1, 3).join('/') ?? '?';
+}
+
+for (const passthrough of [true, false]) {
+  test(`${FILES} files, --nocache${passthrough ? '' : ' --nopassthrough'}: find and a full lstat walk, no EMFILE, healthy after`, async () => {
+    const src = makeSource('tsfuse-pt100k-');
+    const t0 = Date.now();
+    try {
+      // the tree, made directly in SOURCE by one python process (empty files, a few bytes in some)
+      await sh(PYTHON, ['-c', `
+import os, sys
+src, dirs, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for d in range(dirs):
+    dp = os.path.join(src, 'd%02d' % d)
+    os.mkdir(dp)
+    for i in range(per):
+        fd = os.open(os.path.join(dp, 'file-%05d' % i), os.O_CREAT | os.O_WRONLY, 0o644)
+        if i % 1000 == 0:
+            os.write(fd, b'%d/%d' % (d, i))
+        os.close(fd)
+`, src, String(DIRS), String(PER_DIR)], { timeoutMs: 120_000 });
+      const made = Date.now();
+      const fdsBefore = openFds();
+      await withPassthrough(
+        { nocache: true, passthrough },
+        async (m) => {
+          const mounted = Date.now();
+          const count = await sh('sh', ['-c', `find '${m.mnt}' -type f | wc -l`], { timeoutMs: 120_000 });
+          assert.is(Number(count.trim()), DIRS * PER_DIR);
+          const found = Date.now();
+          const walk = await inPython<{ files: number; dirs: number; bytes: number; ino: number[] }>(m.mnt, `
+            files = dirs = size = 0
+            for root, ds, fs_ in os.walk(mnt):
+                dirs += len(ds)
+                for n in fs_:
+                    st = os.lstat(os.path.join(root, n))
+                    if not stat.S_ISREG(st.st_mode): raise Exception('not a file: ' + n)
+                    files += 1
+                    size += st.st_size
+            return {'files': files, 'dirs': dirs, 'bytes': size, 'ino': [os.lstat(P('d07', 'file-01000')).st_ino]}
+          `, { timeoutMs: 120_000 });
+          const walked = Date.now();
+          assert.is(walk.files, DIRS * PER_DIR);
+          assert.is(walk.dirs, DIRS);
+          assert.ok(walk.bytes > 0);
+          assert.equal(walk.ino, [fs.lstatSync(path.join(src, 'd07', 'file-01000')).ino]);
+          // no fd ran out: nothing logged, the server's own fd use stays bounded
+          assert.not.ok(m.logs.some((l) => /EMFILE|ENFILE/.test(l)), m.logs.join('\n'));
+          const st = m.pt.stats();
+          assert.ok(st.inodes >= DIRS * PER_DIR, `the server knows ${st.inodes} inodes`);
+          assert.ok(st.dirFds <= 1024, `${st.dirFds} cached dir fds`);
+          const fdsDuring = openFds();
+          assert.ok(fdsDuring - fdsBefore < 1200, `the server holds ${fdsDuring - fdsBefore} more fds than before mounting`);
+          // healthy after: new files, reads, writes, a listing
+          const after = await inPython<unknown[]>(m.mnt, `
+            with open(P('d00', 'new'), 'w') as f: f.write('still fine')
+            return [open(P('d00', 'new')).read(), open(P('d03', 'file-02000')).read(), len(os.listdir(P('d19'))),
+                    os.statvfs(mnt).f_files > 0]
+          `);
+          assert.equal(after, ['still fine', '3/2000', PER_DIR, true]);
+          assert.is(fs.readFileSync(path.join(src, 'd00', 'new'), 'utf8'), 'still fine');
+          const ms = (a: number, b: number) => `${((b - a) / 1000).toFixed(1)} s`;
+          console.log(
+            `  ${passthrough ? 'pt' : 'nopt'}: tree ${ms(t0, made)}, mount ${ms(made, mounted)}, find ${ms(mounted, found)}, ` +
+              `lstat walk ${ms(found, walked)}; inodes ${st.inodes}, dir fds ${st.dirFds}, RLIMIT_NOFILE ${nofileLimit()}`,
+          );
+        },
+        { source: src, timeoutMs: 180_000 },
+      );
+    } finally {
+      removeSource(src);
+    }
+  });
+}
+
+test.run();
