@@ -46,6 +46,9 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
+      // 'auto': the kernel asks for READDIRPLUS only while entries are being looked up (ls -l, find -type):
+      // a plain listing of a big directory then costs READDIR records, not an inode per entry.
+      readdirplus: 'auto',
     },
   );
   let overlay: string | undefined;

@@ -339,7 +339,7 @@ on(Opcode.LINK, (d, lane, h, w, off, end) => {
 on(Opcode.OPEN, (d, lane, h, w, off, end) => {
   const r = Rq.decodeOpen(w, off, end, scratch(lane, Opcode.OPEN));
   if (!d.fs.open) return d.finish(lane, undefined, encOpen);
-  return d.finish(lane, d.fs.open(lane.ctx, h.nodeid, r.flags), encOpen);
+  return d.finish(lane, d.fs.open(lane.ctx, h.nodeid, r.flags, r.openFlags), encOpen);
 });
 
 on(Opcode.READ, (d, lane, h, w, off, end) => {
@@ -506,7 +506,7 @@ on(Opcode.ACCESS, (d, lane, h, w, off, end) => {
 on(Opcode.CREATE, (d, lane, h, w, off, end) => {
   if (!d.fs.create) return nosys(d, lane);
   const r = Rq.decodeCreate(w, off, end, scratch(lane, Opcode.CREATE));
-  return d.finish(lane, d.fs.create(lane.ctx, h.nodeid, r.name, r.mode, r.umask, r.flags), encCreate);
+  return d.finish(lane, d.fs.create(lane.ctx, h.nodeid, r.name, r.mode, r.umask, r.flags, r.openFlags), encCreate);
 });
 
 on(Opcode.TMPFILE, (d, lane, h, w, off, end) => {

@@ -23,7 +23,7 @@ import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { pumpRings } from './host.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
-import type { ReaderWorkerData, ServeWorkerData, WorkerMessage } from './worker.js';
+import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';
 
 export interface SessionOptions {
   mountpoint: string;
@@ -156,9 +156,46 @@ export class Session {
     openLibc(); // ffi-rs must be opened here, before any worker exists
     const log = opts.log ?? defaultLog;
     const embedded = !isModule(fs);
+    const nWorkers = Math.max(1, opts.workers ?? availableParallelism());
+    const workers: Worker[] = [];
+    const exits: Promise<void>[] = [];
+    const spawn = (data: ServeWorkerData | ReaderWorkerData): Worker => {
+      const w = new Worker(fileURLToPath(WORKER_URL), { workerData: data });
+      workers.push(w);
+      exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'log') log(m.message);
+      });
+      w.on('error', (err) => log(`tsfuse: worker ${data.index} failed: ${err instanceof Error ? err.stack : String(err)}`));
+      return w;
+    };
+    const terminateAll = async (): Promise<void> => {
+      for (const w of workers) await w.terminate();
+    };
+    // Worker mode: the workers boot and build their filesystems while this thread mounts, and a filesystem
+    // that cannot be built (a bad image, a wrong module path) fails before anything is mounted.
+    if (!embedded) {
+      const loads: Promise<void>[] = [];
+      for (let i = 0; i < nWorkers; i++) {
+        const w = spawn({ role: 'serve', index: i, module: fs as FilesystemModule });
+        loads.push(untilMessage(w, i, 'loaded'));
+      }
+      try {
+        await Promise.all(loads);
+      } catch (err) {
+        await terminateAll();
+        throw err;
+      }
+    }
     const options = [...(opts.options ?? [])];
     if (opts.defaultPermissions !== false && !options.includes('default_permissions')) options.push('default_permissions');
-    const mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
+    let mounted;
+    try {
+      mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
+    } catch (err) {
+      await terminateAll();
+      throw err;
+    }
     const fd = mounted.fd;
     const fds = [fd];
     try {
@@ -169,7 +206,6 @@ export class Session {
       const passthrough = InitFlags.has(init.flags, 'PASSTHROUGH');
       if (opts.passthrough && !passthrough) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
       const bufSize = init.maxWrite + 4096;
-      const nWorkers = Math.max(1, opts.workers ?? availableParallelism());
       for (let i = 1; i < nWorkers; i++) fds.push(cloneFuseDevice(fd));
       const dispatchOpts: Omit<DispatchOptions, 'log'> = {
         entryTimeout: opts.entryTimeout ?? 1,
@@ -181,30 +217,14 @@ export class Session {
       const conn: Omit<ConnectionInfo, 'backingOpen' | 'backingClose'> = {
         minor: init.minor, flags: init.flags, maxWrite: init.maxWrite, maxReadahead: init.maxReadahead, passthrough,
       };
-      const workers: Worker[] = [];
-      const exits: Promise<void>[] = [];
       const readies: Promise<void>[] = [];
-      const start = (data: ServeWorkerData | ReaderWorkerData): void => {
-        const w = new Worker(fileURLToPath(WORKER_URL), { workerData: data });
-        workers.push(w);
-        readies.push(
-          new Promise<void>((resolve, reject) => {
-            w.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(`worker ${data.index}: ${m.type === 'error' ? m.message : m.type}`))));
-            w.once('error', reject);
-            w.once('exit', (code) => reject(new Error(`worker ${data.index} exited (${code}) before it was ready`)));
-          }),
-        );
-        exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
-        w.on('message', (m: WorkerMessage) => {
-          if (m.type === 'log') log(m.message);
-        });
-        w.on('error', (err) => log(`tsfuse: worker ${data.index} failed: ${err instanceof Error ? err.stack : String(err)}`));
-      };
       if (!embedded) {
         const interrupts = new SharedArrayBuffer(nWorkers * INTERRUPT_SLOT_WORDS * 4);
-        for (let i = 0; i < nWorkers; i++) {
-          start({ role: 'serve', index: i, fd: fds[i], sessionFd: fd, bufSize, module: fs as FilesystemModule, conn, dispatch: dispatchOpts, interrupts });
-        }
+        workers.forEach((w, i) => {
+          readies.push(untilMessage(w, i, 'ready'));
+          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts };
+          w.postMessage(start);
+        });
       } else {
         const fsObj = fs as Filesystem;
         const full: ConnectionInfo = { ...conn };
@@ -218,13 +238,13 @@ export class Session {
         const doorbell = new SharedArrayBuffer(4);
         const readers = fds.map((f, i) => {
           const ring = createRing({ slots, slotSize: bufSize });
-          start({ role: 'reader', index: i, fd: f, ring, doorbell });
+          readies.push(untilMessage(spawn({ role: 'reader', index: i, fd: f, ring, doorbell }), i, 'ready'));
           return { fd: f, ring };
         });
         exits.push(pumpRings(readers, new Int32Array(doorbell), dispatcher));
       }
       await Promise.all(readies).catch(async (err) => {
-        for (const w of workers) await w.terminate();
+        await terminateAll();
         throw err;
       });
       const closed = Promise.all(exits).then(async () => {
@@ -232,6 +252,7 @@ export class Session {
       });
       return new Session(opts.mountpoint, fd, init, mounted.method, log, closed, workers, fds);
     } catch (err) {
+      await terminateAll();
       try {
         unmountFuse(opts.mountpoint, { lazy: true });
       } catch {
@@ -327,6 +348,27 @@ export class Session {
       if (code !== 'ENOENT') throw err;
     }
   }
+}
+
+/** Resolves when worker `w` posts `type`; rejects on its error message, an error, or its exit. */
+function untilMessage(w: Worker, index: number, type: 'loaded' | 'ready'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMessage = (m: WorkerMessage): void => {
+      if (m.type === type) done(resolve);
+      else if (m.type === 'error') done(() => reject(new Error(`worker ${index}: ${m.message}`)));
+    };
+    const onError = (err: unknown): void => done(() => reject(err));
+    const onExit = (code: number): void => done(() => reject(new Error(`worker ${index} exited (${code}) before it was ${type}`)));
+    const done = (f: () => void): void => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      f();
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+  });
 }
 
 function isModule(x: Filesystem | FilesystemModule): x is FilesystemModule {

@@ -13,11 +13,16 @@ import { serveFd } from './serve-loop.js';
 export interface ServeWorkerData {
   role: 'serve';
   index: number;
+  module: FilesystemModule;
+}
+
+/** Sent to a serve worker once the mount exists; until then it only builds its filesystem. */
+export interface ServeStart {
+  type: 'start';
   fd: number;
   /** The session fd (BACKING_OPEN goes to the connection, any of its fds works). */
   sessionFd: number;
   bufSize: number;
-  module: FilesystemModule;
   conn: Omit<ConnectionInfo, 'backingOpen' | 'backingClose'>;
   dispatch: Omit<DispatchOptions, 'log'>;
   interrupts: SharedArrayBuffer;
@@ -32,7 +37,7 @@ export interface ReaderWorkerData {
   doorbell: SharedArrayBuffer;
 }
 
-export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'log'; message: string };
+export type WorkerMessage = { type: 'loaded' } | { type: 'ready' } | { type: 'error'; message: string } | { type: 'log'; message: string };
 
 export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem> {
   const url = mod.module.startsWith('file:') ? mod.module : pathToFileURL(mod.module).href;
@@ -43,29 +48,44 @@ export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem>
   return (await (factory as (o: unknown) => Filesystem | Promise<Filesystem>)(mod.options)) as Filesystem;
 }
 
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.stack ?? err.message : String(err);
+}
+
 async function serve(data: ServeWorkerData): Promise<void> {
+  const port = parentPort!;
   let fs: Filesystem;
   try {
     fs = await loadFilesystem(data.module);
-    const conn: ConnectionInfo = { ...data.conn };
-    if (data.conn.passthrough) {
+  } catch (err) {
+    port.postMessage({ type: 'error', message: errorText(err) } satisfies WorkerMessage);
+    return;
+  }
+  port.postMessage({ type: 'loaded' } satisfies WorkerMessage);
+  const start = await new Promise<ServeStart | undefined>((resolve) => {
+    port.once('message', (m: ServeStart | { type: 'cancel' }) => resolve(m.type === 'start' ? m : undefined));
+  });
+  if (!start) return;
+  try {
+    const conn: ConnectionInfo = { ...start.conn };
+    if (start.conn.passthrough) {
       // The main thread opened ffi-rs before starting this worker; per-open FFI calls are fine here.
       const { backingOpen, backingClose } = await import('../kernel/backing.js');
-      conn.backingOpen = (fd) => backingOpen(data.sessionFd, fd);
-      conn.backingClose = (id) => backingClose(data.sessionFd, id);
+      conn.backingOpen = (fd) => backingOpen(start.sessionFd, fd);
+      conn.backingClose = (id) => backingClose(start.sessionFd, id);
     }
     if (fs.init) await fs.init(conn);
   } catch (err) {
-    parentPort!.postMessage({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies WorkerMessage);
+    port.postMessage({ type: 'error', message: errorText(err) } satisfies WorkerMessage);
     return;
   }
-  parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
+  port.postMessage({ type: 'ready' } satisfies WorkerMessage);
   // Log lines go to the session's `log` (a function cannot be cloned into the worker).
   const log = (msg: string): void => {
-    parentPort!.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
+    port.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
-  const d = new Dispatcher(fs, { ...data.dispatch, log }, new InterruptTable(new Int32Array(data.interrupts), data.index));
-  await serveFd(data.fd, d, data.bufSize);
+  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index));
+  await serveFd(start.fd, d, start.bufSize);
   if (fs.destroy) await fs.destroy();
 }
 
