@@ -9,14 +9,15 @@
 // process (bench/clients/fsbench.c); every mount has a watchdog and is aborted (fusectl) and lazily
 // unmounted if anything hangs. Writes bench/results/latest.{md,json,svg}.
 
-import { existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fsbench, parseReport, type ClientReport } from './lib/clients.js';
 import { imageContenders, mntFor, ptContenders, type Ctx, type ImageContender, type Launch, type PtContender } from './lib/contenders.js';
 import { ensureDataset, FULL, QUICK, type Dataset } from './lib/data.js';
 import { figures } from './lib/figures.js';
-import { memfsLoop, populate, startMemfs, statLoad, type MemfsServer } from './lib/memfs.js';
+import { statLoad } from './lib/memfs.js';
+import { memfsLoop, populate, startMemfs, type MemfsServer } from './statloop.js';
 import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
 import { run } from './lib/proc.js';
@@ -38,12 +39,12 @@ interface Config {
 }
 
 const QUICK_CFG: Omit<Config, 'quick'> = {
-  rounds: 3, statCapMs: 2500, readdirPasses: 3, readdirCapMs: 2000, findCapMs: 30_000, seqCapMs: 15_000,
-  randCount: 3000, randCapMs: 1000, cstatCount: 1000, cstatCapMs: 2000, phaseWatchdogMs: 180_000,
+  rounds: 3, statCapMs: 2000, readdirPasses: 3, readdirCapMs: 1500, findCapMs: 30_000, seqCapMs: 15_000,
+  randCount: 3000, randCapMs: 800, cstatCount: 800, cstatCapMs: 1500, phaseWatchdogMs: 180_000,
 };
 const FULL_CFG: Omit<Config, 'quick'> = {
-  rounds: 5, statCapMs: 10_000, readdirPasses: 3, readdirCapMs: 5000, findCapMs: 120_000, seqCapMs: 60_000,
-  randCount: 20_000, randCapMs: 4000, cstatCount: 5000, cstatCapMs: 10_000, phaseWatchdogMs: 900_000,
+  rounds: 5, statCapMs: 6000, readdirPasses: 3, readdirCapMs: 4000, findCapMs: 120_000, seqCapMs: 60_000,
+  randCount: 20_000, randCapMs: 3000, cstatCount: 5000, cstatCapMs: 6000, phaseWatchdogMs: 900_000,
 };
 
 function log(s: string): void {
@@ -253,6 +254,7 @@ async function main(): Promise<void> {
   const cfg = o.cfg;
   if (process.getuid?.() !== 0) throw new Error('the bench mounts filesystems and drops caches: run it as root');
   const t0 = Date.now();
+  const loadStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const d of [SCRATCH, MNT_ROOT, LOGS]) ensureDir(d);
   fsbench();
   const params = cfg.quick ? QUICK : FULL;
@@ -338,7 +340,7 @@ async function main(): Promise<void> {
       quick: cfg.quick,
       rounds: cfg.rounds,
       durationS: (Date.now() - t0) / 1000,
-      machine: machineInfo(),
+      machine: { ...machineInfo(), 'loadavg at start': loadStart },
       data: { ...ds.params, entries: ds.entries, memfsEntries: ds.memfs.entries, dir: ds.dir, buildMs: ds.buildMs },
       config: cfg,
     },

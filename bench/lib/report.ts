@@ -79,7 +79,7 @@ export function machineInfo(): Record<string, string> {
     libfuse3: dpkg('libfuse3-3'),
     libfuse2: dpkg('libfuse2'),
     'fuse-native': fuseNative,
-    loadavg: (() => {
+    'loadavg at end': (() => {
       try {
         return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
       } catch {

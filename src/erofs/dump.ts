@@ -6,6 +6,8 @@ import type { ErofsReader } from './reader/reader.js';
 import type { ErofsInode } from './reader/inode.js';
 import * as F from './reader/format.js';
 import { bytesEqual } from './reader/bytes.js';
+import { CorruptImageError } from './reader/errors.js';
+import { formatNid } from './reader/superblock.js';
 import {
   OVERLAY_ESCAPED_WHITEOUT,
   OVERLAY_ESCAPED_WHITEOUTS,
@@ -28,19 +30,37 @@ const ESCAPE_LONE_DASH = 4;
 
 const HEX = '0123456789abcdef';
 
+/** How each byte prints, per escape flag set (ESCAPE_EQUAL only changes '='). */
+function escapeTable(escapeEqual: boolean): string[] {
+  const t: string[] = [];
+  for (let c = 0; c < 256; c++) {
+    if (c === 0x5c) t.push('\\\\');
+    else if (c === 0x0a) t.push('\\n');
+    else if (c === 0x0d) t.push('\\r');
+    else if (c === 0x09) t.push('\\t');
+    else if (c === 0x3d ? escapeEqual : c < 0x21 || c > 0x7e) t.push('\\x' + HEX[c >> 4] + HEX[c & 15]);
+    else t.push(String.fromCharCode(c));
+  }
+  return t;
+}
+const TABLE_PLAIN = escapeTable(false);
+const TABLE_EQUAL = escapeTable(true);
+const latin1 = new TextDecoder('latin1');
+
 /** composefs-info's print_escaped: C-locale isgraph() passes, \\ \n \r \t get names, the rest \xNN. */
 function escape(val: Uint8Array, flags: number): string {
   if (flags & ESCAPE_LONE_DASH && val.length === 1 && val[0] === 0x2d) return '\\x2d';
+  const table = flags & ESCAPE_EQUAL ? TABLE_EQUAL : TABLE_PLAIN;
   let s = '';
+  let run = 0; // start of the current run of bytes that print as themselves
   for (let i = 0; i < val.length; i++) {
-    const c = val[i]!;
-    if (c === 0x5c) s += '\\\\';
-    else if (c === 0x0a) s += '\\n';
-    else if (c === 0x0d) s += '\\r';
-    else if (c === 0x09) s += '\\t';
-    else if (c === 0x3d ? flags & ESCAPE_EQUAL : c < 0x21 || c > 0x7e) s += '\\x' + HEX[c >> 4] + HEX[c & 15];
-    else s += String.fromCharCode(c);
+    const out = table[val[i]!]!;
+    if (out.length === 1) continue;
+    if (i > run) s += latin1.decode(val.subarray(run, i));
+    s += out;
+    run = i + 1;
   }
+  if (run < val.length) s += run === 0 ? latin1.decode(val) : latin1.decode(val.subarray(run));
   return s;
 }
 
@@ -72,7 +92,8 @@ interface NodeInfo {
   mtime: number;
   mtimeNsec: number;
   payload: Uint8Array | undefined;
-  content: Uint8Array | undefined;
+  /** Flat regular files print their content; it is streamed from here when the line is written. */
+  content: ErofsInode | undefined;
   digest: Uint8Array | undefined;
   xattrs: Array<{ name: Uint8Array; value: Uint8Array }>;
 }
@@ -95,7 +116,10 @@ function nodeInfo(reader: ErofsReader, inode: ErofsInode): NodeInfo {
   };
   if (type === F.S_IFLNK) info.payload = cstr(reader.readlink(inode));
   else if (type === F.S_IFREG && inode.size !== 0 && (inode.layout === F.LAYOUT_FLAT_PLAIN || inode.layout === F.LAYOUT_FLAT_INLINE)) {
-    info.content = reader.read(inode, 0, inode.size);
+    // Flat content comes from the image, so it cannot be larger than the image (a hole-only flat file of
+    // absurd size is damage, and would otherwise print gigabytes of \x00).
+    if (inode.size > reader.imageSize) throw new CorruptImageError(`inode ${formatNid(inode.nid)}: flat file of ${inode.size} bytes in a ${reader.imageSize}-byte image`);
+    info.content = inode;
   }
   const prefixes = reader.longPrefixes();
   for (const x of reader.xattrs(inode)) {
@@ -137,13 +161,25 @@ function nodeInfo(reader: ErofsReader, inode: ErofsInode): NodeInfo {
   return info;
 }
 
-function line(path: Uint8Array, info: NodeInfo, hardlinkTo: Uint8Array | undefined): string {
+/** Writes one dump line through `emit`; file content is read and escaped in pieces, never whole. */
+function writeLine(reader: ErofsReader, emit: (s: string) => void, path: Uint8Array, info: NodeInfo, hardlinkTo: Uint8Array | undefined): void {
   let s = escape(path.length ? path : enc.encode('/'), ESCAPE_STANDARD);
   s += ` ${info.size} ${hardlinkTo ? '@' : ''}${info.mode.toString(8)} ${info.nlink} ${info.uid} ${info.gid} ${info.rdev} ${info.mtime}.${info.mtimeNsec} `;
   const payload = hardlinkTo ?? info.payload;
   s += payload ? escape(payload, ESCAPE_LONE_DASH) : '-';
   s += ' ';
-  s += info.content ? escape(info.content.subarray(0, info.size), ESCAPE_LONE_DASH) : '-';
+  if (info.content && info.size > 0) {
+    emit(s);
+    s = '';
+    if (info.size === 1) {
+      emit(escape(reader.read(info.content, 0, 1), ESCAPE_LONE_DASH));
+    } else {
+      // escaping is per byte (the lone-dash rule only concerns a 1-byte value), so pieces join exactly
+      for (let off = 0; off < info.size; off += CONTENT_PIECE) emit(escape(reader.read(info.content, off, CONTENT_PIECE), ESCAPE_STANDARD));
+    }
+  } else {
+    s += '-';
+  }
   if (info.digest) {
     s += ' ';
     for (const b of info.digest) s += HEX[b >> 4]! + HEX[b & 15]!;
@@ -151,8 +187,10 @@ function line(path: Uint8Array, info: NodeInfo, hardlinkTo: Uint8Array | undefin
     s += ' -';
   }
   for (const x of info.xattrs) s += ' ' + escape(cstr(x.name), ESCAPE_EQUAL) + '=' + escape(x.value, ESCAPE_EQUAL);
-  return s + '\n';
+  emit(s + '\n');
 }
+
+const CONTENT_PIECE = 1 << 20;
 
 /**
  * Writes the composefs dump of the image through `write` (called with chunks of text). Hardlinks (a nid seen
@@ -173,14 +211,14 @@ export function dumpComposefs(reader: ErofsReader, write: (chunk: string) => voi
   const visit = (inode: ErofsInode, path: Uint8Array) => {
     const info = nodeInfo(reader, inode);
     seen.set(inode.nid, { path, info });
-    emit(line(path, info, undefined));
+    writeLine(reader, emit, path, info, undefined);
     if ((inode.mode & F.S_IFMT) !== F.S_IFDIR) return;
     for (const e of reader.entries(inode)) {
       if (bytesEqual(e.name, DOT) || bytesEqual(e.name, DOTDOT)) continue;
       const childPath = concat(concat(path, enc.encode('/')), cstr(e.name));
       const prev = seen.get(e.nid);
       if (prev) {
-        emit(line(childPath, prev.info, prev.path));
+        writeLine(reader, emit, childPath, prev.info, prev.path);
         continue;
       }
       const child = reader.inode(e.nid);

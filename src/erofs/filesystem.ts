@@ -457,10 +457,18 @@ export class ErofsFilesystem implements Filesystem {
     this.guard('readdirplus', ino, () => {
       const dec = new TextDecoder();
       for (const e of this.walkDir(ino, offset)) {
-        const entry = this.entryOf(this.reader.inode(e.nid));
+        let entry: Entry;
+        try {
+          entry = this.guard('readdirplus', this.inoOf(e.nid), () => this.entryOf(this.reader.inode(e.nid)));
+        } catch {
+          // One unreadable inode must not make its whole directory unlistable (the kernel's readdir never reads
+          // child inodes): a plain dirent without attributes (nodeid 0); a LOOKUP of the name reports the error.
+          const attr = { ino: this.inoOf(e.nid), mode: e.mode, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 };
+          entry = { ino: 0, attr };
+        }
         if (!out.add(e.name, entry, e.next)) break;
         const name = dec.decode(e.name);
-        if (name !== '.' && name !== '..') this.remember(entry.ino, ino, name);
+        if (entry.ino !== 0 && name !== '.' && name !== '..') this.remember(entry.ino, ino, name);
       }
     });
   }
@@ -481,8 +489,13 @@ export class ErofsFilesystem implements Filesystem {
     });
   }
 
-  listxattr(_ctx: RequestContext, ino: number): string[] {
-    return this.guard('listxattr', ino, () => this.xattrsOf(this.node(ino)).map((x) => x.name));
+  listxattr(ctx: RequestContext, ino: number): string[] {
+    return this.guard('listxattr', ino, () => {
+      const names = this.xattrsOf(this.node(ino)).map((x) => x.name);
+      // The kernel lists trusted.* only to CAP_SYS_ADMIN (and refuses to read them to anyone else); uid 0
+      // stands in for the capability, which FUSE does not tell us.
+      return ctx.uid === 0 ? names : names.filter((n) => !n.startsWith('trusted.'));
+    });
   }
 
   statfs(_ctx: RequestContext, ino: number): StatFs {

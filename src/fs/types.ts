@@ -84,8 +84,12 @@ export interface Filesystem {
   rename?(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): MaybePromise<void>;
   link?(ctx: RequestContext, ino: number, newParent: number, newName: string): MaybePromise<Entry>;
 
-  /** flags: the open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND...). */
-  open?(ctx: RequestContext, ino: number, flags: number): MaybePromise<OpenReply>;
+  /**
+   * flags: the open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND...). openFlags: fuse_open_in.open_flags; bit 0
+   * (FUSE_OPEN_KILL_SUIDGID) asks to drop suid/sgid along with O_TRUNC (HANDLE_KILLPRIV_V2, caller without
+   * CAP_FSETID).
+   */
+  open?(ctx: RequestContext, ino: number, flags: number, openFlags?: number): MaybePromise<OpenReply>;
   /** Returns at most `size` bytes; fewer means EOF. */
   read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number): MaybePromise<Uint8Array>;
   /** `data` is only valid until the returned value/promise settles: copy it if you keep it. */
@@ -93,7 +97,8 @@ export interface Filesystem {
   flush?(ctx: RequestContext, ino: number, fh: number, lockOwner: number): MaybePromise<void>;
   release?(ctx: RequestContext, ino: number, fh: number, flags: number, releaseFlags: number, lockOwner: number): MaybePromise<void>;
   fsync?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): MaybePromise<void>;
-  create?(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, flags: number): MaybePromise<CreateReply>;
+  /** openFlags: as for open (FUSE_OPEN_KILL_SUIDGID when an existing file is truncated). */
+  create?(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, flags: number, openFlags?: number): MaybePromise<CreateReply>;
   tmpfile?(ctx: RequestContext, parent: number, mode: number, umask: number, flags: number): MaybePromise<CreateReply>;
   fallocate?(ctx: RequestContext, ino: number, fh: number, offset: number, length: number, mode: number): MaybePromise<void>;
   /** whence: SEEK_SET 0, SEEK_CUR 1, SEEK_END 2, SEEK_DATA 3, SEEK_HOLE 4. Returns the new offset. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ImageVariant, IMAGE_VARIANTS, SUPPORTED_VARIANTS, type TreeInfo, buildImage, generateTree } from './kit/index.js';
+import { type ImageVariant, IMAGE_VARIANTS, SUPPORTED_VARIANTS, type TreeInfo, buildImage, generateTree, setXattrs } from './kit/index.js';
 import { Timings, tempDir } from './conformance/mount.js';
 import { assertSameDump, assertSubstantial, kernelDump, tsfuseDump } from './conformance/oracle.js';
 
@@ -46,6 +46,32 @@ for (const variant of SUPPORTED_VARIANTS) {
       assert.equal(t.serverLog, [], `${variant}: the image server logged problems`);
     }
     fs.rmSync(image, { force: true });
+  });
+}
+
+// xattr names are bytes (anything but NUL): the kit tree has only ASCII ones, so names beyond ASCII get their
+// own small images. Names are given as latin1 byte strings.
+const NAME_CASES: Array<[string, string[]]> = [
+  ['UTF-8 xattr names', [Buffer.from('user.ünïcödé', 'utf8').toString('latin1'), Buffer.from('trusted.日本', 'utf8').toString('latin1')]],
+  ['xattr names that are not UTF-8', ['user.com\xf9ent', 'user.\xff\xfe', 'trusted.\xc3(']],
+];
+for (const [label, names] of NAME_CASES) {
+  test(`${label}: kernel and tsfuse dumps are identical`, async () => {
+    const dir = path.join(base, label.replace(/\W+/g, '-'));
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'file'), 'xattr names\n');
+    fs.mkdirSync(path.join(src, 'dir'));
+    setXattrs(src, [
+      { path: 'file', xattrs: names.map((n, i) => [n, Buffer.from(`value ${i}`)] as [string, Buffer]) },
+      { path: 'dir', xattrs: [[names[0]!, Buffer.from('on a directory')]] },
+    ]);
+    const image = path.join(dir, 'names.erofs');
+    await buildImage(src, image, 'default');
+    const kernel = await kernelDump(image);
+    for (const n of names) assert.ok(kernel.includes(`  xattr ${Buffer.from(n, 'latin1').toString('latin1').replace(/[^\x21-\x7e]|\\/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}=`), `kernel lists ${JSON.stringify(n)}`);
+    const t = await tsfuseDump(image, { workers: 1 });
+    assertSameDump(kernel, t.dump, label);
   });
 }
 

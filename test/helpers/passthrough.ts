@@ -43,8 +43,8 @@ export function selectedConfigs(from: PtConfig[] = ALL_CONFIGS): PtConfig[] {
 }
 
 /** A fresh, empty SOURCE directory (0755, so other uids can reach the mount's root). */
-export function makeSource(prefix = 'tsfuse-ptm-'): string {
-  const d = fs.mkdtempSync(path.join(SOURCE_BASE, prefix));
+export function makeSource(prefix = 'tsfuse-ptm-', base = SOURCE_BASE): string {
+  const d = fs.mkdtempSync(path.join(base, prefix));
   fs.chmodSync(d, 0o755);
   return d;
 }

@@ -96,6 +96,8 @@ const XATTR_SIZE_MAX = 65536;
 const ERANGE = 34;
 const ENODATA = 61;
 const ENOENT = 2;
+/** fuse_open_in.open_flags: drop suid/sgid with this O_TRUNC (HANDLE_KILLPRIV_V2, caller without CAP_FSETID). */
+const FUSE_OPEN_KILL_SUIDGID = 1;
 /** Thrown for every xattr miss: one shared object, no stack trace to build each time (server reads .errno). */
 const ENODATA_ERR = new Errno('ENODATA');
 const NO_NAMES: ReadonlySet<string> = new Set();
@@ -563,6 +565,16 @@ export class PassthroughFs implements Filesystem {
     this.files.set(fd, h);
     (inode.openFds ??= new Set()).add(fd);
     const reply: OpenReply = { fh: fd, flags: 0 };
+    if (this.passthroughOn && inode.type === S_IFREG && inode.backingRefs === 0 && this.mayLoseSuidgid(fd)) {
+      // Writes through a passthrough file never reach us, and with HANDLE_KILLPRIV_V2 the kernel leaves
+      // dropping suid/sgid on write to us (the backing file is written with our CAP_FSETID, which keeps
+      // them): serve such a file ourselves (WRITE carries FUSE_WRITE_KILL_SUIDGID). Readers too, since once
+      // an inode has a passthrough open the kernel wants FOPEN_PASSTHROUGH for every later open (EIO
+      // otherwise), and direct I/O, because a cached-I/O open would make later passthrough opens fail. Left
+      // open: a file that becomes suid while it already has passthrough opens.
+      reply.flags = FOPEN.DIRECT_IO;
+      return reply;
+    }
     if (this.passthroughOn && inode.type === S_IFREG && this.backing(h)) {
       // open in passthrough mode must not keep a stale page cache (passthrough_hp does the same)
       reply.flags = FOPEN.PASSTHROUGH;
@@ -574,6 +586,12 @@ export class PassthroughFs implements Filesystem {
     else if (this.timeout > 0) f |= FOPEN.KEEP_CACHE;
     reply.flags = f;
     return reply;
+  }
+
+  /** The file is set-user-ID, or set-group-ID and group-executable: a write by a non-owner must drop that. */
+  private mayLoseSuidgid(fd: number): boolean {
+    const mode = Number(fs.fstatSync(fd, BIG).mode);
+    return (mode & S_ISUID) !== 0 || (mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP);
   }
 
   /** One backing id per inode, shared by its opens; false (serve I/O ourselves) when it cannot be had. */
@@ -613,15 +631,26 @@ export class PassthroughFs implements Filesystem {
     }
   }
 
-  open(_ctx: RequestContext, ino: number, flags: number): OpenReply {
+  open(_ctx: RequestContext, ino: number, flags: number, openFlags = 0): OpenReply {
     const inode = this.t.get(ino);
     const f = this.openFlags(flags);
     if (f & O_TRUNC) inode.xattrNames = undefined;
     const fd = this.t.openExact(inode, f, true);
+    if (f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID) this.killSuidgidFd(inode, fd, f);
     return this.newHandle(inode, fd, f);
   }
 
-  create(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, flags: number): CreateReply {
+  /** FUSE_OPEN_KILL_SUIDGID with O_TRUNC: this process (CAP_FSETID) truncating keeps the bits otherwise. */
+  private killSuidgidFd(inode: Inode, fd: number, flags: number): void {
+    try {
+      this.killSuidgid(inode, fs.fstatSync(fd, BIG), { fd, inode, flags, backing: false });
+    } catch (e) {
+      this.closeQuiet(fd);
+      throw e;
+    }
+  }
+
+  create(ctx: RequestContext, parent: number, name: string, mode: number, umask: number, flags: number, openFlags = 0): CreateReply {
     const p = this.t.getDir(parent);
     this.checkName(name);
     const { perm, fix } = this.createPerm(p, mode, umask);
@@ -646,6 +675,9 @@ export class PassthroughFs implements Filesystem {
       }
       const inode = this.t.intern(st, p, name);
       if (!created) inode.xattrNames = undefined; // O_TRUNC
+      if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
+        st = fs.fstatSync(fd, BIG);
+      }
       inode.nlookup++;
       const entry = this.entry(inode, st);
       return { ...this.newHandle(inode, fd, f), entry };

@@ -126,10 +126,14 @@ export function walk(root: string): WalkResult {
     if (r.error) record('getfattr', `spawn ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`, '');
     for (const line of (r.stderr ?? '').split('\n')) {
       if (!line) continue;
-      // "getfattr: /abs/path: Message"
-      const m = /^getfattr: (.*): ([^:]+)$/.exec(line);
-      const msg = m ? m[2]!.trim() : line.slice(0, 60);
-      const p = m ? Buffer.from(m[1]!, 'latin1').subarray(rootLen).toString('latin1') : '';
+      // "getfattr: /abs/path: Message" or "getfattr: /abs/path: xattr.name: Message"
+      const msg = line.slice(line.lastIndexOf(': ') + 2).trim();
+      const start = line.indexOf(root);
+      let p = '';
+      if (start >= 0) {
+        const rest = line.slice(start + root.length, line.lastIndexOf(': '));
+        p = Buffer.from(rest.split(': ')[0]!, 'latin1').toString('latin1');
+      }
       record('getfattr', MESSAGES[msg] ?? msg, p);
     }
   }

@@ -139,6 +139,8 @@ test('xattrs: list, get, missing name is ENODATA, file without xattrs', () => {
   const lib = f.lookup(ctx, usr.ino, 'lib');
   const data = f.lookup(ctx, lib.ino, 'libdata.bin');
   assert.equal(Array.from(f.getxattr(ctx, data.ino, 'trusted.test')), [0, 1, 2]);
+  assert.equal(f.listxattr(ctx, data.ino), ['trusted.test']);
+  assert.equal(f.listxattr(userCtx(1000, 1000), data.ino), [], 'trusted.* is listed to root only');
   const many = f.lookup(ctx, 1, 'many');
   const e0 = f.lookup(ctx, many.ino, 'entry-0000.txt');
   assert.is(Buffer.from(f.getxattr(ctx, e0.ino, 'user.shared')).toString(), 'same value on several files');

@@ -98,7 +98,8 @@ export function flips(name: string, image: Uint8Array, seed: number, count: numb
     const n = 1 + Math.floor(rand() * 6);
     const kinds: string[] = [];
     for (let k = 0; k < n; k++) {
-      const g = regions[Math.floor(rand() * regions.length)]!;
+      // mostly parsed structures; sometimes anywhere (compressed streams, data, padding)
+      const g = rand() < 0.2 ? { kind: 'anywhere', start: 0, end: image.length } : regions[Math.floor(rand() * regions.length)]!;
       const pos = g.start + Math.floor(rand() * (g.end - g.start));
       const how = rand();
       // a mix of flipped bits, random bytes and the extremes parsers mishandle most

@@ -1,0 +1,142 @@
+// `tsfuse passthrough SOURCE MNT` from the command line: it returns once the mount is ready and keeps serving
+// in the background; `tsfuse umount MNT` ends it (the serving process exits). Whether READs reach the server
+// is read from its --debug trace (--log FILE): none with kernel passthrough (the default), some with
+// --nopassthrough. SOURCE under /var/tmp (ext4).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run, sh } from '../helpers/client.js';
+import { makeSource, removeSource } from '../helpers/passthrough.js';
+import { abortConnection } from '../../src/kernel/fusectl.js';
+import { findMount } from '../../src/kernel/mountinfo.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const tsfuse = (args: string[], timeoutMs = 30_000) => run(process.execPath, [CLI, ...args], { timeoutMs });
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function isMounted(dir: string): boolean {
+  return findMount(dir)?.mountPoint === dir;
+}
+
+/** pids of serving processes for `mnt` (their command line names it and --foreground). */
+function servers(mnt: string): number[] {
+  const pids: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let cmd: string[];
+    try {
+      cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(mnt) && cmd.includes('--foreground') && cmd.includes('passthrough')) pids.push(Number(p));
+  }
+  return pids;
+}
+
+async function waitGone(mnt: string, ms = 10_000): Promise<boolean> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (servers(mnt).length === 0) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** A mountpoint and a SOURCE; whatever a failed test leaves mounted is aborted and unmounted. */
+async function withDirs(fn: (src: string, mnt: string, log: string) => Promise<void>): Promise<void> {
+  const src = makeSource('tsfuse-ptcli-');
+  const mnt = fs.mkdtempSync(path.join(tmpdir(), 'tsfuse-ptcli-mnt-'));
+  const log = path.join(fs.mkdtempSync(path.join(tmpdir(), 'tsfuse-ptcli-log-')), 'trace.log');
+  try {
+    await fn(src, mnt, log);
+  } finally {
+    if (isMounted(mnt)) {
+      abortConnection(mnt);
+      await run('umount', ['-l', mnt], { timeoutMs: 5000 });
+    }
+    await waitGone(mnt, 5000);
+    fs.rmSync(mnt, { recursive: true, force: true });
+    fs.rmSync(path.dirname(log), { recursive: true, force: true });
+    removeSource(src);
+  }
+}
+
+function countOps(log: string, op: string): number {
+  const re = new RegExp(` ${op} nodeid `);
+  return fs.readFileSync(log, 'utf8').split('\n').filter((l) => re.test(l)).length;
+}
+
+test('tsfuse passthrough SOURCE MNT: background mount, ready on return, kernel passthrough (no READ), umount ends it', async () => {
+  const data = randomBytes(1 << 20);
+  await withDirs(async (src, mnt, log) => {
+    fs.writeFileSync(path.join(src, 'big'), data);
+    fs.mkdirSync(path.join(src, 'dir'));
+    const r = await tsfuse(['passthrough', src, mnt, '--debug', '--log', log]);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(isMounted(mnt), 'mounted when the command returned');
+    const mi = findMount(mnt)!;
+    assert.is(mi.fstype, 'fuse.passthrough');
+    assert.is(mi.source, src);
+    assert.is(servers(mnt).length, 1, 'one serving process');
+    const sum = await sh('sha256sum', [path.join(mnt, 'big')]);
+    assert.is(sum.split(' ')[0], sha(data));
+    await sh('sh', ['-c', `echo hi > '${mnt}/dir/new' && ls '${mnt}/dir'`]);
+    assert.is(fs.readFileSync(path.join(src, 'dir', 'new'), 'utf8'), 'hi\n');
+    assert.ok(countOps(log, 'OPEN') >= 1, 'OPEN requests in the trace');
+    assert.is(countOps(log, 'READ'), 0, 'READ requests with kernel passthrough');
+    assert.is(countOps(log, 'WRITE'), 0, 'WRITE requests with kernel passthrough');
+    const u = await tsfuse(['umount', mnt]);
+    assert.is(u.code, 0, u.stderr);
+    assert.not.ok(isMounted(mnt));
+    assert.ok(await waitGone(mnt), 'the serving process exited');
+  });
+});
+
+test('tsfuse passthrough --nocache --nopassthrough: source changes show at once, READs reach the server', async () => {
+  await withDirs(async (src, mnt, log) => {
+    fs.writeFileSync(path.join(src, 'f'), 'first');
+    const r = await tsfuse(['passthrough', src, mnt, '--nocache', '--nopassthrough', '--workers', '1', '--debug', '--log', log]);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(isMounted(mnt));
+    assert.is(await sh('cat', [path.join(mnt, 'f')]), 'first');
+    fs.writeFileSync(path.join(src, 'f'), 'second, longer');
+    fs.writeFileSync(path.join(src, 'g'), 'new');
+    assert.is(await sh('sh', ['-c', `cat '${mnt}/f' '${mnt}/g'`]), 'second, longernew');
+    fs.unlinkSync(path.join(src, 'g'));
+    assert.is((await run('cat', [path.join(mnt, 'g')])).code, 1);
+    assert.ok(countOps(log, 'READ') >= 2, 'READ requests without kernel passthrough');
+    const u = await tsfuse(['umount', mnt]);
+    assert.is(u.code, 0, u.stderr);
+    assert.not.ok(isMounted(mnt));
+    assert.ok(await waitGone(mnt), 'the serving process exited');
+  });
+});
+
+test('tsfuse passthrough: bad SOURCE or MOUNTPOINT is a usage error (exit 2, one line)', async () => {
+  const src = makeSource('tsfuse-ptcli-');
+  try {
+    for (const [args, re] of [
+      [['passthrough', '/nonexistent/src', src], /source '\/nonexistent\/src' does not exist/],
+      [['passthrough', src, '/nonexistent/mnt'], /does not exist/],
+      [['passthrough', src, src], /must differ/],
+      [['passthrough', src], /missing argument/],
+      [['passthrough', path.join(src, 'file'), src], /not a directory|does not exist/],
+    ] as [string[], RegExp][]) {
+      if (args[1].endsWith('/file')) fs.writeFileSync(args[1], '');
+      const r = await tsfuse(args);
+      assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, re);
+    }
+  } finally {
+    removeSource(src);
+  }
+});
+
+test.run();
