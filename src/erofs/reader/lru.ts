@@ -1,8 +1,17 @@
-// A small LRU map bounded by entry count and by a caller-defined weight (bytes). Map iteration order is
-// insertion order, so "touch" = delete + set, and the oldest entry is the first key.
+// A small cache bounded by entry count and by a caller-defined weight (bytes), with second-chance eviction
+// (CLOCK): a hit only sets a flag, it never reorders the Map. Reordering on every hit (delete + set) made V8
+// rehash the table and was the top user-space cost of an uncached stat loop (bench/results/findings.md).
+// Eviction walks from the oldest entry: a flagged entry loses its flag and moves to the back; an unflagged
+// one goes.
+
+interface Slot<V> {
+  value: V;
+  weight: number;
+  referenced: boolean;
+}
 
 export class LruCache<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, Slot<V>>();
   private weightSum = 0;
 
   constructor(
@@ -16,31 +25,36 @@ export class LruCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
+    const s = this.map.get(key);
+    if (s === undefined) return undefined;
+    s.referenced = true;
+    return s.value;
   }
 
   set(key: K, value: V): void {
     const old = this.map.get(key);
     if (old !== undefined) {
-      this.weightSum -= this.weigh(old);
+      this.weightSum -= old.weight;
       this.map.delete(key);
     }
-    const w = this.weigh(value);
+    const weight = this.weigh(value);
     // Something heavier than the whole budget is not worth caching: it would evict everything else.
-    if (w > this.maxWeight) return;
-    this.map.set(key, value);
-    this.weightSum += w;
-    while (this.map.size > this.maxEntries || this.weightSum > this.maxWeight) {
-      const first = this.map.keys().next();
+    if (weight > this.maxWeight) return;
+    this.map.set(key, { value, weight, referenced: false });
+    this.weightSum += weight;
+    // Each pass either evicts or clears one flag, so this ends within 2 * size steps.
+    let budget = 2 * this.map.size + 2;
+    while ((this.map.size > this.maxEntries || this.weightSum > this.maxWeight) && budget-- > 0) {
+      const first = this.map.entries().next();
       if (first.done) break;
-      const v = this.map.get(first.value)!;
-      this.weightSum -= this.weigh(v);
-      this.map.delete(first.value);
+      const [k, s] = first.value;
+      this.map.delete(k);
+      if (s.referenced && k !== key) {
+        s.referenced = false;
+        this.map.set(k, s);
+      } else {
+        this.weightSum -= s.weight;
+      }
     }
   }
 
