@@ -10,6 +10,7 @@
 import type { ErofsReader } from './reader/reader.js';
 import type { ErofsInode } from './reader/inode.js';
 import * as F from './reader/format.js';
+import { decodeName } from '../protocol/names.js';
 
 export const OVERLAY_PREFIX = 'trusted.overlay.';
 export const OVERLAY_ESCAPE_PREFIX = 'trusted.overlay.overlay.';
@@ -36,16 +37,11 @@ export interface NamedXattr {
   value: Uint8Array;
 }
 
-const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder();
 
-/** xattr names are bytes; FUSE hands them over as strings. Valid UTF-8 decodes as such. */
+/** xattr names are bytes; FUSE hands them over as strings, with the same byte-preserving codec as names. */
 export function xattrNameString(b: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return latin1.decode(b);
-  }
+  return decodeName(Buffer.from(b.buffer, b.byteOffset, b.length), 0, b.length);
 }
 
 /** The raw xattrs the kernel would list (known prefixes, lustre and index 0 left out). */

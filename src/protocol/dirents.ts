@@ -5,17 +5,19 @@ import { LAYOUT as L } from './abi.js';
 import { encodeEntryOut, type CacheDefaults } from './replies.js';
 import type { DirentPlusSink, DirentSink, Entry } from './types.js';
 import type { WireBuffer } from './wire.js';
+import { encodeName, hasEscapedBytes, nameByteLength } from './names.js';
 
 const DIRENT = L.fuse_dirent.size; // 24
 const ENTRY_OUT = L.fuse_entry_out.size; // 128
 
 function nameLength(name: string | Uint8Array): number {
-  return typeof name === 'string' ? Buffer.byteLength(name, 'utf8') : name.length;
+  return typeof name === 'string' ? nameByteLength(name) : name.length;
 }
 
 function writeName(w: WireBuffer, off: number, name: string | Uint8Array, len: number): void {
-  if (typeof name === 'string') w.buf.write(name, off, len, 'utf8');
-  else w.buf.set(name, off);
+  if (typeof name !== 'string') w.buf.set(name, off);
+  else if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
+  else w.buf.write(name, off, len, 'utf8');
 }
 
 function writeDirent(w: WireBuffer, p: number, ino: number, name: string | Uint8Array, namelen: number, mode: number, next: number, recLen: number): void {

@@ -2,6 +2,7 @@ export * from './abi.js';
 export * from './errno.js';
 export * from './flags.js';
 export * from './wire.js';
+export { encodeName, hasEscapedBytes, nameByteLength, decodeName as decodeNameBytes } from './names.js';
 export * from './requests.js';
 export * from './replies.js';
 export * from './dirents.js';

@@ -4,11 +4,12 @@
 import { LAYOUT as L, NotifyCode } from './abi.js';
 import { writeOutHeader } from './replies.js';
 import type { WireBuffer } from './wire.js';
+import { encodeName } from './names.js';
 
 const H = 16;
 
 function nameBytes(name: string | Uint8Array): Uint8Array {
-  return typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
+  return typeof name === 'string' ? encodeName(name) : name;
 }
 
 function finish(w: WireBuffer, len: number, code: number): number {

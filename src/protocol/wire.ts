@@ -3,6 +3,8 @@
 // 64-bit fields are read as two words and combined into a Number (exact below 2^53; the request path never
 // builds a BigInt).
 
+import { decodeName } from './names.js';
+
 const TWO32 = 4294967296;
 
 export class WireBuffer {
@@ -78,12 +80,12 @@ export class WireBuffer {
   zero(off: number, len: number): void {
     this.buf.fill(0, off, off + len);
   }
-  /** Reads a NUL-terminated UTF-8 string starting at off, not beyond end. Returns the string; sets lastEnd. */
+  /** Reads a NUL-terminated name (UTF-8; invalid bytes escaped, see names.ts) starting at off, not beyond end. Returns the string; sets lastEnd. */
   cstring(off: number, end: number): string {
     let i = this.buf.indexOf(0, off);
     if (i < 0 || i > end) i = end;
     this.lastEnd = i + 1;
-    return this.buf.toString('utf8', off, i);
+    return decodeName(this.buf, off, i);
   }
   /** Offset just past the NUL of the last cstring() read. */
   lastEnd = 0;

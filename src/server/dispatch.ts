@@ -6,6 +6,7 @@ import { writeSync, writevSync } from 'node:fs';
 import { FOPEN, FATTR, FUSE_GETATTR_FH, FUSE_LK_FLOCK, FUSE_FSYNC_FDATASYNC, LAYOUT as L, Opcode } from '../protocol/abi.js';
 import { errnoName, errnoOf, ERRNO } from '../protocol/errno.js';
 import { OPCODE_TABLE, opcodeName } from '../protocol/opcodes.js';
+import { encodeName } from '../protocol/names.js';
 import * as Rp from '../protocol/replies.js';
 import * as Rq from '../protocol/requests.js';
 import type { WireBuffer } from '../protocol/wire.js';
@@ -204,7 +205,7 @@ const encAttr: Encoder<Attr> = (d, lane, a) => Rp.encodeAttrOut(lane.out, H, a, 
 const encNone: Encoder<unknown> = () => 0;
 const encOpen: Encoder<OpenReply | undefined> = (_d, lane, r) => Rp.encodeOpenOut(lane.out, H, r);
 const encCreate: Encoder<CreateReply> = (d, lane, r) => Rp.encodeCreateOut(lane.out, H, r, d.cache);
-const encBytes: Encoder<string | Uint8Array> = (_d, _lane, v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+const encBytes: Encoder<string | Uint8Array> = (_d, _lane, v) => (typeof v === 'string' ? encodeName(v) : v);
 
 function defaultStatfs(): StatFs {
   return { blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, bsize: 512, namelen: 255, frsize: 512 };
@@ -407,15 +408,10 @@ on(Opcode.GETXATTR, (d, lane, h, w, off, end) => {
 });
 
 function encodeNames(names: string[]): Uint8Array {
-  let len = 0;
-  for (const n of names) len += Buffer.byteLength(n) + 1;
-  const b = Buffer.allocUnsafe(len);
-  let p = 0;
-  for (const n of names) {
-    p += b.write(n, p);
-    b[p++] = 0;
-  }
-  return b;
+  const parts: Buffer[] = [];
+  const nul = Buffer.of(0);
+  for (const n of names) parts.push(encodeName(n), nul);
+  return Buffer.concat(parts);
 }
 
 on(Opcode.LISTXATTR, (d, lane, h, w, off, end) => {

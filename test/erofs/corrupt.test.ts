@@ -206,7 +206,12 @@ test('every corrupt copy: clean mount failure, or a walk that ends in time with 
           }
         }
       : undefined;
-    const s = await serve(c.file, oracle);
+    let s: Served;
+    try {
+      s = await serve(c.file, oracle);
+    } catch (e) {
+      throw new Error(`${label}: ${(e as Error).message}`, { cause: e });
+    }
     const ms = (performance.now() - t0).toFixed(0);
     if (!s.mounted) {
       mountFailures++;

@@ -2,6 +2,7 @@
 // representable; anything above 2^53 cannot describe a real image, so it is reported as corruption.
 
 import { corrupt } from './errors.js';
+import { encodeName } from '../../protocol/names.js';
 
 export function u8(b: Uint8Array, i: number): number {
   return b[i]!;
@@ -64,7 +65,7 @@ export function roundDown(x: number, to: number): number {
   return Math.floor(x / to) * to;
 }
 
-const utf8 = new TextEncoder();
+/** Names arrive as strings from decodeName (invalid UTF-8 bytes escaped): back to the exact bytes. */
 export function toBytes(s: string | Uint8Array): Uint8Array {
-  return typeof s === 'string' ? utf8.encode(s) : s;
+  return typeof s === 'string' ? encodeName(s) : s;
 }

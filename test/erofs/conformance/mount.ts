@@ -68,7 +68,10 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
   }
   const mountMs = performance.now() - t0;
   let unmounting = false;
-  privateWorkers(m).forEach((w, i) => {
+  const workers = privateWorkers(m);
+  // Session keeps its Worker objects private: if that ever changes, say so instead of watching nothing.
+  if (workers.length !== m.session.threads) threadEvents.push(`cannot observe the serving threads (${workers.length} of ${m.session.threads})`);
+  workers.forEach((w, i) => {
     w.on('exit', (code) => {
       if (!unmounting) threadEvents.push(`worker ${i} exit ${code}`);
     });

@@ -10,7 +10,7 @@ import { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import type { ErofsInode } from '../../../src/erofs/reader/inode.js';
 import { UnsupportedFeatureError } from '../../../src/erofs/reader/errors.js';
 
-export const FIXTURES = '/work/shared/fixtures/erofs';
+export const FIXTURES = process.env.TSFUSE_EROFS_FIXTURES ?? '/work/shared/fixtures/erofs';
 
 export interface TreeEntry {
   type: string;
