@@ -176,13 +176,28 @@ async function cmdErofs(argv: string[]): Promise<number> {
 async function cmdUmount(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { lazy: { kind: 'bool', short: 'z' } }, { min: 1, max: 1, names: 'MOUNTPOINT' });
   const { unmountFuse } = await import('../kernel/mount.js');
-  const { findMount } = await import('../kernel/mountinfo.js');
+  const { findMount, readMountInfo, isFuseType } = await import('../kernel/mountinfo.js');
+  const { umount2, MNT } = await import('../kernel/vfs.js');
   const { openLibc } = await import('../kernel/libc.js');
   openLibc();
   const mnt = p.positional[0];
-  const m = findMount(mnt);
-  if (!m) fail(`'${mnt}' is not a mount point`);
-  // An overlay mounted on top by `erofs mount --overlay` is unmounted the same way.
+  const mounts = readMountInfo();
+  const m = findMount(mnt, undefined, mounts);
+  if (!m || m.mountPoint !== findMount(mnt, undefined, mounts)?.mountPoint) fail(`'${mnt}' is not a mount point`);
+  // `erofs mount --overlay DIR` stacks overlayfs on the FUSE mount: the overlay keeps the FUSE connection busy,
+  // so it goes first, whichever of the two mountpoints was named.
+  const firstLower = (o: { superOptions: string }): string | undefined =>
+    /(?:^|,)lowerdir=([^,]*)/.exec(o.superOptions)?.[1].split(/(?<!\\):/)[0].replace(/\\(.)/g, '$1');
+  if (m.fstype === 'overlay') {
+    const lower = firstLower(m);
+    umount2(m.mountPoint, MNT.DETACH);
+    const fuse = lower ? findMount(lower, isFuseType, mounts) : undefined;
+    if (fuse && fuse.mountPoint === lower && fuse.fstype === 'fuse.erofs') unmountFuse(fuse.mountPoint, { lazy: true });
+    return 0;
+  }
+  for (const o of mounts) {
+    if (o.fstype === 'overlay' && firstLower(o) === m.mountPoint) umount2(o.mountPoint, MNT.DETACH);
+  }
   unmountFuse(m.mountPoint, { lazy: true });
   return 0;
 }
