@@ -48,8 +48,11 @@ export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem>
   return (await (factory as (o: unknown) => Filesystem | Promise<Filesystem>)(mod.options)) as Filesystem;
 }
 
+/** The message a user sees when a worker cannot start: one line; the stack only for unexpected errors. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.stack ?? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const expected = typeof (err as { code?: unknown }).code === 'string' || err.name !== 'Error' && err.name !== 'TypeError' && err.name !== 'RangeError';
+  return expected ? err.message : err.stack ?? err.message;
 }
 
 async function serve(data: ServeWorkerData): Promise<void> {
