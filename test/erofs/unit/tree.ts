@@ -54,7 +54,12 @@ export function canMount(): boolean {
 /** Mounts `image` read-only at a temporary directory for the duration of `fn`. */
 export function withKernelMount<T>(image: string, fn: (dir: string) => T): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-erofs-k-'));
-  execFileSync('mount', ['-t', 'erofs', '-o', 'ro', image, dir], { stdio: 'pipe' });
+  try {
+    execFileSync('mount', ['-t', 'erofs', '-o', 'ro', image, dir], { stdio: 'pipe' });
+  } catch (e) {
+    fs.rmdirSync(dir);
+    throw e;
+  }
   try {
     return fn(dir);
   } finally {
