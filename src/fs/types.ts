@@ -143,18 +143,7 @@ export interface FilesystemModule {
   options?: unknown;
 }
 
-// File type bits (S_IFMT) for modes.
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFBLK = 0o060000;
-export const S_IFDIR = 0o040000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
-export const S_ISUID = 0o4000;
-export const S_ISGID = 0o2000;
-export const S_ISVTX = 0o1000;
+export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO, S_ISUID, S_ISGID, S_ISVTX } from '../protocol/types.js';
 
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;

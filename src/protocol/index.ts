@@ -9,4 +9,4 @@ export * from './dirents.js';
 export * from './notify.js';
 export * from './init.js';
 export * from './opcodes.js';
-export type * from './types.js';
+export * from './types.js';

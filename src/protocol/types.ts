@@ -119,3 +119,16 @@ export interface DirentSink {
 export interface DirentPlusSink {
   add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean;
 }
+
+// File type and permission bits of fuse_attr.mode (POSIX S_IF*), shared by every layer.
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+export const S_ISUID = 0o4000;
+export const S_ISGID = 0o2000;
+export const S_ISVTX = 0o1000;

@@ -153,12 +153,5 @@ export const EXTENT_PLEN_MASK = (PCLUSTER_MAX_SIZE << 1) - 1;
 export const LCFS_EROFS_MAGIC = 0xd078629a;
 export const LCFS_EROFS_FLAGS_HAS_ACL = 1;
 
-// File type bits (duplicated from fs/types to keep the reader free of the FUSE layer).
-export const S_IFMT = 0o170000;
-export const S_IFSOCK = 0o140000;
-export const S_IFLNK = 0o120000;
-export const S_IFREG = 0o100000;
-export const S_IFBLK = 0o060000;
-export const S_IFDIR = 0o040000;
-export const S_IFCHR = 0o020000;
-export const S_IFIFO = 0o010000;
+// File type bits: POSIX, from the protocol layer (the reader stays free of the FUSE server layers).
+export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO } from '../../protocol/types.js';
