@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       const lines = rep.stdout.split('\n').filter((l) => /^\s+[0-9.]+%/.test(l)).slice(0, top);
       const byDso = await run('perf', ['report', '-i', perfData, '--no-children', '--sort', 'dso', '--stdio'], { timeoutMs: 120_000, check: false });
       const dsos = byDso.stdout.split('\n').filter((l) => /^\s+[0-9.]+%/.test(l)).slice(0, 6);
+      rmSync(`/tmp/perf-${m.pid}.map`, { force: true }); // node --perf-basic-prof's symbol map
       perfText = `\nperf (cpu-clock, whole server process) by object:\n${dsos.join('\n')}\n\ntop self-time symbols:\n${lines.join('\n')}\n`;
     }
     say(`${figure} on ${server}: ${ops.toFixed(0)} × ${did} in ${((Date.now() - t0) / 1000).toFixed(1)} s; server CPU ${cpu.toFixed(0)} ms (${((cpu * 1000) / ops).toFixed(1)} µs per ${did})\n`);

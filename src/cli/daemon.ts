@@ -34,7 +34,10 @@ export function launchInBackground(script: string, argv: string[], logFile?: str
     let text = '';
     pipe.setEncoding('utf8');
     pipe.on('data', (d: string) => (text += d));
+    let settled = false;
     const done = (code: number, msg?: string): void => {
+      if (settled) return;
+      settled = true;
       if (msg) process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
       child.unref();
       (pipe as unknown as { destroy?: () => void }).destroy?.();
@@ -46,8 +49,9 @@ export function launchInBackground(script: string, argv: string[], logFile?: str
       else if (line.startsWith('error: ')) done(1, `tsfuse: ${line.slice(7)}`);
       else done(1, 'tsfuse: the serving process ended before the mount was ready');
     });
+    // The pipe's end (the child closed fd 3, or exited) decides; 'exit' can come before the pipe's last data.
     child.on('exit', (code) => {
-      if (!text) done(code === 0 ? 1 : code ?? 1, 'tsfuse: the serving process exited before the mount was ready');
+      setTimeout(() => done(code === 0 ? 1 : code ?? 1, 'tsfuse: the serving process exited before the mount was ready'), 2000).unref();
     });
   });
 }

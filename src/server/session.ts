@@ -355,7 +355,8 @@ function untilMessage(w: Worker, index: number, type: 'loaded' | 'ready'): Promi
   return new Promise<void>((resolve, reject) => {
     const onMessage = (m: WorkerMessage): void => {
       if (m.type === type) done(resolve);
-      else if (m.type === 'error') done(() => reject(new Error(`worker ${index}: ${m.message}`)));
+      // Every worker builds the same filesystem, so a load error is the filesystem's, not one worker's.
+      else if (m.type === 'error') done(() => reject(new Error(type === 'loaded' ? m.message : `worker ${index}: ${m.message}`)));
     };
     const onError = (err: unknown): void => done(() => reject(err));
     const onExit = (code: number): void => done(() => reject(new Error(`worker ${index} exited (${code}) before it was ${type}`)));
