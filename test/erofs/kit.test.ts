@@ -231,10 +231,7 @@ function sharedDir(): string | undefined {
 test('fsverity: digests name the objects of the mkcomposefs fixture', () => {
   const shared = sharedDir();
   const objs = shared && path.join(shared, 'fixtures/erofs/composefs/objects');
-  if (!objs || !fs.existsSync(objs)) {
-    console.log('fsverity fixture check skipped: no shared/fixtures/erofs/composefs/objects');
-    return;
-  }
+  assert.ok(objs && fs.existsSync(objs), 'shared/fixtures/erofs/composefs/objects beside the repository');
   let n = 0;
   for (const d of fs.readdirSync(objs)) {
     for (const f of fs.readdirSync(path.join(objs, d))) {

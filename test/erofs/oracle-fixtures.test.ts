@@ -17,8 +17,9 @@ import * as assert from 'uvu/assert';
 import { dumpTreeInChild, run } from './kit/index.js';
 import { Timings, withErofsMount } from './conformance/mount.js';
 import { assertSameDump, assertSubstantial, contentErrors, kernelDump, tsfuseDump } from './conformance/oracle.js';
+import { EROFS_FIXTURES } from '../helpers/shared.js';
 
-const FIXTURES = '/work/shared/fixtures/erofs';
+const FIXTURES = EROFS_FIXTURES;
 const timings = new Timings('oracle-fixtures timings');
 
 const DECODABLE = ['plain', 'b1024', 'chunk-indexes', '48bit', 'xattr-prefix', 'lz4hc', 'lz4-ztailpacking-fragments', 'metazip', 'deflate'];

@@ -10,8 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage, generateTree, run } from './kit/index.js';
 import { Timings, tempDir, withErofsMount } from './conformance/mount.js';
+import { EROFS_FIXTURES } from '../helpers/shared.js';
 
-const FIXTURES = '/work/shared/fixtures/erofs';
+const FIXTURES = EROFS_FIXTURES;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const base = tempDir('tsfuse-startup-');
 const timings = new Timings('startup timings');
