@@ -10,7 +10,7 @@ import { encodeName } from '../protocol/names.js';
 import * as Rp from '../protocol/replies.js';
 import * as Rq from '../protocol/requests.js';
 import type { WireBuffer } from '../protocol/wire.js';
-import type { Attr, CreateReply, Entry, Filesystem, OpenReply, SetAttr, StatFs } from '../fs/types.js';
+import type { Attr, CreateReply, Entry, FileLock, Filesystem, OpenReply, SetAttr, StatFs, Statx } from '../fs/types.js';
 import type { Lane } from './lane.js';
 import type { InterruptTable } from './interrupts.js';
 
@@ -205,6 +205,15 @@ const encAttr: Encoder<Attr> = (d, lane, a) => Rp.encodeAttrOut(lane.out, H, a, 
 const encNone: Encoder<unknown> = () => 0;
 const encOpen: Encoder<OpenReply | undefined> = (_d, lane, r) => Rp.encodeOpenOut(lane.out, H, r);
 const encCreate: Encoder<CreateReply> = (d, lane, r) => Rp.encodeCreateOut(lane.out, H, r, d.cache);
+// Encoders are module constants, not closures made per request: the request path allocates nothing here.
+const encRead: Encoder<Uint8Array> = (_d, lane, data) => (data.length > lane.readSize ? data.subarray(0, lane.readSize) : data);
+const encWrite: Encoder<number> = (_d, lane, n) => Rp.encodeWriteOut(lane.out, H, n);
+const encStatfs: Encoder<StatFs> = (_d, lane, s) => Rp.encodeStatfsOut(lane.out, H, s);
+const encLk: Encoder<FileLock> = (_d, lane, v) => Rp.encodeLkOut(lane.out, H, v);
+const encBmap: Encoder<number> = (_d, lane, b) => Rp.encodeBmapOut(lane.out, H, b);
+const encPoll: Encoder<number> = (_d, lane, v) => Rp.encodePollOut(lane.out, H, v);
+const encLseek: Encoder<number> = (_d, lane, v) => Rp.encodeLseekOut(lane.out, H, v);
+const encStatx: Encoder<Statx> = (d, lane, v) => Rp.encodeStatxOut(lane.out, H, v, d.cache);
 const encBytes: Encoder<string | Uint8Array> = (_d, _lane, v) => (typeof v === 'string' ? encodeName(v) : v);
 
 function defaultStatfs(): StatFs {
@@ -347,23 +356,20 @@ on(Opcode.READ, (d, lane, h, w, off, end) => {
   if (!d.fs.read) return nosys(d, lane);
   const r = Rq.decodeRead(w, off, end, scratch(lane, Opcode.READ));
   const size = r.size;
-  return d.finish(lane, d.fs.read(lane.ctx, h.nodeid, r.fh, r.offset, size), (_d, _lane, data) =>
-    data.length > size ? data.subarray(0, size) : data,
-  );
+  lane.readSize = size;
+  return d.finish(lane, d.fs.read(lane.ctx, h.nodeid, r.fh, r.offset, size), encRead);
 });
 
 on(Opcode.WRITE, (d, lane, h, w, off, end) => {
   if (!d.fs.write) return nosys(d, lane);
   const r = Rq.decodeWrite(w, off, end, scratch(lane, Opcode.WRITE));
   const data = w.buf.subarray(r.dataOffset, r.dataOffset + r.size);
-  return d.finish(lane, d.fs.write(lane.ctx, h.nodeid, r.fh, r.offset, data, r.writeFlags, r.flags), (_d, l, n) =>
-    Rp.encodeWriteOut(l.out, H, n),
-  );
+  return d.finish(lane, d.fs.write(lane.ctx, h.nodeid, r.fh, r.offset, data, r.writeFlags, r.flags), encWrite);
 });
 
 on(Opcode.STATFS, (d, lane, h) => {
   const v = d.fs.statfs ? d.fs.statfs(lane.ctx, h.nodeid) : defaultStatfs();
-  return d.finish(lane, v, (_d, l, s) => Rp.encodeStatfsOut(l.out, H, s));
+  return d.finish(lane, v, encStatfs);
 });
 
 on(Opcode.RELEASE, (d, lane, h, w, off, end) => {
@@ -479,7 +485,7 @@ on(Opcode.GETLK, (d, lane, h, w, off, end) => {
   if (!d.fs.getlk) return nosys(d, lane);
   const r = Rq.decodeLk(w, off, end, scratch(lane, Opcode.GETLK));
   const lk = { start: r.lk.start, end: lockEnd(r.lk.end), type: r.lk.type, pid: r.lk.pid };
-  return d.finish(lane, d.fs.getlk(lane.ctx, h.nodeid, r.fh, r.owner, lk), (_d, l, v) => Rp.encodeLkOut(l.out, H, v));
+  return d.finish(lane, d.fs.getlk(lane.ctx, h.nodeid, r.fh, r.owner, lk), encLk);
 });
 
 function setlkHandler(op: number, sleep: boolean): Handler {
@@ -522,7 +528,7 @@ on(Opcode.INTERRUPT, (d, lane, _h, w, off, end) => {
 on(Opcode.BMAP, (d, lane, h, w, off, end) => {
   if (!d.fs.bmap) return nosys(d, lane);
   const r = Rq.decodeBmap(w, off, end, scratch(lane, Opcode.BMAP));
-  return d.finish(lane, d.fs.bmap(lane.ctx, h.nodeid, r.blocksize, r.block), (_d, l, b) => Rp.encodeBmapOut(l.out, H, b));
+  return d.finish(lane, d.fs.bmap(lane.ctx, h.nodeid, r.blocksize, r.block), encBmap);
 });
 
 on(Opcode.DESTROY, (d, lane) => {
@@ -543,7 +549,7 @@ on(Opcode.IOCTL, (d, lane, h, w, off, end) => {
 on(Opcode.POLL, (d, lane, h, w, off, end) => {
   if (!d.fs.poll) return nosys(d, lane);
   const r = Rq.decodePoll(w, off, end, scratch(lane, Opcode.POLL));
-  return d.finish(lane, d.fs.poll(lane.ctx, h.nodeid, r.fh, r.kh, r.flags, r.events), (_d, l, v) => Rp.encodePollOut(l.out, H, v));
+  return d.finish(lane, d.fs.poll(lane.ctx, h.nodeid, r.fh, r.kh, r.flags, r.events), encPoll);
 });
 
 on(Opcode.NOTIFY_REPLY, (d, lane, h, w, off, end) => {
@@ -562,7 +568,7 @@ on(Opcode.FALLOCATE, (d, lane, h, w, off, end) => {
 on(Opcode.LSEEK, (d, lane, h, w, off, end) => {
   if (!d.fs.lseek) return nosys(d, lane);
   const r = Rq.decodeLseek(w, off, end, scratch(lane, Opcode.LSEEK));
-  return d.finish(lane, d.fs.lseek(lane.ctx, h.nodeid, r.fh, r.offset, r.whence), (_d, l, v) => Rp.encodeLseekOut(l.out, H, v));
+  return d.finish(lane, d.fs.lseek(lane.ctx, h.nodeid, r.fh, r.offset, r.whence), encLseek);
 });
 
 function copyRangeHandler(op: number, wide: boolean): Handler {
@@ -590,7 +596,7 @@ on(Opcode.STATX, (d, lane, h, w, off, end) => {
   if (!d.fs.statx) return nosys(d, lane);
   const r = Rq.decodeStatx(w, off, end, scratch(lane, Opcode.STATX));
   const fh = (r.getattrFlags & FUSE_GETATTR_FH) !== 0 ? r.fh : undefined;
-  return d.finish(lane, d.fs.statx(lane.ctx, h.nodeid, fh, r.sxFlags, r.sxMask), (dd, l, v) => Rp.encodeStatxOut(l.out, H, v, dd.cache));
+  return d.finish(lane, d.fs.statx(lane.ctx, h.nodeid, fh, r.sxFlags, r.sxMask), encStatx);
 });
 
 /** Opcodes the table serves (for tests: every opcode 1-53 of the ABI has a row). */

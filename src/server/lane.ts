@@ -39,6 +39,8 @@ export class Lane {
   fd = -1;
   /** True once a reply (or EINTR on interrupt) was written for the current request. */
   replied = false;
+  /** READ: the size the kernel asked for (replies never exceed it). */
+  readSize = 0;
 
   constructor(outSize: number) {
     this.out = new WireBuffer(outSize);
