@@ -382,12 +382,14 @@ export class ErofsFilesystem implements Filesystem {
     return this.guard('read', ino, () => {
       const n = this.node(ino);
       if ((n.mode & F.S_IFMT) === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
+      const len = Math.max(0, Math.min(size, n.size - offset));
+      // The reply is written before this thread serves anything else (a plain value goes out at once), so
+      // one buffer per filesystem instance serves every READ: no 1 MiB allocation and page faults per request.
+      const buf = this.scratch(len);
       const redirect = (n.mode & F.S_IFMT) === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
       if (redirect) {
         // Found by nid, never by fh: the OPEN may have been answered by another worker.
         const obj = this.objectOf(ino, n, redirect);
-        const len = Math.max(0, Math.min(size, n.size - offset));
-        const buf = Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
           const r = fs.readSync(obj.fd, buf, got, len - got, offset + got);
@@ -396,9 +398,18 @@ export class ErofsFilesystem implements Filesystem {
         }
         return buf.subarray(0, got);
       }
-      return this.reader.read(n, offset, size);
+      const got = len > 0 ? this.reader.readDataInto(n, offset, len, buf, 0) : 0;
+      return buf.subarray(0, got);
     });
   }
+
+  private readBuf = Buffer.allocUnsafe(0);
+
+  private scratch(len: number): Buffer {
+    if (this.readBuf.length < len) this.readBuf = Buffer.allocUnsafe(Math.max(len, 128 * 1024));
+    return this.readBuf;
+  }
+
 
   release(_ctx: RequestContext, ino: number, fh: number, _flags?: number, _releaseFlags?: number, _lockOwner?: number): void {
     const nid = this.handles.get(fh);

@@ -90,7 +90,11 @@ export interface Filesystem {
    * CAP_FSETID).
    */
   open?(ctx: RequestContext, ino: number, flags: number, openFlags?: number): MaybePromise<OpenReply>;
-  /** Returns at most `size` bytes; fewer means EOF. */
+  /**
+   * Returns at most `size` bytes; fewer means EOF. The bytes need only stay valid until the reply is written:
+   * for a plain (non-Promise) value that happens before this thread serves another request, so a filesystem
+   * may return a view of a buffer it reuses (memfs and the image server do).
+   */
   read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number): MaybePromise<Uint8Array>;
   /** `data` is only valid until the returned value/promise settles: copy it if you keep it. */
   write?(ctx: RequestContext, ino: number, fh: number, offset: number, data: Uint8Array, writeFlags: number, flags: number): MaybePromise<number>;

@@ -73,7 +73,7 @@ export async function readAll(fsys: Filesystem, ino: number, size: number, chunk
     for (;;) {
       const b = await fsys.read!(ctx, ino, fh, off, chunk);
       if (!b.length) break;
-      parts.push(b);
+      parts.push(Buffer.from(b)); // a copy: a filesystem may hand out a buffer it reuses for its next read
       off += b.length;
       if (off > size + chunk) throw new Error('read past the size');
     }
