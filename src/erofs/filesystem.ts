@@ -157,18 +157,23 @@ export class ErofsFilesystem implements Filesystem {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof CorruptImageError) {
-        this.logOnce(`corrupt:${e.reason}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
-        throw new Errno(ERRNO.EIO, e.reason);
-      }
-      if (e instanceof UnsupportedFeatureError) {
-        this.logOnce(`unsupported:${ino}:${e.feature}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
-        throw e;
-      }
-      if (e instanceof Errno || errnoOf(e) !== undefined) throw e;
-      this.logOnce(`bug:${op}:${(e as Error)?.message}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: unexpected ${(e as Error)?.stack ?? e}`);
-      throw new Errno(ERRNO.EIO, String((e as Error)?.message ?? e));
+      throw this.mapError(op, ino, e);
     }
+  }
+
+  /** What a failed operation answers: corrupt data -> EIO (logged once with the path), errnos as they are. */
+  private mapError(op: string, ino: number, e: unknown): unknown {
+    if (e instanceof CorruptImageError) {
+      this.logOnce(`corrupt:${e.reason}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
+      return new Errno(ERRNO.EIO, e.reason);
+    }
+    if (e instanceof UnsupportedFeatureError) {
+      this.logOnce(`unsupported:${ino}:${e.feature}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
+      return e;
+    }
+    if (e instanceof Errno || errnoOf(e) !== undefined) return e;
+    this.logOnce(`bug:${op}:${(e as Error)?.message}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: unexpected ${(e as Error)?.stack ?? e}`);
+    return new Errno(ERRNO.EIO, String((e as Error)?.message ?? e));
   }
 
   // ---- views --------------------------------------------------------------------------------------------------
@@ -267,8 +272,9 @@ export class ErofsFilesystem implements Filesystem {
     this.reader.close();
   }
 
+  // lookup and getattr are the hottest requests: a plain try/catch, not a closure through guard().
   lookup(_ctx: RequestContext, parent: number, name: string): Entry {
-    return this.guard('lookup', parent, () => {
+    try {
       const dir = this.dirOf(parent);
       if (name === '.') return this.entryOf(dir);
       const e = this.reader.lookup(dir, name);
@@ -278,7 +284,9 @@ export class ErofsFilesystem implements Filesystem {
       const entry = this.entryOf(child);
       this.remember(entry.ino, parent, name);
       return entry;
-    });
+    } catch (e) {
+      throw this.mapError('lookup', parent, e);
+    }
   }
 
   forget(): void {
@@ -286,7 +294,11 @@ export class ErofsFilesystem implements Filesystem {
   }
 
   getattr(_ctx: RequestContext, ino: number, _fh?: number): Attr {
-    return this.guard('getattr', ino, () => this.attrOf(this.node(ino)));
+    try {
+      return this.attrOf(this.node(ino));
+    } catch (e) {
+      throw this.mapError('getattr', ino, e);
+    }
   }
 
   readlink(_ctx: RequestContext, ino: number): Uint8Array {
