@@ -888,8 +888,13 @@ export class MemFs implements Filesystem {
   }
 
   release(_ctx: RequestContext, _ino: number, fh: number, _flags: number, _releaseFlags: number, _lockOwner: number): void {
+    this.closeHandle(fh, false);
+  }
+
+  /** Drops an open file (dir = false) or directory handle; the inode may go once nothing holds it. */
+  private closeHandle(fh: number, dir: boolean): void {
     const h = this.handles.get(fh);
-    if (!h || h.dir) return;
+    if (!h || h.dir !== dir) return;
     this.handles.delete(fh);
     const n = this.nodes.get(h.ino);
     if (!n) return;
@@ -1086,13 +1091,7 @@ export class MemFs implements Filesystem {
   }
 
   releasedir(_ctx: RequestContext, _ino: number, fh: number, _flags: number): void {
-    const h = this.handles.get(fh);
-    if (!h || !h.dir) return;
-    this.handles.delete(fh);
-    const n = this.nodes.get(h.ino);
-    if (!n) return;
-    n.opens--;
-    this.maybeFree(n);
+    this.closeHandle(fh, true);
   }
 
   fsyncdir(_ctx: RequestContext, ino: number, _fh: number, _datasync: boolean): void {

@@ -667,12 +667,7 @@ export class PassthroughFs implements Filesystem {
       created = false;
     }
     try {
-      let st = fs.fstatSync(fd, BIG);
-      if (created) {
-        const dirMode = Number(fs.fstatSync(this.t.dirFd(p), BIG).mode);
-        if (this.fixOwner(ctx, dirMode, st, (u, g) => fs.fchownSync(fd, u, g))) st = fs.fstatSync(fd, BIG);
-        if (fix !== undefined && this.fixPerm(st, fix, (m) => fs.fchmodSync(fd, m))) st = fs.fstatSync(fd, BIG);
-      }
+      let st = created ? this.adoptCreated(ctx, p, fd, fix) : fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, p, name);
       if (!created) inode.xattrNames = undefined; // O_TRUNC
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
@@ -687,16 +682,22 @@ export class PassthroughFs implements Filesystem {
     }
   }
 
+  /** A file this server just created (open fd) goes to the caller's uid/gid and gets the mode asked for. */
+  private adoptCreated(ctx: RequestContext, p: Inode, fd: number, fix: number | undefined): BigIntStats {
+    let st = fs.fstatSync(fd, BIG);
+    const dirMode = Number(fs.fstatSync(this.t.dirFd(p), BIG).mode);
+    if (this.fixOwner(ctx, dirMode, st, (u, g) => fs.fchownSync(fd, u, g))) st = fs.fstatSync(fd, BIG);
+    if (fix !== undefined && this.fixPerm(st, fix, (m) => fs.fchmodSync(fd, m))) st = fs.fstatSync(fd, BIG);
+    return st;
+  }
+
   tmpfile(ctx: RequestContext, parent: number, mode: number, umask: number, flags: number): CreateReply {
     const p = this.t.getDir(parent);
     const { perm, fix } = this.createPerm(p, mode, umask);
     const f = this.openFlags(flags);
     const fd = fs.openSync(this.t.procDir(p), f | O_TMPFILE, perm);
     try {
-      let st = fs.fstatSync(fd, BIG);
-      const dirMode = Number(fs.fstatSync(this.t.dirFd(p), BIG).mode);
-      if (this.fixOwner(ctx, dirMode, st, (u, g) => fs.fchownSync(fd, u, g))) st = fs.fstatSync(fd, BIG);
-      if (fix !== undefined && this.fixPerm(st, fix, (m) => fs.fchmodSync(fd, m))) st = fs.fstatSync(fd, BIG);
+      const st = this.adoptCreated(ctx, p, fd, fix);
       const inode = this.t.intern(st, undefined, '');
       inode.nlookup++;
       const entry = this.entry(inode, st);
