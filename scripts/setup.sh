@@ -2,7 +2,7 @@
 # Sets up a bare Debian 12 machine for tsfuse: system tools the tests and benchmarks use, npm packages, build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="erofs-utils fuse3 squashfuse squashfs-tools fio attr libfuse2 gcc libc6-dev python3 util-linux e2fsprogs"
+PKGS=$(cat scripts/debian-packages.txt)
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
