@@ -219,7 +219,6 @@ interface Handle {
 
 /** Wall-clock time with nanoseconds: Date.now() as the base, process.hrtime() for the fraction. */
 class Clock {
-  private baseMs = 0;
   private baseSec = 0;
   private baseNsec = 0;
   private hr0: [number, number] = [0, 0];
@@ -230,7 +229,6 @@ class Clock {
 
   private rebase(): void {
     const ms = Date.now();
-    this.baseMs = ms;
     this.baseSec = Math.floor(ms / 1000);
     this.baseNsec = (ms - this.baseSec * 1000) * 1e6;
     this.hr0 = process.hrtime();
@@ -293,7 +291,6 @@ export class MemFs implements Filesystem {
   readonly totalBytes: number;
   readonly maxInodes: number;
   readonly chunkSize: number;
-  private readonly chunkShift: number;
   private readonly openFlags: number;
   private readonly opendirFlags: number;
   private readonly copyReads: boolean;
@@ -310,7 +307,6 @@ export class MemFs implements Filesystem {
       throw new RangeError('memfs: chunkSize must be a power of two between 4096 and 2^30');
     }
     this.chunkSize = cs;
-    this.chunkShift = Math.log2(cs);
     this.openFlags = (opts.keepCache ?? true ? FOPEN_KEEP_CACHE : 0) | (opts.directIo ? FOPEN_DIRECT_IO : 0);
     this.opendirFlags = opts.cacheDir ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0;
     this.copyReads = opts.copyReads ?? false;

@@ -36,7 +36,6 @@ export async function pumpRings(readers: { fd: number; ring: RingBuffers }[], do
     }
     return { fd, ctl: new Int32Array(ring.ctl), slots, wires, lanes, tail: 0, exited: false };
   });
-  let inflight = 0;
   const free = (r: Reader, slot: number): void => {
     Atomics.store(r.ctl, stateIndex(slot), 0);
     Atomics.add(r.ctl, CTL_FREE_GEN, 1);
@@ -59,11 +58,7 @@ export async function pumpRings(readers: { fd: number; ring: RingBuffers }[], do
       }
       if (pending === undefined) free(r, slot);
       else {
-        inflight++;
-        const done = (): void => {
-          inflight--;
-          free(r, slot);
-        };
+        const done = (): void => free(r, slot);
         pending.then(done, done);
       }
     }

@@ -392,6 +392,7 @@ function handshake(fd: number, wants: InitWants, log: (m: string) => void, debug
     }
     decodeInHeader(w, 0, h);
     if (h.opcode !== Opcode.INIT) throw new Error(`expected INIT from the kernel, got opcode ${h.opcode}`);
+    if (n < 40 || h.len > n) throw new Error(`INIT from the kernel is truncated (${n} bytes read, header says ${h.len})`);
     const kin = decodeInit(w, 40, h.len);
     const r = negotiateInit(kin, wants);
     if (r.kind === 'error') {
