@@ -673,13 +673,18 @@ export class PassthroughFs implements Filesystem {
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
         st = fs.fstatSync(fd, BIG);
       }
-      inode.nlookup++;
-      const entry = this.entry(inode, st);
-      return { ...this.newHandle(inode, fd, f), entry };
+      return this.createReply(inode, st, fd, f);
     } catch (e) {
       this.closeQuiet(fd);
       throw e;
     }
+  }
+
+  /** CREATE/TMPFILE answer: the entry (one lookup) and the open handle of the same file. */
+  private createReply(inode: Inode, st: BigIntStats, fd: number, flags: number): CreateReply {
+    inode.nlookup++;
+    const entry = this.entry(inode, st);
+    return { ...this.newHandle(inode, fd, flags), entry };
   }
 
   /** A file this server just created (open fd) goes to the caller's uid/gid and gets the mode asked for. */
@@ -699,9 +704,7 @@ export class PassthroughFs implements Filesystem {
     try {
       const st = this.adoptCreated(ctx, p, fd, fix);
       const inode = this.t.intern(st, undefined, '');
-      inode.nlookup++;
-      const entry = this.entry(inode, st);
-      return { ...this.newHandle(inode, fd, f), entry };
+      return this.createReply(inode, st, fd, f);
     } catch (e) {
       this.closeQuiet(fd);
       throw e;
