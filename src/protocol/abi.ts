@@ -1,4 +1,4 @@
-// Constants of the FUSE kernel ABI 7.45 (../shared/reference/fuse_kernel.h), as data.
+// Constants of the FUSE kernel ABI 7.45 (reference/fuse_kernel.h), as data.
 
 import { defineFlags } from './flags.js';
 

@@ -25,7 +25,7 @@ import { InitFlags } from '../../src/protocol/abi.js';
 import { dumpfileToKitDump } from './conformance/cfsdump.js';
 import { inodesInChild, nodeEval, readFilesInChild } from './conformance/child.js';
 import { type ErofsMountHandle, Timings, serverLines, tempDir, withErofsMount } from './conformance/mount.js';
-import { EROFS_FIXTURES } from '../helpers/shared.js';
+import { EROFS_FIXTURES } from '../helpers/fixtures.js';
 
 const FIXTURES = path.join(EROFS_FIXTURES, 'composefs');
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import { dumpTreeInChild, run } from './kit/index.js';
 import { Timings, withErofsMount } from './conformance/mount.js';
 import { assertSameDump, assertSubstantial, contentErrors, kernelDump, tsfuseDump } from './conformance/oracle.js';
-import { EROFS_FIXTURES } from '../helpers/shared.js';
+import { EROFS_FIXTURES } from '../helpers/fixtures.js';
 
 const FIXTURES = EROFS_FIXTURES;
 const timings = new Timings('oracle-fixtures timings');

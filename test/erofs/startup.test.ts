@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage, generateTree, run } from './kit/index.js';
 import { Timings, tempDir, withErofsMount } from './conformance/mount.js';
-import { EROFS_FIXTURES } from '../helpers/shared.js';
+import { EROFS_FIXTURES } from '../helpers/fixtures.js';
 
 const FIXTURES = EROFS_FIXTURES;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -1,29 +1,16 @@
 // Helpers for the tests that check our tables against C: locate the reference fuse_kernel.h, compile a tiny C
 // program against a copy of it with the system compiler, run it and parse its "key value" lines.
 //
-// The header is looked up as ../shared/reference/fuse_kernel.h from any ancestor of this file (so it works
-// from the source tree and from any build tree), or taken from $TSFUSE_FUSE_KERNEL_H.
+// The header is the repository's reference/fuse_kernel.h (see reference/README.md), or $TSFUSE_FUSE_KERNEL_H.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { FUSE_KERNEL_H } from '../helpers/fixtures.js';
 
 export function headerPath(): string {
-  const env = process.env.TSFUSE_FUSE_KERNEL_H;
-  if (env) return env;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'shared', 'reference', 'fuse_kernel.h');
-    if (existsSync(p)) return p;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  const fallback = '/work/shared/reference/fuse_kernel.h';
-  if (existsSync(fallback)) return fallback;
-  throw new Error('fuse_kernel.h not found: set TSFUSE_FUSE_KERNEL_H');
+  return process.env.TSFUSE_FUSE_KERNEL_H ?? FUSE_KERNEL_H;
 }
 
 export function headerText(): string {

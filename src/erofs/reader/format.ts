@@ -1,4 +1,4 @@
-// EROFS on-disk constants (mirrors shared/reference/erofs_fs.h). Offsets are named here once so the decoders
+// EROFS on-disk constants (mirrors reference/erofs_fs.h). Offsets are named here once so the decoders
 // read like the header instead of like a hex dump.
 
 export const EROFS_SUPER_MAGIC_V1 = 0xe0f5e1e2;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import type { ErofsInode } from '../../../src/erofs/reader/inode.js';
 import { UnsupportedFeatureError } from '../../../src/erofs/reader/errors.js';
-import { EROFS_FIXTURES } from '../../helpers/shared.js';
+import { EROFS_FIXTURES } from '../../helpers/fixtures.js';
 
 export const FIXTURES = process.env.TSFUSE_EROFS_FIXTURES ?? EROFS_FIXTURES;
 
