@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { launchInBackground, signalFailure, signalReady } from './daemon.js';
 import { HELP, VERSION } from './help.js';
+import { isRemoteName } from '../remote/names.js';
+import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -120,9 +122,10 @@ async function cmdErofs(argv: string[]): Promise<number> {
   if (sub === 'mount') {
     const p = parseArgs(rest, {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
-      upperdir: { kind: 'string' }, workdir: { kind: 'string' },
+      upperdir: { kind: 'string' }, workdir: { kind: 'string' }, ...REMOTE_FLAGS,
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
-    const image = existingFile(p.positional[0], 'image');
+    const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
+    const image = remote ? p.positional[0]! : existingFile(p.positional[0], 'image');
     const mnt = existingDir(p.positional[1], 'mountpoint');
     const basedir = p.flags.basedir !== undefined ? existingDir(p.flags.basedir as string, '--basedir') : undefined;
     const overlay = p.flags.overlay !== undefined ? existingDir(p.flags.overlay as string, '--overlay') : undefined;
@@ -139,17 +142,25 @@ async function cmdErofs(argv: string[]): Promise<number> {
       const { mountErofs } = await import('../erofs/mount.js');
       return mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
-        workers, options, debug: !!p.flags.debug,
+        workers, options, debug: !!p.flags.debug, remote,
       });
     }).then((code) => code);
   }
   if (sub === 'dump' || sub === 'info') {
-    const p = parseArgs(rest, {}, { min: 1, max: 1, names: 'IMAGE' });
-    const image = existingFile(p.positional[0], 'image');
+    const p = parseArgs(rest, REMOTE_FLAGS, { min: 1, max: 1, names: 'IMAGE' });
+    const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
+    const image = remote ? p.positional[0]! : existingFile(p.positional[0], 'image');
     const { openImage, dumpComposefs, describeImage } = await import('../erofs/index.js');
-    const reader = openImage(image);
+    let source: import('../erofs/bytesource.js').ByteSource | string = image;
+    let untilBytes = <T>(job: () => T): Promise<T> => Promise.resolve(job());
+    if (remote) {
+      const r = await import('../remote/index.js');
+      source = await r.openRemoteImage(image, remote);
+      untilBytes = r.untilBytes;
+    }
+    const reader = await untilBytes(() => openImage(source));
     try {
-      if (sub === 'info') process.stdout.write(describeImage(reader));
+      if (sub === 'info') process.stdout.write(await untilBytes(() => describeImage(reader)));
       else {
         const chunks: string[] = [];
         let size = 0;
@@ -158,10 +169,16 @@ async function cmdErofs(argv: string[]): Promise<number> {
           chunks.length = 0;
           size = 0;
         };
-        dumpComposefs(reader, (s: string) => {
-          chunks.push(s);
-          size += s.length;
-          if (size > 1 << 16) flush();
+        // A remote image may need bytes halfway: the dump then starts again, so it is printed only when complete;
+        // a local one streams.
+        await untilBytes(() => {
+          chunks.length = 0;
+          size = 0;
+          dumpComposefs(reader, (s: string) => {
+            chunks.push(s);
+            size += s.length;
+            if (!remote && size > 1 << 16) flush();
+          });
         });
         flush();
       }

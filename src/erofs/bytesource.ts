@@ -11,3 +11,16 @@ export interface ByteSource {
   readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void;
   close?(): void;
 }
+
+/**
+ * Thrown by a ByteSource whose bytes are not local yet (a remote image): `ready` settles once they are (or
+ * rejects with the fetch's error). The read had no effect; the operation that needed it is run again after
+ * `ready` (src/remote/await-bytes.ts does that for a whole Filesystem), so readers stay synchronous and a local
+ * image never pays for a Promise.
+ */
+export class BytesPending extends Error {
+  constructor(readonly ready: Promise<void>) {
+    super('bytes are being fetched');
+    this.name = 'BytesPending';
+  }
+}

@@ -15,6 +15,7 @@ import {
   type NamedXattr, type Redirect, type ViewMode, dirHasEscapedWhiteouts, isEscapedWhiteout, isWhiteout, rawXattrs,
   redirectOf, viewXattrs,
 } from './composefs.js';
+import { BytesPending, type ByteSource } from './bytesource.js';
 import { ObjectStore } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
@@ -39,7 +40,7 @@ const OFFSET_SYNTH_DOT = 1;
 
 export interface ErofsFilesystemOptions {
   /** Image path (read with pread), or the image itself (a SharedArrayBuffer is shared between workers). */
-  image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array;
+  image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array | ByteSource;
   /** composefs object store: redirected files are opened as basedir/<redirect>. */
   basedir?: string;
   /** 'plain' (default): the original tree; 'overlay': metadata for overlayfs with userxattr; 'raw': as the kernel. */
@@ -163,6 +164,8 @@ export class ErofsFilesystem implements Filesystem {
 
   /** What a failed operation answers: corrupt data -> EIO (logged once with the path), errnos as they are. */
   private mapError(op: string, ino: number, e: unknown): unknown {
+    // A remote image's bytes on their way: the operation is run again when they arrive (src/remote/await-bytes.ts).
+    if (e instanceof BytesPending) return e;
     if (e instanceof CorruptImageError) {
       this.logOnce(`corrupt:${e.reason}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
       return new Errno(ERRNO.EIO, e.reason);
@@ -483,7 +486,8 @@ export class ErofsFilesystem implements Filesystem {
         let entry: Entry;
         try {
           entry = this.guard('readdirplus', this.inoOf(e.nid), () => this.entryOf(this.reader.inode(e.nid)));
-        } catch {
+        } catch (err) {
+          if (err instanceof BytesPending) throw err;
           // One unreadable inode must not make its whole directory unlistable (the kernel's readdir never reads
           // child inodes): a plain dirent without attributes (nodeid 0); a LOOKUP of the name reports the error.
           const attr = { ino: this.inoOf(e.nid), mode: e.mode, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 };
@@ -570,7 +574,7 @@ export class ErofsFilesystem implements Filesystem {
  * thread blocked serving /dev/fuse rarely runs, so lines go to the session's log at once as the worker's own
  * {type: 'log'} messages (src/server/worker.ts) do.
  */
-function defaultLog(): (message: string) => void {
+export function defaultLog(): (message: string) => void {
   const port = isMainThread ? null : parentPort;
   if (port) return (message) => port.postMessage({ type: 'log', message });
   return (message) => console.error(message);

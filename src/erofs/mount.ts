@@ -4,9 +4,14 @@
 import { fileURLToPath } from 'node:url';
 import { Session } from '../server/session.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
+import { isRemoteName } from '../remote/names.js';
+import type { RemoteOptions } from '../remote/open.js';
 
 export interface MountErofsOptions {
+  /** A path, or an http(s)://, s3:// or docker:// name (fetched lazily through the block cache). */
   image: string;
+  /** For remote images: cache directory and bound, S3 endpoint, timeouts. */
+  remote?: Omit<RemoteOptions, 'log'>;
   mountpoint: string;
   /** composefs object store (objects/XX/rest live below it). */
   basedir?: string;
@@ -30,6 +35,7 @@ export interface MountedErofs {
 }
 
 const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
+const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', import.meta.url));
 
 /** Cache timeouts: the image never changes under the mount. */
 const IMAGE_TIMEOUT = 86400;
@@ -42,7 +48,11 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     // overlayfs accesses the lower layer with the mounter's credentials; no other option is needed as root.
   }
   const session = await Session.mount(
-    { module: FS_MODULE, export: 'createFilesystem', options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough } },
+    {
+      module: isRemoteName(o.image) ? REMOTE_FS_MODULE : FS_MODULE,
+      export: 'createFilesystem',
+      options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, remote: o.remote },
+    },
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,

@@ -1,0 +1,190 @@
+// A ByteSource over a remote object: reads are served from a small in-memory block set and the persistent block
+// cache; a read that needs a block that is in neither throws BytesPending with the fetch under way, so the image
+// reader stays synchronous and the operation is run again once the bytes are local (src/remote/await-bytes.ts).
+// Sequential misses grow a read-ahead window (doubling up to `maxReadAheadBlocks`), which is what `tar` and
+// `cat` of a large file need; scattered metadata reads fetch single blocks.
+
+import { BytesPending, type ByteSource } from '../erofs/bytesource.js';
+import type { BlockCache } from './block-cache.js';
+
+/** The remote side: a pinned object read by ranges (HttpObject, or any equivalent). */
+export interface RangeReader {
+  readonly size: number;
+  getRange(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export interface RemoteByteSourceOptions {
+  /** Names the object's blocks in the cache: a digest, or a hash of URL + ETag + size. */
+  key: string;
+  cache?: BlockCache;
+  /** Fetch and cache unit (default 256 KiB). */
+  blockSize?: number;
+  /** Blocks kept in memory per source (default 32). */
+  memoryBlocks?: number;
+  /** Largest read-ahead window in blocks (default 16: 4 MiB). */
+  maxReadAheadBlocks?: number;
+  /** Checks a fetched range before it is used or cached (e.g. a whole-object digest); throws to refuse it. */
+  verify?: (offset: number, bytes: Uint8Array) => void;
+  /** Where a failed fetch is reported (once per distinct reason); the read that needed it answers EIO. */
+  log?: (message: string) => void;
+}
+
+export class RemoteByteSource implements ByteSource {
+  readonly size: number;
+  readonly key: string;
+  readonly blockSize: number;
+  readonly stats = { pending: 0, fetchedBlocks: 0, memoryHits: 0 };
+  private readonly remote: RangeReader;
+  private readonly cache: BlockCache | undefined;
+  private readonly memoryBlocks: number;
+  private readonly maxReadAhead: number;
+  private readonly verify: RemoteByteSourceOptions['verify'];
+  private readonly log: ((message: string) => void) | undefined;
+  private readonly logged = new Set<string>();
+  /** Recently used blocks, oldest first. */
+  private readonly memory = new Map<number, Uint8Array>();
+  /** Blocks being fetched: every reader that misses one waits for the same fetch. */
+  private readonly inflight = new Map<number, Promise<void>>();
+  /** Where the last miss ended and how far ahead the next sequential miss may fetch. */
+  private nextSequential = -1;
+  private window = 1;
+
+  constructor(remote: RangeReader, options: RemoteByteSourceOptions) {
+    this.remote = remote;
+    this.size = remote.size;
+    this.key = options.key;
+    this.cache = options.cache;
+    this.blockSize = options.blockSize ?? 256 * 1024;
+    this.memoryBlocks = Math.max(2, options.memoryBlocks ?? 32);
+    this.maxReadAhead = Math.max(1, options.maxReadAheadBlocks ?? 16);
+    this.verify = options.verify;
+    this.log = options.log;
+  }
+
+  private blockLength(index: number): number {
+    return Math.min(this.blockSize, this.size - index * this.blockSize);
+  }
+
+  /** The block if it is local (memory, then disk), else undefined. */
+  private local(index: number): Uint8Array | undefined {
+    const m = this.memory.get(index);
+    if (m) {
+      this.stats.memoryHits++;
+      return m;
+    }
+    const d = this.cache?.get(this.key, this.blockSize, index);
+    if (d && d.length === this.blockLength(index)) {
+      this.keep(index, d);
+      return d;
+    }
+    return undefined;
+  }
+
+  private keep(index: number, bytes: Uint8Array): void {
+    this.memory.delete(index);
+    this.memory.set(index, bytes);
+    if (this.memory.size > this.memoryBlocks) this.memory.delete(this.memory.keys().next().value!);
+  }
+
+  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.size && dstOffset >= 0 && dstOffset + length <= dst.length)) {
+      throw new RangeError(`RemoteByteSource: read [${offset}, +${length}) outside [0, ${this.size}) or buffer`);
+    }
+    if (length === 0) return;
+    const bs = this.blockSize;
+    const first = Math.floor(offset / bs);
+    const last = Math.floor((offset + length - 1) / bs);
+    let missing = -1;
+    for (let b = first; b <= last; b++) {
+      if (!this.local(b)) {
+        missing = b;
+        break;
+      }
+    }
+    if (missing >= 0) {
+      this.stats.pending++;
+      throw new BytesPending(this.fetchFrom(missing, last));
+    }
+    // Every block is local now (and in memory: local() keeps what it found).
+    let done = 0;
+    for (let b = first; b <= last; b++) {
+      const block = this.memory.get(b)!;
+      const from = b === first ? offset - b * bs : 0;
+      const n = Math.min(block.length - from, length - done);
+      dst.set(block.subarray(from, from + n), dstOffset + done);
+      done += n;
+    }
+  }
+
+  /** Fetches blocks [first, last] that are not local, plus read-ahead when the misses are sequential. */
+  private fetchFrom(first: number, last: number): Promise<void> {
+    const blocks = Math.ceil(this.size / this.blockSize);
+    if (first === this.nextSequential) this.window = Math.min(this.window * 2, this.maxReadAhead);
+    else this.window = 1;
+    const end = Math.min(blocks - 1, Math.max(last, first + this.window - 1));
+    this.nextSequential = end + 1;
+    const waits: Promise<void>[] = [];
+    let runStart = -1;
+    const flush = (endExclusive: number): void => {
+      if (runStart < 0) return;
+      const p = this.fetchRun(runStart, endExclusive);
+      for (let b = runStart; b < endExclusive; b++) this.inflight.set(b, p);
+      waits.push(p);
+      runStart = -1;
+    };
+    for (let b = first; b <= end; b++) {
+      const busy = this.inflight.get(b);
+      // Blocks before `first` were checked by the read; later ones may be local already (a second mount).
+      const have = busy === undefined && b > first && (this.memory.has(b) || this.cache?.has(this.key, this.blockSize, b) === true);
+      if (busy) {
+        flush(b);
+        waits.push(busy);
+      } else if (have) {
+        flush(b);
+      } else if (runStart < 0) {
+        runStart = b;
+      }
+    }
+    flush(end + 1);
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** One ranged GET for blocks [a, b), split into blocks, checked, cached. */
+  private async fetchRun(a: number, b: number): Promise<void> {
+    const bs = this.blockSize;
+    const offset = a * bs;
+    const length = Math.min(this.size, b * bs) - offset;
+    try {
+      const bytes = await this.remote.getRange(offset, length);
+      this.verify?.(offset, bytes);
+      for (let i = a; i < b; i++) {
+        const block = bytes.subarray((i - a) * bs, Math.min(bytes.length, (i - a + 1) * bs));
+        this.cache?.put(this.key, bs, i, block);
+        this.keep(i, block);
+        this.stats.fetchedBlocks++;
+      }
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (this.log && !this.logged.has(reason)) {
+        if (this.logged.size < 1000) this.logged.add(reason);
+        this.log(`tsfuse remote: bytes ${offset}-${offset + length - 1}: ${reason}`);
+      }
+      throw e;
+    } finally {
+      for (let i = a; i < b; i++) this.inflight.delete(i);
+    }
+  }
+
+  /** Fetches [offset, offset + length) ahead of use (start-up: superblock and root). */
+  async prefetch(offset: number, length: number): Promise<void> {
+    for (;;) {
+      try {
+        this.readInto(new Uint8Array(length), 0, offset, length);
+        return;
+      } catch (e) {
+        if (!(e instanceof BytesPending)) throw e;
+        await e.ready;
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// Real servers for the remote tests, each started on 127.0.0.1 as its own process and stopped in finally: the
+// Range file server beside this file, Debian's docker-registry (the CNCF distribution registry), and s3rver (an
+// S3 API server from npm). Set-up writes go through the servers' own APIs (registry HTTP API, boto3 for S3).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../helpers/fixtures.js';
+import { run } from '../../helpers/client.js';
+
+export interface RunningServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  proc: ChildProcess;
+  /** Whatever the server printed (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, proc: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode} before listening:\n${output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`server not listening on ${port} after ${timeoutMs} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function started(cmd: string, args: string[], port: number, env?: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  const take = (d: Buffer): void => {
+    if (out.length < 1 << 20) out += d.toString();
+  };
+  proc.stdout!.on('data', take);
+  proc.stderr!.on('data', take);
+  void port;
+  return { proc, output: () => out };
+}
+
+function stopper(proc: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+}
+
+const RANGE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'range-server.js');
+
+/** The Range file server over `root` (files are served by their path below it). */
+export async function startRangeServer(root: string, port?: number): Promise<RunningServer & { stats(): Promise<{ bytes: number; requests: number }>; mode(q: string): Promise<void> }> {
+  const { proc, output } = started(process.execPath, [RANGE_SERVER, root, String(port ?? 0)], port ?? 0);
+  // With port 0 range-server.js picks its own; either way its first line says which.
+  const actual = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`range server did not start:\n${output()}`)), 10_000);
+    proc.stdout!.on('data', () => {
+      const m = /listening (\d+)/.exec(output());
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  const url = `http://127.0.0.1:${actual}`;
+  return {
+    url, port: actual, proc, output, stop: stopper(proc),
+    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as { bytes: number; requests: number },
+    mode: async (q) => {
+      await (await fetch(`${url}/__mode?${q}`)).text();
+    },
+  };
+}
+
+// ---- OCI registry -------------------------------------------------------------------------------------------------
+
+export async function startRegistry(dataDir: string, port?: number): Promise<RunningServer> {
+  const p = port ?? (await freePort());
+  const cfg = path.join(dataDir, 'config.yml');
+  fs.mkdirSync(path.join(dataDir, 'storage'), { recursive: true });
+  fs.writeFileSync(cfg, [
+    'version: 0.1',
+    'log:',
+    '  level: info',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${path.join(dataDir, 'storage')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${p}`,
+    '',
+  ].join('\n'));
+  const { proc, output } = started('docker-registry', ['serve', cfg], p);
+  await waitForPort(p, proc, output);
+  return { url: `http://127.0.0.1:${p}`, port: p, proc, output, stop: stopper(proc) };
+}
+
+export function sha256Digest(b: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+async function pushBlob(registry: string, repo: string, body: Uint8Array): Promise<{ digest: string; size: number }> {
+  const digest = sha256Digest(body);
+  const start = await fetch(`${registry}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  if (start.status !== 202) throw new Error(`registry upload start: HTTP ${start.status}`);
+  const loc = new URL(start.headers.get('location')!, registry);
+  loc.searchParams.set('digest', digest);
+  const put = await fetch(loc, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`registry blob PUT: HTTP ${put.status} ${await put.text()}`);
+  return { digest, size: body.length };
+}
+
+/** Pushes an image whose single layer is `layerFile` (an EROFS image); returns the manifest digest. */
+export async function pushImage(registry: string, repo: string, tag: string, layerFile: string, layerMediaType = 'application/vnd.erofs.layer.v1'): Promise<{ manifestDigest: string; layerDigest: string }> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const c = await pushBlob(registry, repo, config);
+  const l = await pushBlob(registry, repo, fs.readFileSync(layerFile));
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: c.digest, size: c.size },
+    layers: [{ mediaType: layerMediaType, digest: l.digest, size: l.size }],
+  }));
+  const put = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  if (put.status !== 201) throw new Error(`registry manifest PUT: HTTP ${put.status} ${await put.text()}`);
+  return { manifestDigest: sha256Digest(manifest), layerDigest: l.digest };
+}
+
+/** Bytes of blob bodies the registry wrote to clients, from its info log (http.response.written=N on GETs). */
+export function registryBytesServed(output: string): number {
+  let n = 0;
+  for (const line of output.split('\n')) {
+    if (!/http\.request\.method=GET/.test(line) || !/\/blobs\//.test(line)) continue;
+    const m = /http\.response\.written=(\d+)/.exec(line);
+    if (m) n += Number(m[1]);
+  }
+  return n;
+}
+
+// ---- S3 -------------------------------------------------------------------------------------------------------------
+
+export const S3_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+
+export async function startS3(dataDir: string, bucket: string, port?: number): Promise<RunningServer> {
+  const p = port ?? (await freePort());
+  const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 's3rver');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const { proc, output } = started(bin, ['-d', dataDir, '-a', '127.0.0.1', '-p', String(p), '--configure-bucket', bucket], p);
+  await waitForPort(p, proc, output);
+  return { url: `http://127.0.0.1:${p}`, port: p, proc, output, stop: stopper(proc) };
+}
+
+/** Uploads a file with boto3 (a real S3 client), path-style against `endpoint`. */
+export async function s3Upload(endpoint: string, bucket: string, key: string, file: string): Promise<void> {
+  const script = [
+    'import boto3, sys',
+    'from botocore.config import Config',
+    `s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))`,
+    's3.upload_file(sys.argv[4], sys.argv[2], sys.argv[3])',
+  ].join('\n');
+  const r = await run('python3', ['-c', script, endpoint, bucket, key, file], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`boto3 upload failed: ${r.stderr}`);
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
