@@ -140,10 +140,13 @@ async function cmdErofs(argv: string[]): Promise<number> {
     const options = splitMountOptions(p.flags.o as string[] | undefined);
     return mountCommand(['erofs', 'mount'], rest, p, async () => {
       const { mountErofs } = await import('../erofs/mount.js');
-      return mountErofs({
+      const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
         workers, options, debug: !!p.flags.debug, remote,
       });
+      const stats = m.remoteStats;
+      if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${image}: ${stats()}\n`));
+      return m;
     }).then((code) => code);
   }
   if (sub === 'dump' || sub === 'info') {

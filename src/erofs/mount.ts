@@ -6,6 +6,7 @@ import { Session } from '../server/session.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
+import { RemoteStats } from '../remote/stats.js';
 
 export interface MountErofsOptions {
   /** A path, or an http(s)://, s3:// or docker:// name (fetched lazily through the block cache). */
@@ -29,6 +30,8 @@ export interface MountErofsOptions {
 
 export interface MountedErofs {
   session: Session;
+  /** Remote images: fetch statistics of all workers, one line. */
+  remoteStats?: () => string;
   overlay?: string;
   closed: Promise<void>;
   unmount(): Promise<void>;
@@ -41,6 +44,7 @@ const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', impo
 const IMAGE_TIMEOUT = 86400;
 
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
+  const remoteStats = isRemoteName(o.image) ? new RemoteStats() : undefined;
   const mode = o.overlay ? 'overlay' : 'plain';
   const options = [...(o.options ?? [])];
   if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
@@ -51,7 +55,10 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       module: isRemoteName(o.image) ? REMOTE_FS_MODULE : FS_MODULE,
       export: 'createFilesystem',
-      options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, remote: o.remote },
+      options: {
+        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough,
+        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
+      },
     },
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
@@ -73,6 +80,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   }
   return {
     session,
+    remoteStats: remoteStats && (() => remoteStats.format()),
     overlay,
     closed: session.closed,
     async unmount() {

@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { BlockCache, defaultCacheDir } from './block-cache.js';
 import { HttpObject, RemoteError, type HttpObjectOptions } from './http-object.js';
 import { OciRegistry, parseOciUrl } from './oci-registry.js';
-import { RemoteByteSource, type RangeReader } from './remote-byte-source.js';
+import { RemoteByteSource, type RangeReader, type RemoteByteSourceOptions } from './remote-byte-source.js';
 import { s3Object } from './s3.js';
+import { RemoteStats } from './stats.js';
 export { isRemoteName } from './names.js';
 
 export interface RemoteOptions {
@@ -22,6 +23,10 @@ export interface RemoteOptions {
   /** Attempts per request (default 4). */
   attempts?: number;
   log?: (message: string) => void;
+  /** RemoteStats buffer shared by the mount's workers (see stats.ts). */
+  stats?: SharedArrayBuffer;
+  /** Log every fetch. */
+  debug?: boolean;
 }
 
 /** Blobs up to this size are fetched whole and checked against their digest (PuzzleFS chunks, small images). */
@@ -51,6 +56,7 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
   const log = o.log ?? ((m: string) => console.error(m));
   const http: HttpObjectOptions = { timeoutMs: o.timeoutMs, attempts: o.attempts };
   const refKey = hashKey('ref', spec, o.s3Endpoint);
+  const common = { cache, log, stats: o.stats ? new RemoteStats(o.stats) : undefined, debug: o.debug };
 
   if (spec.startsWith('docker://')) {
     const registry = new OciRegistry(parseOciUrl(spec), o.timeoutMs);
@@ -68,7 +74,7 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
       ref = cached;
       obj = await HttpObject.open(cached.url, { ...http, authorize: registry.auth.authorize, known: { size: cached.size } });
     }
-    return digestSource(obj, ref.digest, cache, log);
+    return digestSource(obj, ref.digest, common);
   }
 
   let url = spec;
@@ -89,7 +95,7 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
     log(`tsfuse remote: ${spec}: server unreachable (${(e as Error).message}); serving from the cache`);
     obj = await HttpObject.open(url, { ...http, ...extra, known: { size: cached.size, etag: cached.etag } });
   }
-  return new RemoteByteSource(obj, { key: hashKey('http', url, obj.etag, obj.size), cache, log });
+  return new RemoteByteSource(obj, { key: hashKey('http', url, obj.etag, obj.size), ...common });
 }
 
 /**
@@ -97,13 +103,12 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
  * server handing out wrong bytes answers EIO; larger ones are pinned by digest and size (ranges of a blob cannot
  * be checked against a whole-blob digest).
  */
-function digestSource(obj: RangeReader & { url: string }, digest: string, cache: BlockCache | undefined, log: (m: string) => void): RemoteByteSource {
+function digestSource(obj: RangeReader & { url: string }, digest: string, common: Omit<RemoteByteSourceOptions, 'key'>): RemoteByteSource {
   const hex = digest.slice('sha256:'.length);
-  if (obj.size > VERIFY_WHOLE_MAX) return new RemoteByteSource(obj, { key: hex, cache, log });
+  if (obj.size > VERIFY_WHOLE_MAX) return new RemoteByteSource(obj, { key: hex, ...common });
   return new RemoteByteSource(obj, {
     key: hex,
-    cache,
-    log,
+    ...common,
     blockSize: Math.max(1, obj.size),
     verify: (_offset, bytes) => {
       const got = createHash('sha256').update(bytes).digest('hex');

@@ -6,6 +6,7 @@
 
 import { BytesPending, type ByteSource } from '../erofs/bytesource.js';
 import type { BlockCache } from './block-cache.js';
+import type { RemoteStats } from './stats.js';
 
 /** The remote side: a pinned object read by ranges (HttpObject, or any equivalent). */
 export interface RangeReader {
@@ -27,13 +28,18 @@ export interface RemoteByteSourceOptions {
   verify?: (offset: number, bytes: Uint8Array) => void;
   /** Where a failed fetch is reported (once per distinct reason); the read that needed it answers EIO. */
   log?: (message: string) => void;
+  /** Shared counters (all workers of a mount add to the same ones). */
+  stats?: RemoteStats;
+  /** Log every fetch (range, size, time). */
+  debug?: boolean;
 }
 
 export class RemoteByteSource implements ByteSource {
   readonly size: number;
   readonly key: string;
   readonly blockSize: number;
-  readonly stats = { pending: 0, fetchedBlocks: 0, memoryHits: 0 };
+  private readonly stats: RemoteStats | undefined;
+  private readonly debug: boolean;
   private readonly remote: RangeReader;
   private readonly cache: BlockCache | undefined;
   private readonly memoryBlocks: number;
@@ -59,6 +65,8 @@ export class RemoteByteSource implements ByteSource {
     this.maxReadAhead = Math.max(1, options.maxReadAheadBlocks ?? 16);
     this.verify = options.verify;
     this.log = options.log;
+    this.stats = options.stats;
+    this.debug = options.debug ?? false;
   }
 
   private blockLength(index: number): number {
@@ -69,11 +77,12 @@ export class RemoteByteSource implements ByteSource {
   private local(index: number): Uint8Array | undefined {
     const m = this.memory.get(index);
     if (m) {
-      this.stats.memoryHits++;
+      this.stats?.add('memoryHits');
       return m;
     }
     const d = this.cache?.get(this.key, this.blockSize, index);
     if (d && d.length === this.blockLength(index)) {
+      this.stats?.add('diskHits');
       this.keep(index, d);
       return d;
     }
@@ -102,7 +111,7 @@ export class RemoteByteSource implements ByteSource {
       }
     }
     if (missing >= 0) {
-      this.stats.pending++;
+      this.stats?.add('pendingReads');
       throw new BytesPending(this.fetchFrom(missing, last));
     }
     // Every block is local now (and in memory: local() keeps what it found).
@@ -154,16 +163,20 @@ export class RemoteByteSource implements ByteSource {
     const bs = this.blockSize;
     const offset = a * bs;
     const length = Math.min(this.size, b * bs) - offset;
+    const t0 = performance.now();
     try {
       const bytes = await this.remote.getRange(offset, length);
       this.verify?.(offset, bytes);
+      this.stats?.add('fetches');
+      this.stats?.add('fetchedKiB', Math.ceil(length / 1024));
+      if (this.debug) this.log?.(`tsfuse remote: fetched bytes ${offset}-${offset + length - 1} (${Math.ceil(length / 1024)} KiB) in ${(performance.now() - t0).toFixed(1)} ms`);
       for (let i = a; i < b; i++) {
         const block = bytes.subarray((i - a) * bs, Math.min(bytes.length, (i - a + 1) * bs));
         this.cache?.put(this.key, bs, i, block);
         this.keep(i, block);
-        this.stats.fetchedBlocks++;
       }
     } catch (e) {
+      this.stats?.add('errors');
       const reason = (e as Error).message;
       if (this.log && !this.logged.has(reason)) {
         if (this.logged.size < 1000) this.logged.add(reason);
