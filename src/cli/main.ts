@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { launchInBackground, signalFailure, signalReady } from './daemon.js';
 import { HELP, VERSION } from './help.js';
+import { cmdPuzzlefs } from './puzzlefs.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -228,6 +229,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdPassthrough(rest);
       case 'erofs':
         return await cmdErofs(rest);
+      case 'puzzlefs':
+        return await cmdPuzzlefs(rest, { mountCommand, existingDir, workersOf, mountFlags: MOUNT_FLAGS });
       case 'umount':
       case 'unmount':
         return await cmdUmount(rest);
