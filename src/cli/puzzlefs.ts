@@ -67,12 +67,12 @@ export async function cmdPuzzlefs(argv: string[], m: CliMachinery): Promise<numb
   }
   if (sub === 'mount') {
     const p = parseArgs(rest, { ...m.mountFlags, digest: { kind: 'string' }, verity: { kind: 'bool' } }, { min: 2, max: 2, names: 'OCI_DIR[:TAG] MOUNTPOINT' });
-    const ref = splitRef(p.positional[0]!, false);
-    m.existingDir(ref.dir, 'OCI layout');
-    const mnt = m.existingDir(p.positional[1]!, 'mountpoint');
     const digest = p.flags.digest as string | undefined;
     if (digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(digest)) throw new UsageError('--digest needs the manifest fs-verity digest as 64 hex digits');
     const workers = m.workersOf(p);
+    const ref = splitRef(p.positional[0]!, false);
+    m.existingDir(ref.dir, 'OCI layout');
+    const mnt = m.existingDir(p.positional[1]!, 'mountpoint');
     const options = splitMountOptions(p.flags.o as string[] | undefined);
     return m.mountCommand(['puzzlefs', 'mount'], rest, p, async () => {
       const { mountPuzzlefs } = await import('../puzzlefs/mount.js');

@@ -111,11 +111,12 @@ export class OciLayout {
     const ms = this.index();
     if (tag === undefined) {
       const tagged = ms.filter((d) => typeof d.annotations?.[TAG_ANNOTATION] === 'string');
-      if (tagged.length !== 1) corrupt(`${this.dir} has ${tagged.length} tags; name one (OCI_DIR:TAG)`);
+      // not corruption, a question the caller must answer: a plain Error
+      if (tagged.length !== 1) throw new Error(`${this.dir} has ${tagged.length} tags; name one (OCI_DIR:TAG)`);
       return tagged[0]!;
     }
     const hits = ms.filter((d) => d.annotations?.[TAG_ANNOTATION] === tag);
-    if (hits.length === 0) corrupt(`${this.dir} has no tag '${tag}' (tags: ${this.tags().join(', ') || 'none'})`);
+    if (hits.length === 0) throw new Error(`${this.dir} has no tag '${tag}' (tags: ${this.tags().join(', ') || 'none'})`);
     if (hits.length > 1) corrupt(`${this.dir} has ${hits.length} manifests tagged '${tag}'`);
     return hits[0]!;
   }
