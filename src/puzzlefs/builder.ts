@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { zstdReady } from '../compress/zstd.js';
 import { BlobWriter, type ChunkStats, chunkFiles } from './chunk-writer.js';
 import { fsverityDigest } from './fsverity.js';
-import { PuzzleImage, ROOT_INO } from './image.js';
+import { PuzzleImage, ROOT_INO, contentSha256 } from './image.js';
 import {
   type Descriptor, EMPTY_CONFIG, MEDIA_EMPTY, MEDIA_FILEDATA, MEDIA_MANIFEST, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION,
 } from './oci.js';
@@ -82,18 +82,6 @@ function sha256File(p: Buffer, buf: Buffer): string {
   return h.digest('hex');
 }
 
-function sha256Image(img: PuzzleImage, ino: number, buf: Buffer): string {
-  const n = img.inode(ino)!;
-  const h = createHash('sha256');
-  for (let off = 0; off < n.size; ) {
-    const got = img.read(n, off, buf.length, buf);
-    if (got <= 0) break;
-    h.update(buf.subarray(0, got));
-    off += got;
-  }
-  return h.digest('hex');
-}
-
 /** Every inode reachable in an image. */
 function reachableInos(img: PuzzleImage): Set<number> {
   const seen = new Set<number>([ROOT_INO]);
@@ -126,7 +114,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     const b = n.base;
     if (b) {
       const meta = sameMeta(inode, b);
-      if (n.kind === 'file' && b.kind === 'file' && b.size === n.size && sha256File(n.path, buf) === sha256Image(base!, b.ino, buf)) {
+      if (n.kind === 'file' && b.kind === 'file' && b.size === n.size && sha256File(n.path, buf) === contentSha256(base!, b, buf)) {
         // same content: keep the base's chunk list; the inode is new only if its metadata changed
         if (meta) continue;
         inode.chunks = b.chunks;

@@ -6,8 +6,8 @@
 // the same shape as the test kit's tree dump without times, so a source tree and its image compare as text.
 
 import { createHash } from 'node:crypto';
-import type { ImageInode, PuzzleImage } from './image.js';
-import { ROOT_INO } from './image.js';
+import type { PuzzleImage } from './image.js';
+import { ROOT_INO, contentSha256 } from './image.js';
 import type { InodeKind } from './schema.js';
 
 const TYPE_NAMES: Record<InodeKind, string> = {
@@ -25,17 +25,6 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-function contentHash(img: PuzzleImage, n: ImageInode, buf: Buffer): string {
-  const h = createHash('sha256');
-  for (let off = 0; off < n.size; ) {
-    const got = img.read(n, off, buf.length, buf);
-    if (got <= 0) break;
-    h.update(buf.subarray(0, got));
-    off += got;
-  }
-  return h.digest('hex');
-}
-
 /** Writes the listing through `write` (called with pieces of text). */
 export function dumpImage(img: PuzzleImage, write: (s: string) => void): void {
   const lines: { key: string; text: string }[] = [];
@@ -49,7 +38,7 @@ export function dumpImage(img: PuzzleImage, write: (s: string) => void): void {
     if (type === 'reg' || type === 'lnk') f.push(`size=${n.size}`);
     if (type === 'chr' || type === 'blk') f.push(`rdev=${n.major}:${n.minor}`);
     if (type === 'lnk' && n.symlinkTarget) f.push(`target=${escapeBytes(n.symlinkTarget)}`);
-    if (n.kind === 'file') f.push(`sha256=${contentHash(img, n, buf)}`);
+    if (n.kind === 'file') f.push(`sha256=${contentSha256(img, n, buf)}`);
     let text = f.join(' ');
     const xs = n.xattrs.map((x) => ({ name: Buffer.from(x.key).toString('latin1'), val: x.val })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const x of xs) {

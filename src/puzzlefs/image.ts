@@ -6,6 +6,7 @@
 // there means the inode is absent. Opening walks the tree once from the root (ino 1) reading only each
 // entry's mode tag; a directory reached twice (a loop, or a hard-linked directory) refuses the image.
 
+import { createHash } from 'node:crypto';
 import { decodeName } from '../protocol/names.js';
 import { LruCache } from '../erofs/reader/lru.js';
 import { ChunkStore } from './chunks.js';
@@ -222,6 +223,18 @@ export class PuzzleImage {
     }
     return pos - offset;
   }
+}
+
+/** sha256 (hex) of a regular file's content, read through `buf`. */
+export function contentSha256(img: PuzzleImage, n: ImageInode, buf: Uint8Array): string {
+  const h = createHash('sha256');
+  for (let off = 0; off < n.size; ) {
+    const got = img.read(n, off, buf.length, buf);
+    if (got <= 0) break;
+    h.update(buf.subarray(0, got));
+    off += got;
+  }
+  return h.digest('hex');
 }
 
 function weigh(n: ImageInode): number {

@@ -13,6 +13,7 @@ import { CapnpMessage } from '../../src/puzzlefs/capnp.js';
 import { CorruptPuzzleError } from '../../src/puzzlefs/errors.js';
 import { type PuzzleInode, decodeInode, encodeRootfs, openRootfs } from '../../src/puzzlefs/schema.js';
 import { FIXTURES_DIR, REFERENCE_DIR } from '../helpers/fixtures.js';
+import { Prng } from '../erofs/kit/prng.js';
 
 const SCHEMA = join(REFERENCE_DIR, 'puzzlefs-metadata.capnp');
 const FIXTURE_TXT = join(FIXTURES_DIR, 'puzzlefs', 'rootfs.capnp.txt');
@@ -176,22 +177,10 @@ test('bounds: truncation, pointers out of range, segment tables, aliasing past t
   isCorrupt(() => openRootfs(wrong).layers[0]!.decode(0), /expected a list of bytes/);
 });
 
-/** Deterministic PRNG (xorshift32). */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
 test('fuzz: 3000 mutated messages fail only as CorruptPuzzleError (or decode)', () => {
   const sample = encodeRootfs(allInodes(FIXTURE_BIN), openRootfs(FIXTURE_BIN).verity);
-  const rnd = prng(0x5eed);
+  const rng = new Prng('capnp-fuzz');
+  const rnd = () => rng.int(1 << 30) / (1 << 30);
   let rejected = 0;
   let decoded = 0;
   for (let k = 0; k < 3000; k++) {

@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { zstdReady } from '../../src/compress/zstd.js';
 import { CorruptPuzzleError } from '../../src/puzzlefs/errors.js';
+import { Prng } from '../erofs/kit/prng.js';
 import { appendSeekTable, decodeAll, encodeSeekable, readRange, readSeekTable } from '../../src/puzzlefs/seekable-zstd.js';
 
 function zstdCli(args: string[], input: Uint8Array): Buffer {
@@ -116,15 +117,8 @@ test('broken tables and frames are refused with a reason', () => {
 
 test('fuzz: 1500 mutated blobs fail only as CorruptPuzzleError and never decode past the table', () => {
   const blob = cliSeekable(DATA.subarray(0, 40000));
-  let x = 0x1234567;
-  const rnd = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
+  const rng = new Prng('seekable-fuzz');
+  const rnd = () => rng.int(1 << 30) / (1 << 30);
   let ok = 0;
   let bad = 0;
   for (let k = 0; k < 1500; k++) {
