@@ -114,8 +114,12 @@ export function decodeAll(blob: Uint8Array, t: SeekTable): Uint8Array {
   return readRange(blob, t, 0, t.size);
 }
 
-/** Frame size our builder writes: small enough to seek within a chunk, big enough to compress well. */
-export const WRITE_FRAME_SIZE = 64 * 1024;
+/**
+ * Frame size our builder writes: 4 KiB at level 3, as the reference builder (puzzlefs-lib
+ * zstd_seekable_wrapper.rs) does, so a page-sized read decodes one frame and equal chunks can compress to equal
+ * blobs in images made by either.
+ */
+export const WRITE_FRAME_SIZE = 4096;
 
 /** Encodes `data` as seekable zstd: frames of `frameSize` bytes, then the seek table (no checksums). */
 export function encodeSeekable(data: Uint8Array, frameSize = WRITE_FRAME_SIZE, level = 3): Uint8Array {

@@ -67,7 +67,7 @@ test('what our writer produces decompresses with `zstd -d`; a checksummed table 
   assert.ok(zstdCli(['-d', '-q', '-c'], ours).equals(DATA));
   assert.ok(ours.length < DATA.length);
   const t = readSeekTable(ours, 1 << 20);
-  assert.is(t.frames.length, Math.ceil(DATA.length / (64 * 1024)));
+  assert.is(t.frames.length, Math.ceil(DATA.length / 4096));
   // rewrite the table with the checksum flag (4 more bytes per entry): sizes still read correctly
   const frames = t.frames.map((f) => ours.subarray(f.cOffset, f.cOffset + f.cSize));
   const body = Buffer.concat(frames);
