@@ -59,6 +59,12 @@ test('a --base layer holds only changes and shares the unchanged chunks', async 
       assert.ok(whiteouts! >= 3, `${whiteouts} whiteouts`);
       assert.ok(layer! - whiteouts! < 40, `${layer} inodes in the new layer (of ${inodes})`);
       assert.ok(inodes! > v1.inodes - 100);
+      // unchanged paths keep their inode numbers (what the kernel sees as st_ino)
+      const inoAt = (img: PuzzleImage, rel: string) => rel.split('/').reduce((ino, part) => img.lookup(img.inode(ino)!, part), 1);
+      for (const rel of ['pz', 'pz/large', 'pz/xattr-64k', 'pz/dir-20k/entry-00001', 'pz/dir-20k/entry-00020']) {
+        assert.ok(inoAt(img1, rel) > 1 && inoAt(img1, rel) === inoAt(img2, rel), `${rel}: inode ${inoAt(img1, rel)} vs ${inoAt(img2, rel)}`);
+      }
+      assert.ok(inoAt(img2, 'pz/new-file') > Math.max(...img1.rootfs.layers.map((l) => l.inoAt(l.length - 1))), 'new inodes get new numbers');
       const b1 = blobsOf(img1);
       const b2 = blobsOf(img2);
       const shared = [...b1].filter((d) => b2.has(d)).length;

@@ -53,6 +53,16 @@ test('build without compression, info, background mount with --verity --digest, 
   const manifest = JSON.parse(fs.readFileSync(path.join(oci, 'index.json'), 'utf8')).manifests[0];
   const layers = JSON.parse(fs.readFileSync(path.join(oci, 'blobs/sha256', manifest.digest.slice(7)), 'utf8')).layers as { mediaType: string }[];
   assert.ok(layers.length >= 2 && layers.every((l) => !l.mediaType.endsWith('+zstd')), 'no compressed chunks');
+  // --base from another layout: the base's chunks are copied over, the new image stands alone
+  fs.writeFileSync(path.join(src, 'added'), 'added in v2\n');
+  const oci2 = path.join(work, 'oci2');
+  const b2 = await tsfuse('puzzlefs', 'build', src, `${oci2}:v2`, '--base', `${oci}:v1`);
+  assert.is(b2.status, 0, b2.stderr);
+  const d2 = await tsfuse('puzzlefs', 'dump', oci2);
+  assert.is(d2.status, 0, d2.stderr);
+  assert.match(d2.stdout, /^\/added reg .* size=12 sha256=/m);
+  assert.match(d2.stdout, /^\/dir\/file reg mode=0644 uid=0 gid=0 nlink=1 size=90000 sha256=/m);
+  fs.rmSync(path.join(src, 'added'));
   const info = await tsfuse('puzzlefs', 'info', oci);
   assert.is(info.status, 0, info.stderr);
   assert.match(info.stdout, /tags\s+v1/);
