@@ -7,23 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ImageInode, PuzzleImage } from './image.js';
 import { ROOT_INO } from './image.js';
-import type { DirEntry, InodeKind, Xattr } from './schema.js';
+import type { InodeKind, PuzzleInode } from './schema.js';
 import { readXattrs } from './source-xattrs.js';
 
-export interface SourceNode {
-  ino: number;
+export interface SourceNode extends Pick<PuzzleInode, 'ino' | 'kind' | 'uid' | 'gid' | 'permissions' | 'major' | 'minor' | 'xattrs' | 'entries'> {
   /** Absolute path (bytes). */
   path: Buffer;
-  kind: InodeKind;
-  uid: number;
-  gid: number;
-  permissions: number;
-  major: number;
-  minor: number;
   size: number;
-  xattrs: Xattr[];
   symlinkTarget: Buffer | null;
-  entries: DirEntry[];
   /** The base image's inode at the same path with the same number, if any. */
   base: ImageInode | null;
 }
