@@ -10,14 +10,13 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { zstdReady } from '../compress/zstd.js';
 import type { Attr, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs } from '../fs/types.js';
+import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../protocol/types.js';
 import { CorruptPuzzleError } from './errors.js';
 import { type ImageInode, PuzzleImage, ROOT_INO } from './image.js';
 import type { InodeKind } from './schema.js';
 
-const FOPEN_KEEP_CACHE = 1 << 1;
-const FOPEN_CACHE_DIR = 1 << 3;
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 const W_OK = 2;
@@ -166,7 +165,7 @@ export class PuzzleFilesystem implements Filesystem {
     return this.guard('open', ino, () => {
       if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) throw new Errno(ERRNO.EROFS);
       if (this.node(ino).kind === 'dir') throw new Errno(ERRNO.EISDIR);
-      return { fh: 0, flags: FOPEN_KEEP_CACHE };
+      return { fh: 0, flags: FOPEN.KEEP_CACHE };
     });
   }
 
@@ -188,7 +187,7 @@ export class PuzzleFilesystem implements Filesystem {
   opendir(_ctx: RequestContext, ino: number): OpenReply {
     return this.guard('opendir', ino, () => {
       this.dir(ino);
-      return { fh: 0, flags: FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE };
+      return { fh: 0, flags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
     });
   }
 
