@@ -18,6 +18,14 @@ Usage:
         a metadata-only FUSE mount so the kernel reads content from the object store directly.
   tsfuse erofs dump IMAGE      Print the image as a composefs dumpfile.
   tsfuse erofs info IMAGE      Print the superblock and features.
+  tsfuse puzzlefs build SOURCE OCI_DIR:TAG [--compression zstd|none] [--base OCI_DIR:TAG]
+        Write a PuzzleFS image of SOURCE into an OCI layout (FastCDC chunks, seekable zstd); --base adds
+        a layer on top of an existing image (changed inodes and whiteouts only, chunks reused).
+  tsfuse puzzlefs mount OCI_DIR[:TAG] MOUNTPOINT [--digest HEX] [--verity] [--workers N] [--foreground] [--debug]
+        Serve a PuzzleFS image. --verity checks every blob's fs-verity digest; --digest also pins the
+        manifest's (as printed by build). The tag may be left out when the layout has one.
+  tsfuse puzzlefs dump OCI_DIR[:TAG]   List the image: path, type, mode, owner, size, target, xattrs, sha256.
+  tsfuse puzzlefs info OCI_DIR[:TAG]   Print the manifest, rootfs, layers and blob counts.
   tsfuse umount MOUNTPOINT     Unmount (lazily); the serving process then exits.
 
 Mount commands return once the mount is ready and keep serving in the background, unless --foreground.

@@ -8,6 +8,7 @@ import { launchInBackground, signalFailure, signalReady } from './daemon.js';
 import { HELP, VERSION } from './help.js';
 import { isRemoteName } from '../remote/names.js';
 import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
+import { cmdPuzzlefs } from './puzzlefs.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -248,6 +249,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdPassthrough(rest);
       case 'erofs':
         return await cmdErofs(rest);
+      case 'puzzlefs':
+        return await cmdPuzzlefs(rest, { mountCommand, existingDir, workersOf, mountFlags: MOUNT_FLAGS });
       case 'umount':
       case 'unmount':
         return await cmdUmount(rest);
