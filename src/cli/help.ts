@@ -19,6 +19,14 @@ Usage:
   tsfuse erofs dump IMAGE      Print the image as a composefs dumpfile.
   tsfuse erofs info IMAGE      Print the superblock and features.
   tsfuse umount MOUNTPOINT     Unmount (lazily); the serving process then exits.
+  tsfuse mkcomposefs [--digest-store=DIR] [--use-epoch] [--skip-devices] [--skip-xattrs] [--user-xattrs]
+                     [--print-digest] [--print-digest-only] [--from-file] [--min-version=N]
+                     [--max-version=N] [--threads=N] SOURCE IMAGE
+        Write a composefs image of SOURCE (a directory, or with --from-file a dumpfile, - for stdin),
+        byte for byte what mkcomposefs 1.0.8 writes; --digest-store fills an object store.
+  tsfuse erofs build SOURCE IMAGE [--chunksize N] [-b 512|1024|2048|4096] [--all-root]
+                     [--uid-offset N] [--ignore-mtime] [--compress none]
+        Write a plain (uncompressed) EROFS image of SOURCE that any kernel mounts.
 
 Mount commands return once the mount is ready and keep serving in the background, unless --foreground.
 Options:

@@ -233,6 +233,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUmount(rest);
       case 'sample':
         return await cmdSample(rest);
+      case 'mkcomposefs':
+        return await (await import('./mkcomposefs.js')).cmdMkcomposefs(rest);
       default:
         throw new UsageError(`unknown command '${cmd}' (try tsfuse --help)`);
     }
