@@ -143,6 +143,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
       });
     }).then((code) => code);
   }
+  if (sub === 'build') return (await import('./erofs-build.js')).cmdErofsBuild(rest);
   if (sub === 'dump' || sub === 'info') {
     const p = parseArgs(rest, {}, { min: 1, max: 1, names: 'IMAGE' });
     const image = existingFile(p.positional[0], 'image');
@@ -170,7 +171,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  fail(sub === undefined ? 'missing erofs subcommand (mount, dump or info)' : `unknown erofs subcommand '${sub}'`);
+  fail(sub === undefined ? 'missing erofs subcommand (mount, build, dump or info)' : `unknown erofs subcommand '${sub}'`);
 }
 
 async function cmdUmount(argv: string[]): Promise<number> {

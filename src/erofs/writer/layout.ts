@@ -214,7 +214,8 @@ function tailPadding(node: WNode, pos: number, inodeSize: number, xattrSize: num
     const posBlock = Math.floor(pos / bs);
     const endBlock = Math.floor((pos + total - 1) / bs);
     if (Math.floor(total / bs) > 0) {
-      node.nBlocks++;
+      // one block with 4096-byte blocks (libcomposefs); as many as the target needs with smaller ones
+      node.nBlocks += Math.ceil(node.tailSize / bs);
       node.tailSize = 0;
     }
     return posBlock !== endBlock ? roundUp(pos, bs) - pos : 0;
