@@ -52,6 +52,12 @@ test('--from-file - reads the dumpfile from stdin', async () => {
   sameBytes(out, path.join(CFS, 'image.cfs'));
 });
 
+test('IMAGE - writes the image to stdout', async () => {
+  const r = await tsfuse(['mkcomposefs', '--from-file', path.join(CFS, 'image.dump'), '-']);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.equals(fs.readFileSync(path.join(CFS, 'image.cfs'))), 'stdout holds the image');
+});
+
 test('--print-digest / --print-digest-only print the fs-verity digest of the image', async () => {
   const out = path.join(base, 'digest.cfs');
   const r = await tsfuse(['mkcomposefs', '--from-file', '--print-digest', path.join(CFS, 'image.dump'), out]);
