@@ -35,7 +35,7 @@ export async function cmdMkcomposefs(argv: string[]): Promise<number> {
   if (minVersion > 1 || maxVersion > 1) throw new UsageError('format versions go from 0 to 1');
   if (image === '-' && process.stdout.isTTY) throw new UsageError('stdout is a tty, refusing to write an image to it');
   const { mkcomposefs } = await import('../erofs/writer/mkcomposefs.js');
-  const digest = mkcomposefs({
+  const digest = await mkcomposefs({
     source,
     image: digestOnly ? undefined : image,
     fromFile: !!f['from-file'],
@@ -47,6 +47,7 @@ export async function cmdMkcomposefs(argv: string[]): Promise<number> {
     minVersion,
     maxVersion,
     digest: digestOnly || !!f['print-digest'],
+    threads: f.threads as number | undefined,
   });
   if (digest) process.stdout.write(`${digest}\n`);
   return 0;

@@ -2,17 +2,17 @@
 // (hardlinks are not detected: each name is a file with nlink 1), mode/uid/gid/rdev/size from lstat, mtimes
 // unless --use-epoch, xattrs unless --skip-xattrs (only user.* with --user-xattrs), devices left out with
 // --skip-devices; non-empty regular files get their fs-verity digest and the object path XX/REST as payload,
-// and files of at most 64 bytes are inlined instead.
+// and files of at most 64 bytes are inlined instead. Digests are computed after the walk, on several threads.
 
-import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as F from '../reader/format.js';
 import { DumpfileError, setExternalXattr } from './dumpfile.js';
 import { WNode } from './node.js';
 import { SourceError, mtimeOf, rdev32, readSourceTree, readSymlink, readXattrs, type SourceEntry } from './source-tree.js';
-import { VerityHasher, digestObjectPath } from './verity-digest.js';
+import { digestObjectPath } from './verity-digest.js';
+import { type DigestJob, digestAll } from './digest-pool.js';
+import { FileDigestError } from './file-digest.js';
 
-/** Files up to this size are stored in the image (LCFS_RECOMMENDED_INLINE_CONTENT_MAX). */
-export const RECOMMENDED_INLINE_MAX = 64;
 const PATH_MAX = 4096;
 
 export interface ComposefsSourceOptions {
@@ -20,41 +20,11 @@ export interface ComposefsSourceOptions {
   skipDevices?: boolean;
   skipXattrs?: boolean;
   userXattrs?: boolean;
+  /** Threads computing digests (mkcomposefs --threads). */
+  threads?: number;
 }
 
-const PIECE = 1 << 20;
-const piece = Buffer.alloc(PIECE);
-
-/** fs-verity digest and (for small files) the content, reading the file once, in pieces. */
-function digestFile(path: Buffer, rel: string, size: number): { digest: Uint8Array; content: Uint8Array | undefined } {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch (e) {
-    throw new SourceError(`error computing digest of ${rel}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  try {
-    const h = new VerityHasher();
-    let total = 0;
-    let content: Uint8Array | undefined;
-    for (;;) {
-      const n = fs.readSync(fd, piece, 0, PIECE, null);
-      if (n === 0) break;
-      if (total === 0 && n === size && size <= RECOMMENDED_INLINE_MAX) content = Uint8Array.from(piece.subarray(0, n));
-      h.update(piece.subarray(0, n));
-      total += n;
-    }
-    if (total !== size) throw new SourceError(`error computing digest of ${rel}: file changed size while read`);
-    return { digest: h.digest(), content: size <= RECOMMENDED_INLINE_MAX ? (content ?? new Uint8Array(0)) : undefined };
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    throw new SourceError(`error computing digest of ${rel}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function makeNode(e: SourceEntry, o: ComposefsSourceOptions): WNode | undefined {
+function makeNode(e: SourceEntry, o: ComposefsSourceOptions, pending: Pending[]): WNode | undefined {
   const st = e.st;
   const type = Number(st.mode) & F.S_IFMT;
   if (o.skipDevices && e.rel !== '' && (type === F.S_IFCHR || type === F.S_IFBLK)) return undefined;
@@ -67,11 +37,8 @@ function makeNode(e: SourceEntry, o: ComposefsSourceOptions): WNode | undefined 
   n.origin = e.rel || '/';
   if (type === F.S_IFREG) {
     if (n.size > 0) {
-      const { digest, content } = digestFile(e.path, e.rel, n.size);
-      n.digest = digest;
-      n.payload = new TextEncoder().encode(digestObjectPath(digest));
-      if (content) n.data = { kind: 'content', bytes: content };
-      else n.data = { kind: 'file', path: e.path };
+      n.data = { kind: 'file', path: e.path };
+      pending.push({ node: n, job: { path: e.path, rel: e.rel, size: n.size } });
     }
   } else if (type === F.S_IFLNK) {
     n.payload = readSymlink(e);
@@ -92,6 +59,27 @@ function makeNode(e: SourceEntry, o: ComposefsSourceOptions): WNode | undefined 
   return n;
 }
 
-export function readComposefsSource(root: string, o: ComposefsSourceOptions): WNode {
-  return readSourceTree(root, (e) => makeNode(e, o));
+interface Pending {
+  node: WNode;
+  job: DigestJob;
+}
+
+/** Reads the tree, then digests the regular files on `threads` threads (default: one per CPU). */
+export async function readComposefsSource(root: string, o: ComposefsSourceOptions): Promise<WNode> {
+  const pending: Pending[] = [];
+  const tree = readSourceTree(root, (e) => makeNode(e, o, pending));
+  let results;
+  try {
+    results = await digestAll(pending.map((p) => p.job), o.threads ?? os.availableParallelism());
+  } catch (e) {
+    if (e instanceof FileDigestError) throw new SourceError(e.message);
+    throw e;
+  }
+  pending.forEach(({ node }, i) => {
+    const { digest, content } = results[i]!;
+    node.digest = digest;
+    node.payload = new TextEncoder().encode(digestObjectPath(digest));
+    if (content) node.data = { kind: 'content', bytes: content };
+  });
+  return tree;
 }

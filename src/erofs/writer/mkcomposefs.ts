@@ -21,13 +21,17 @@ export interface MkcomposefsOptions {
   minVersion?: number;
   maxVersion?: number;
   digest?: boolean;
+  /** Threads for the digests of a directory's files (default: one per CPU). */
+  threads?: number;
 }
 
 /** Writes the image; returns the image's fs-verity digest (hex) when `digest` is set. */
-export function mkcomposefs(o: MkcomposefsOptions): string | undefined {
+export async function mkcomposefs(o: MkcomposefsOptions): Promise<string | undefined> {
   const root = o.fromFile
     ? parseDumpfile(o.source)
-    : readComposefsSource(o.source, { useEpoch: o.useEpoch, skipDevices: o.skipDevices, skipXattrs: o.skipXattrs, userXattrs: o.userXattrs });
+    : await readComposefsSource(o.source, {
+        useEpoch: o.useEpoch, skipDevices: o.skipDevices, skipXattrs: o.skipXattrs, userXattrs: o.userXattrs, threads: o.threads,
+      });
   if (!o.fromFile && o.digestStore) fillDigestStore(root, o.digestStore);
   const d = writeComposefs(root, { image: o.image, minVersion: o.minVersion ?? 0, maxVersion: o.maxVersion ?? 1, digest: !!o.digest });
   return d?.toString('hex');
