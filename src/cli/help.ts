@@ -5,7 +5,7 @@ export const HELP = `tsfuse ${VERSION} - FUSE servers in TypeScript, speaking /d
 Usage:
   tsfuse sample [DIR] [--keep] [--workers N]
         Build a sample tree into an EROFS image, serve it with tsfuse, check it against the kernel's
-        own EROFS mount, and unmount (needs mkfs.erofs and root).
+        own EROFS mount, and unmount (needs root).
   tsfuse memfs MOUNTPOINT [-o OPTIONS] [--workers N] [--foreground] [--debug]
         Mount a RAM filesystem.
   tsfuse passthrough SOURCE MOUNTPOINT [-o OPTIONS] [--nocache] [--nopassthrough]
