@@ -5,7 +5,7 @@ export const HELP = `tsfuse ${VERSION} - FUSE servers in TypeScript, speaking /d
 Usage:
   tsfuse sample [DIR] [--keep] [--workers N]
         Build a sample tree into an EROFS image, serve it with tsfuse, check it against the kernel's
-        own EROFS mount, and unmount (needs mkfs.erofs and root).
+        own EROFS mount, and unmount (needs root).
   tsfuse memfs MOUNTPOINT [-o OPTIONS] [--workers N] [--foreground] [--debug]
         Mount a RAM filesystem.
   tsfuse passthrough SOURCE MOUNTPOINT [-o OPTIONS] [--nocache] [--nopassthrough]
@@ -27,6 +27,14 @@ Usage:
   tsfuse puzzlefs dump OCI_DIR[:TAG]   List the image: path, type, mode, owner, size, target, xattrs, sha256.
   tsfuse puzzlefs info OCI_DIR[:TAG]   Print the manifest, rootfs, layers and blob counts.
   tsfuse umount MOUNTPOINT     Unmount (lazily); the serving process then exits.
+  tsfuse mkcomposefs [--digest-store=DIR] [--use-epoch] [--skip-devices] [--skip-xattrs] [--user-xattrs]
+                     [--print-digest] [--print-digest-only] [--from-file] [--min-version=N]
+                     [--max-version=N] [--threads=N] SOURCE IMAGE
+        Write a composefs image of SOURCE (a directory, or with --from-file a dumpfile, - for stdin),
+        byte for byte what mkcomposefs 1.0.8 writes; --digest-store fills an object store.
+  tsfuse erofs build SOURCE IMAGE [--chunksize N] [-b 512|1024|2048|4096] [--all-root]
+                     [--uid-offset N] [--ignore-mtime] [--compress none]
+        Write a plain (uncompressed) EROFS image of SOURCE that any kernel mounts.
 
 Mount commands return once the mount is ready and keep serving in the background, unless --foreground.
 Options:

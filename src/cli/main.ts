@@ -150,6 +150,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
       return m;
     }).then((code) => code);
   }
+  if (sub === 'build') return (await import('./erofs-build.js')).cmdErofsBuild(rest);
   if (sub === 'dump' || sub === 'info') {
     const p = parseArgs(rest, REMOTE_FLAGS, { min: 1, max: 1, names: 'IMAGE' });
     const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
@@ -191,7 +192,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  fail(sub === undefined ? 'missing erofs subcommand (mount, dump or info)' : `unknown erofs subcommand '${sub}'`);
+  fail(sub === undefined ? 'missing erofs subcommand (mount, build, dump or info)' : `unknown erofs subcommand '${sub}'`);
 }
 
 async function cmdUmount(argv: string[]): Promise<number> {
@@ -256,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUmount(rest);
       case 'sample':
         return await cmdSample(rest);
+      case 'mkcomposefs':
+        return await (await import('./mkcomposefs.js')).cmdMkcomposefs(rest);
       default:
         throw new UsageError(`unknown command '${cmd}' (try tsfuse --help)`);
     }

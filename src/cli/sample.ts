@@ -1,5 +1,5 @@
 // `tsfuse sample`: the main job on a built-in sample. Builds a small tree, makes an EROFS image of it with
-// mkfs.erofs, serves the image with tsfuse (worker mode) and mounts it with the kernel's EROFS driver, then
+// tsfuse's own writer (erofs build), serves the image with tsfuse (worker mode) and mounts it with the kernel's EROFS driver, then
 // compares the two trees entry by entry and prints what it found.
 
 import { spawnSync } from 'node:child_process';
@@ -52,10 +52,6 @@ export function dumpTree(root: string): string[] {
 }
 
 export async function runSample(o: SampleOptions): Promise<number> {
-  if (spawnSync('mkfs.erofs', ['--help']).error) {
-    process.stderr.write('tsfuse sample: mkfs.erofs not found (apt-get install erofs-utils)\n');
-    return 1;
-  }
   const base = o.dir ?? fs.mkdtempSync(join(tmpdir(), 'tsfuse-sample-'));
   fs.mkdirSync(base, { recursive: true });
   const src = join(base, 'tree');
@@ -64,9 +60,11 @@ export async function runSample(o: SampleOptions): Promise<number> {
   const viaKernel = join(base, 'kernel');
   fs.rmSync(src, { recursive: true, force: true });
   buildTree(src, o.entries ?? 2000);
-  const mk = spawnSync('mkfs.erofs', ['-T1700000000', image, src], { encoding: 'utf8' });
-  if (mk.status !== 0) {
-    process.stderr.write(`tsfuse sample: mkfs.erofs failed: ${mk.stderr}\n`);
+  const { buildErofs } = await import('../erofs/writer/build.js');
+  try {
+    buildErofs({ source: src, image });
+  } catch (e) {
+    process.stderr.write(`tsfuse sample: building the image failed: ${(e as Error).message}\n`);
     return 1;
   }
   fs.mkdirSync(viaFuse, { recursive: true });

@@ -155,3 +155,12 @@ export const LCFS_EROFS_FLAGS_HAS_ACL = 1;
 
 // File type bits: POSIX, from the protocol layer (the reader stays free of the FUSE server layers).
 export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO } from '../../protocol/types.js';
+
+// Writer-side constants (src/erofs/writer).
+/** "No block" in a block map entry or raw_blkaddr. */
+export const NULL_ADDR = 0xffffffff;
+/** An xattr bloom filter with every bit set: "no xattr of any hash here". */
+export const XATTR_FILTER_DEFAULT = 0xffffffff;
+/** Size of the composefs header (lcfs_erofs_header_s) and the version its `version` field carries. */
+export const LCFS_EROFS_HEADER_SIZE = 32;
+export const LCFS_EROFS_VERSION = 1;

@@ -1,0 +1,102 @@
+// The fs-verity file digest (SHA-256, 4096-byte Merkle tree blocks, no salt), computed as the bytes stream by:
+// composefs names objects by it (XX/REST) and puts it in trusted.overlay.metacopy, and `--print-digest` prints
+// it for the image. Memory is one block per tree level, whatever the size.
+//
+// The tree: hashes of the data blocks (the last one zero-padded), then hashes of blocks of 128 such hashes,
+// up to a single hash: the root (a file of one block has the data block's hash as its root). The digest is
+// the hash of the 256-byte fsverity_descriptor holding the root and the size.
+
+import { createHash } from 'node:crypto';
+
+const BLOCK = 4096;
+const HASH = 32;
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+class Level {
+  readonly buf = Buffer.alloc(BLOCK);
+  fill = 0;
+  received = 0;
+}
+
+export class VerityHasher {
+  private readonly data = Buffer.alloc(BLOCK);
+  private dataFill = 0;
+  private size = 0;
+  private readonly levels: Level[] = [];
+
+  private push(level: number, hash: Uint8Array): void {
+    let l = this.levels[level];
+    if (!l) l = this.levels[level] = new Level();
+    l.buf.set(hash, l.fill);
+    l.fill += HASH;
+    l.received++;
+    if (l.fill === BLOCK) {
+      const h = sha256(l.buf);
+      l.buf.fill(0);
+      l.fill = 0;
+      this.push(level + 1, h);
+    }
+  }
+
+  update(chunk: Uint8Array): this {
+    this.size += chunk.length;
+    let off = 0;
+    if (this.dataFill > 0) {
+      const n = Math.min(BLOCK - this.dataFill, chunk.length);
+      this.data.set(chunk.subarray(0, n), this.dataFill);
+      this.dataFill += n;
+      off = n;
+      if (this.dataFill < BLOCK) return this;
+      this.push(0, sha256(this.data));
+      this.dataFill = 0;
+    }
+    for (; off + BLOCK <= chunk.length; off += BLOCK) this.push(0, sha256(chunk.subarray(off, off + BLOCK)));
+    if (off < chunk.length) {
+      this.data.fill(0);
+      this.data.set(chunk.subarray(off), 0);
+      this.dataFill = chunk.length - off;
+    }
+    return this;
+  }
+
+  /** The 32-byte digest (the hasher is spent afterwards). */
+  digest(): Buffer {
+    const root = Buffer.alloc(HASH);
+    if (this.size > 0) {
+      if (this.dataFill > 0) {
+        this.data.fill(0, this.dataFill);
+        this.push(0, sha256(this.data));
+        this.dataFill = 0;
+      }
+      for (let i = 0; ; i++) {
+        const l = this.levels[i]!;
+        if (l.received === 1 && this.levels[i + 1] === undefined) {
+          l.buf.copy(root, 0, 0, HASH);
+          break;
+        }
+        if (l.fill > 0) {
+          const h = sha256(l.buf);
+          l.fill = 0;
+          this.push(i + 1, h);
+        }
+      }
+    }
+    const desc = Buffer.alloc(256);
+    desc[0] = 1; // version
+    desc[1] = 1; // FS_VERITY_HASH_ALG_SHA256
+    desc[2] = 12; // log2 of the block size
+    desc.writeUInt32LE(this.size % 0x1_0000_0000, 8);
+    desc.writeUInt32LE(Math.floor(this.size / 0x1_0000_0000), 12);
+    root.copy(desc, 16);
+    return sha256(desc);
+  }
+}
+
+/** Hex "XX/REST" path of a digest in a composefs object store. */
+export function digestObjectPath(digest: Uint8Array): string {
+  const hex = Buffer.from(digest).toString('hex');
+  return `${hex.slice(0, 2)}/${hex.slice(2)}`;
+}
