@@ -34,4 +34,4 @@ export {
 // Image writers (src/erofs/writer): composefs images as mkcomposefs 1.0.8 writes them, plain EROFS images.
 export { mkcomposefs, type MkcomposefsOptions } from './writer/mkcomposefs.js';
 export { buildErofs, type BuildOptions } from './writer/build.js';
-export { VerityHasher, digestObjectPath } from './writer/verity-digest.js';
+export { VerityHasher, fsverityDigest, digestObjectPath } from '../verity/digest.js';

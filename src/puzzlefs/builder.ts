@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { zstdReady } from '../compress/zstd.js';
 import { BlobWriter, type ChunkStats, chunkFiles } from './chunk-writer.js';
-import { fsverityDigest } from './fsverity.js';
+import { fsverityDigest } from '../verity/digest.js';
 import { PuzzleImage, ROOT_INO, contentSha256 } from './image.js';
 import {
   type Descriptor, EMPTY_CONFIG, MEDIA_EMPTY, MEDIA_FILEDATA, MEDIA_MANIFEST, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION,

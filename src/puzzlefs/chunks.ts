@@ -4,7 +4,7 @@
 
 import { LruCache } from '../erofs/reader/lru.js';
 import { corrupt } from './errors.js';
-import { fsverityDigest } from './fsverity.js';
+import { fsverityDigest } from '../verity/digest.js';
 import type { OciLayout } from './oci.js';
 import type { BlobRef } from './schema.js';
 import { decodeAll, readSeekTable } from './seekable-zstd.js';

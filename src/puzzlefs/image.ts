@@ -11,7 +11,7 @@ import { decodeName } from '../protocol/names.js';
 import { LruCache } from '../erofs/reader/lru.js';
 import { ChunkStore } from './chunks.js';
 import { corrupt } from './errors.js';
-import { fsverityDigest } from './fsverity.js';
+import { fsverityDigest } from '../verity/digest.js';
 import { type Descriptor, type Manifest, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
 import { type DirEntry, type InodeKind, LAYOUT, MODE_TAGS, type PuzzleInode, type RootfsView, openRootfs } from './schema.js';
 

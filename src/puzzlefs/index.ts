@@ -6,7 +6,7 @@ export { CorruptPuzzleError } from './errors.js';
 export { OciLayout, TAG_ANNOTATION, MEDIA_ROOTFS, MEDIA_FILEDATA, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
 export { readSeekTable, readRange, encodeSeekable, appendSeekTable, SEEKABLE_MAGIC } from './seekable-zstd.js';
 export { FastCdc, PUZZLEFS_MIN, PUZZLEFS_AVG, PUZZLEFS_MAX } from './fastcdc.js';
-export { fsverityDigest } from './fsverity.js';
+export { fsverityDigest } from '../verity/digest.js';
 export { openRootfs, encodeRootfs, decodeInode, MANIFEST_VERSION, type PuzzleInode } from './schema.js';
 export { PuzzleImage, ROOT_INO, type OpenImageOptions } from './image.js';
 export { PuzzleFilesystem, createFilesystem, type PuzzleFilesystemOptions } from './filesystem.js';

@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { zstdReady } from '../../src/compress/zstd.js';
 import { findMount } from '../../src/kernel/mountinfo.js';
-import { fsverityDigest } from '../../src/puzzlefs/fsverity.js';
+import { fsverityDigest } from '../../src/verity/digest.js';
 import { EMPTY_CONFIG, MEDIA_EMPTY, MEDIA_FILEDATA, MEDIA_MANIFEST, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION } from '../../src/puzzlefs/oci.js';
 import { type InodeKind, type PuzzleInode, type VerityEntry, encodeRootfs } from '../../src/puzzlefs/schema.js';
 import { encodeSeekable } from '../../src/puzzlefs/seekable-zstd.js';

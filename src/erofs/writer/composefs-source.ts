@@ -9,7 +9,7 @@ import * as F from '../reader/format.js';
 import { DumpfileError, setExternalXattr } from './dumpfile.js';
 import { WNode } from './node.js';
 import { SourceError, mtimeOf, rdev32, readSourceTree, readSymlink, readXattrs, type SourceEntry } from './source-tree.js';
-import { digestObjectPath } from './verity-digest.js';
+import { digestObjectPath } from '../../verity/digest.js';
 import { type DigestJob, digestAll } from './digest-pool.js';
 import { FileDigestError } from './file-digest.js';
 

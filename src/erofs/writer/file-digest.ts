@@ -2,7 +2,7 @@
 // inlines), reading the file once in pieces. Used on the main thread and by the digest workers.
 
 import * as fs from 'node:fs';
-import { VerityHasher } from './verity-digest.js';
+import { VerityHasher } from '../../verity/digest.js';
 
 /** Files up to this size are stored in the image (LCFS_RECOMMENDED_INLINE_CONTENT_MAX). */
 export const RECOMMENDED_INLINE_MAX = 64;

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { VerityHasher } from './verity-digest.js';
+import { VerityHasher } from '../../verity/digest.js';
 
 const BUF = 1 << 20;
 

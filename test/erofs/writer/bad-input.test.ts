@@ -71,7 +71,7 @@ test('an object path that would leave the digest store (a symlinked XX directory
   const src = path.join(base, 'store-src');
   fs.mkdirSync(src);
   fs.writeFileSync(path.join(src, 'big'), 'y'.repeat(1000));
-  const { VerityHasher, digestObjectPath } = await import('../../../src/erofs/writer/verity-digest.js');
+  const { VerityHasher, digestObjectPath } = await import('../../../src/verity/digest.js');
   const rel = digestObjectPath(new VerityHasher().update(Buffer.from('y'.repeat(1000))).digest());
   const store = path.join(base, 'store');
   const outside = path.join(base, 'outside');

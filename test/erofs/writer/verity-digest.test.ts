@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { VerityHasher } from '../../../src/erofs/writer/verity-digest.js';
+import { VerityHasher } from '../../../src/verity/digest.js';
 import { run } from '../kit/index.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-verity-'));

@@ -1,6 +1,7 @@
-// The fs-verity file digest (SHA-256, 4096-byte Merkle tree blocks, no salt), computed as the bytes stream by:
-// composefs names objects by it (XX/REST) and puts it in trusted.overlay.metacopy, and `--print-digest` prints
-// it for the image. Memory is one block per tree level, whatever the size.
+// The fs-verity file digest (SHA-256, 4096-byte Merkle tree blocks, no salt) computed in user space, equal to
+// what the kernel's FS_IOC_MEASURE_VERITY reports and `fsverity digest` prints. One implementation for every
+// user: composefs names objects by it (XX/REST) and records it in trusted.overlay.metacopy; PuzzleFS records one
+// per blob. Streaming: memory is one block per tree level, whatever the size.
 //
 // The tree: hashes of the data blocks (the last one zero-padded), then hashes of blocks of 128 such hashes,
 // up to a single hash: the root (a file of one block has the data block's hash as its root). The digest is
@@ -93,6 +94,11 @@ export class VerityHasher {
     root.copy(desc, 16);
     return sha256(desc);
   }
+}
+
+/** The digest of bytes already in memory. */
+export function fsverityDigest(data: Uint8Array): Buffer {
+  return new VerityHasher().update(data).digest();
 }
 
 /** Hex "XX/REST" path of a digest in a composefs object store. */
