@@ -20,7 +20,7 @@ import { Errno } from '../../protocol/errno.js';
 import type {
   Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, FileLock, Filesystem, OpenReply, RequestContext, SetAttr, StatFs,
 } from '../types.js';
-import { RENAME_EXCHANGE, S_IFMT } from '../types.js';
+import { RENAME_EXCHANGE } from '../types.js';
 import type { PathAttr, PathDirent, PathFilesystem, PathLayerOptions } from './types.js';
 
 const ROOT = 1;
@@ -217,7 +217,7 @@ export class PathLayer implements Filesystem {
   async setattr(ctx: RequestContext, ino: number, set: SetAttr): Promise<Attr> {
     const fs = this.fs;
     const path = set.fh !== undefined ? this.pathNullOk(ino) : this.path(ino);
-    if (set.mode !== undefined) await (fs.chmod ?? nosys).call(fs, ctx, path, set.mode & ~S_IFMT, set.fh);
+    if (set.mode !== undefined) await (fs.chmod ?? nosys).call(fs, ctx, path, set.mode, set.fh);
     if (set.uid !== undefined || set.gid !== undefined) await (fs.chown ?? nosys).call(fs, ctx, path, set.uid ?? -1, set.gid ?? -1, set.fh);
     if (set.size !== undefined) await (fs.truncate ?? nosys).call(fs, ctx, path, set.size, set.fh);
     if (set.atime !== undefined || set.mtime !== undefined) await (fs.utimens ?? nosys).call(fs, ctx, path, set.atime, set.mtime, set.fh);

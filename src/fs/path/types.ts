@@ -32,6 +32,7 @@ export interface PathFilesystem {
   /** flags: RENAME_NOREPLACE (1), RENAME_EXCHANGE (2), RENAME_WHITEOUT (4). */
   rename?(ctx: RequestContext, from: string, to: string, flags: number): MaybePromise<void>;
   link?(ctx: RequestContext, existing: string, path: string): MaybePromise<void>;
+  /** mode as the kernel sends it (with the file type bits, as libfuse passes it). */
   chmod?(ctx: RequestContext, path: string | null, mode: number, fh?: number): MaybePromise<void>;
   /** -1 for the id that does not change. */
   chown?(ctx: RequestContext, path: string | null, uid: number, gid: number, fh?: number): MaybePromise<void>;
