@@ -124,7 +124,7 @@ export function adaptOps(ops: Ops, opts: FuseNativeOptions): PathFilesystem {
       } catch (e) {
         if (timer) clearTimeout(timer);
         called = true;
-        reject(e instanceof Errno ? e : EIO);
+        reject(e); // the dispatcher answers EIO and logs it once (or maps a Node error's .code)
       }
     });
   const status = (a: unknown): void => check(a);
