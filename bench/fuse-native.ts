@@ -111,7 +111,8 @@ async function measure(req: string, cwd: string): Promise<Record<string, number>
     const out: Record<string, number> = {};
     for (const [id] of FIGURES) {
       const r = spawnSync('/usr/bin/python3', ['-c', CLIENT, mnt, id], { encoding: 'utf8', timeout: 60_000 });
-      out[id] = Number(r.stdout.trim());
+      out[id] = r.status === 0 ? Number(r.stdout.trim()) : NaN;
+      if (r.status !== 0) process.stderr.write(`${req} ${id}: ${r.stderr.trim().split('\n').pop()}\n`);
     }
     return out;
   } finally {
@@ -124,7 +125,10 @@ async function measure(req: string, cwd: string): Promise<Record<string, number>
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const median = (xs: number[]): number => {
+  const ok = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return ok.length ? ok[ok.length >> 1]! : NaN;
+};
 
 async function main(): Promise<void> {
   if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
@@ -142,7 +146,8 @@ async function main(): Promise<void> {
     const a = median(runs['tsfuse/fuse-native']!.map((x) => x[id]!));
     const b = median(runs['fuse-native']!.map((x) => x[id]!));
     const ratio = id === 'readdir' ? b / a : a / b;
-    console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${ratio.toFixed(2)}× |`);
+    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
+    console.log(`| ${name} | ${f(a)} | ${f(b)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : ''} |`);
   }
 }
 

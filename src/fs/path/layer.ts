@@ -9,7 +9,8 @@
 //  - default: unlink of an open file, or a rename over one, first renames it to `.fuse_hidden<id><n>` in the same
 //    directory (fs.rename), and the last release unlinks that name (fs.unlink); reads by path keep working.
 //    getattr reports nlink - 1 for a hidden node, as libfuse. Unlike libfuse, readdir leaves hidden names out.
-//  - hardRemove: fs.unlink at once; the node leaves the name table and handle methods get path null.
+//  - hardRemove (or a filesystem without rename): fs.unlink at once; the node leaves the name table and handle
+//    methods get path null.
 //
 // Inode numbers: stat shows attr.ino when the filesystem gives one (use_ino; hardlinks then share st_ino),
 // otherwise the node id. READDIR snapshots the listing at offset 0 per open directory (libfuse does the same:
@@ -280,7 +281,8 @@ export class PathLayer implements Filesystem {
 
   async unlink(ctx: RequestContext, parent: number, name: string): Promise<void> {
     const path = this.childPath(parent, name);
-    const open = this.opts.hardRemove ? undefined : this.isOpen(parent, name);
+    // without a rename method nothing can be hidden: unlink at once (libfuse would fail the unlink)
+    const open = this.opts.hardRemove || !this.fs.rename ? undefined : this.isOpen(parent, name);
     if (open) {
       await this.hide(ctx, open, parent, path);
       return;
