@@ -1,0 +1,157 @@
+// tsfuse/fuse-native against fuse-native itself: the same fuse-native program (a path-based in-memory
+// filesystem, callbacks on the main thread) loaded with require('fuse-native') or require('tsfuse/fuse-native'),
+// measured by a Python client in its own process. Uncached (attr/entry timeout ~0), rounds interleaved,
+// medians. fuse-native comes from FUSE_NATIVE_DIR (a directory whose node_modules has fuse-native).
+//
+//   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3]
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+const peers = process.env.FUSE_NATIVE_DIR;
+
+const PROGRAM = (req: string) => String.raw`
+const Fuse = require(${JSON.stringify(req)})
+const files = new Map()
+const t = new Date()
+const dir = (m) => ({ mode: 16877, size: 4096, nlink: 2, mtime: t, atime: t, ctime: t })
+files.set('/', dir()); files.set('/d', dir()); files.set('/w', dir())
+for (let i = 0; i < 1000; i++) files.set('/d/f' + i, { mode: 33188, data: Buffer.alloc(0), mtime: t })
+files.set('/big', { mode: 33188, data: Buffer.alloc(64 << 20, 7), mtime: t })
+const st = (f) => f.data ? { mode: f.mode, size: f.data.length, nlink: 1, mtime: f.mtime, atime: f.mtime, ctime: f.mtime } : f
+const ops = {
+  getattr (p, cb) { const f = files.get(p); if (!f) return cb(Fuse.ENOENT); cb(0, st(f)) },
+  readdir (p, cb) {
+    const pre = p === '/' ? '/' : p + '/'
+    const out = []
+    for (const k of files.keys()) if (k.startsWith(pre) && k.length > pre.length && k.indexOf('/', pre.length) < 0) out.push(k.slice(pre.length))
+    cb(0, out)
+  },
+  open (p, flags, cb) { files.has(p) ? cb(0, 1) : cb(Fuse.ENOENT) },
+  create (p, mode, cb) { files.set(p, { mode, data: Buffer.alloc(0), mtime: new Date() }); cb(0, 1) },
+  read (p, fd, buf, len, pos, cb) { const d = files.get(p).data; const n = Math.max(0, Math.min(len, d.length - pos)); d.copy(buf, 0, pos, pos + n); cb(n) },
+  write (p, fd, buf, len, pos, cb) {
+    const f = files.get(p)
+    if (pos + len > f.data.length) { const nb = Buffer.alloc(Math.max(pos + len, f.data.length * 2)); f.data.copy(nb); f.data = nb.subarray(0, pos + len) }
+    buf.copy(f.data, pos, 0, len); cb(len)
+  },
+  truncate (p, size, cb) { const f = files.get(p); f.data = f.data.subarray(0, size); cb(0) },
+  ftruncate (p, fd, size, cb) { ops.truncate(p, size, cb) },
+  unlink (p, cb) { files.delete(p) ? cb(0) : cb(Fuse.ENOENT) },
+  release (p, fd, cb) { cb(0) },
+  utimens (p, a, m, cb) { cb(0) },
+  chmod (p, m, cb) { cb(0) }
+}
+const fuse = new Fuse(process.argv[2], ops, { attrTimeout: 0.000001, entryTimeout: 0.000001 })
+fuse.mount((err) => { if (err) { console.log('ERR ' + err.message); process.exit(1) } console.log('mounted') })
+process.stdin.on('data', () => fuse.unmount(() => process.exit(0)))
+`;
+
+const CLIENT = String.raw`
+import os, sys, time, json
+from multiprocessing import Process, Queue
+mnt, what = sys.argv[1], sys.argv[2]
+def lstats(q, seconds):
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for i in range(0, 1000, 7):
+            os.lstat(os.path.join(mnt, 'd', 'f%d' % i)); n += 1
+    q.put(n / (time.perf_counter() - t0))
+if what.startswith('lstat'):
+    k = int(what[-1]); q = Queue(); ps = [Process(target=lstats, args=(q, 2.0)) for _ in range(k)]
+    [p.start() for p in ps]; [p.join() for p in ps]
+    print(sum(q.get() for _ in ps))
+elif what == 'readdir':
+    t0 = time.perf_counter(); n = 0
+    while time.perf_counter() - t0 < 2.0:
+        assert len(os.listdir(os.path.join(mnt, 'd'))) == 1000; n += 1
+    print((time.perf_counter() - t0) / n * 1000)
+elif what == 'read':
+    fd = os.open(os.path.join(mnt, 'big'), os.O_RDONLY); t0 = time.perf_counter(); total = 0
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b: break
+        total += len(b)
+    os.close(fd); print(total / (1 << 20) / (time.perf_counter() - t0))
+elif what == 'write':
+    fd = os.open(os.path.join(mnt, 'w', 'out'), os.O_WRONLY | os.O_CREAT | os.O_TRUNC); buf = b'x' * (1 << 20); t0 = time.perf_counter()
+    for _ in range(32): os.write(fd, buf)
+    os.close(fd); print(32 / (time.perf_counter() - t0)); os.unlink(os.path.join(mnt, 'w', 'out'))
+elif what == 'create':
+    t0 = time.perf_counter()
+    for i in range(500):
+        p = os.path.join(mnt, 'w', 'c%d' % i); os.close(os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)); os.unlink(p)
+    print(500 / (time.perf_counter() - t0))
+`;
+
+const FIGURES: [string, string][] = [
+  ['lstat1', 'uncached lstat, 1 client (lstat/s ↑)'], ['lstat2', 'uncached lstat, 2 clients (lstat/s ↑)'],
+  ['readdir', 'readdir of 1000 names (ms ↓)'], ['read', 'sequential read, 64 MiB (MiB/s ↑)'],
+  ['write', 'sequential write, 32 MiB (MiB/s ↑)'], ['create', 'create + unlink (pairs/s ↑)'],
+];
+
+async function measure(req: string, cwd: string): Promise<Record<string, number>> {
+  const mnt = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-'));
+  writeFileSync(join(cwd, 'prog.cjs'), PROGRAM(req));
+  const child = spawn(process.execPath, ['prog.cjs', mnt], { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
+  const killer = setTimeout(() => {
+    spawnSync('umount', ['-l', mnt]);
+    child.kill('SIGKILL');
+  }, 120_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => (String(d).includes('mounted') ? resolve() : reject(new Error(String(d)))));
+      child.on('exit', () => reject(new Error(`${req} exited before mounting`)));
+    });
+    const out: Record<string, number> = {};
+    for (const [id] of FIGURES) {
+      const r = spawnSync('/usr/bin/python3', ['-c', CLIENT, mnt, id], { encoding: 'utf8', timeout: 60_000 });
+      out[id] = r.status === 0 ? Number(r.stdout.trim()) : NaN;
+      if (r.status !== 0) process.stderr.write(`${req} ${id}: ${r.stderr.trim().split('\n').pop()}\n`);
+    }
+    return out;
+  } finally {
+    clearTimeout(killer);
+    child.stdin!.write('q\n');
+    await new Promise((r) => setTimeout(r, 500));
+    if (readFileSync('/proc/mounts', 'utf8').includes(mnt)) spawnSync('umount', ['-l', mnt]);
+    child.kill('SIGKILL');
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => {
+  const ok = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return ok.length ? ok[ok.length >> 1]! : NaN;
+};
+
+async function main(): Promise<void> {
+  if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
+  const own = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-pkg-'));
+  mkdirSync(join(own, 'node_modules'));
+  symlinkSync(REPO, join(own, 'node_modules', 'tsfuse'));
+  const contenders: [string, string, string][] = [['tsfuse/fuse-native', 'tsfuse/fuse-native', own], ['fuse-native', 'fuse-native', peers]];
+  const runs: Record<string, Record<string, number>[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+  }
+  rmSync(own, { recursive: true, force: true });
+  console.log(`| figure (median of ${rounds}) | tsfuse/fuse-native | fuse-native | ratio |\n|---|---:|---:|---:|`);
+  for (const [id, name] of FIGURES) {
+    const a = median(runs['tsfuse/fuse-native']!.map((x) => x[id]!));
+    const b = median(runs['fuse-native']!.map((x) => x[id]!));
+    const ratio = id === 'readdir' ? b / a : a / b;
+    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
+    console.log(`| ${name} | ${f(a)} | ${f(b)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : ''} |`);
+  }
+}
+
+main().catch((e) => {
+  console.error(String(e));
+  process.exit(1);
+});
