@@ -9,7 +9,12 @@
 // in this object, so several workers each with their own instance would disagree about them.
 
 import fs, { type BigIntStats } from 'node:fs';
-import { Errno } from '../../protocol/errno.js';
+import { ERRNO, Errno } from '../../protocol/errno.js';
+import {
+  F_RDLCK, F_UNLCK, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK,
+  O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, S_IXGRP, UTIME_NOW, UTIME_OMIT,
+  XATTR_SIZE_MAX,
+} from '../../protocol/posix.js';
 import { FOPEN, FUSE_RELEASE_FLOCK_UNLOCK, FUSE_WRITE_KILL_SUIDGID } from '../../protocol/abi.js';
 import * as ops from '../../kernel/fsops.js';
 import type {
@@ -27,7 +32,6 @@ import type {
   StatFs,
 } from '../types.js';
 import {
-  RENAME_EXCHANGE,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
@@ -35,28 +39,10 @@ import {
   S_ISGID,
   S_ISUID,
 } from '../types.js';
+import { checkAccess, inSupplementaryGroups } from '../access.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirStream } from './dirstream.js';
-import {
-  Inode,
-  InodeTable,
-  O_ACCMODE,
-  O_APPEND,
-  O_CREAT,
-  O_DIRECT,
-  O_DIRECTORY,
-  O_EXCL,
-  O_NOCTTY,
-  O_NOFOLLOW,
-  O_NONBLOCK,
-  O_PATH,
-  O_RDONLY,
-  O_RDWR,
-  O_TMPFILE,
-  O_TRUNC,
-  O_WRONLY,
-  sameFile,
-} from './inodes.js';
+import { Inode, InodeTable, sameFile } from './inodes.js';
 
 export interface PassthroughOptions {
   /** The directory to mirror. */
@@ -88,14 +74,7 @@ interface FileHandle {
 const BIG = { bigint: true } as const;
 const BIG_NOTHROW = { bigint: true, throwIfNoEntry: false } as const;
 
-const F_RDLCK = 0;
-const F_UNLCK = 2;
 const LOCK_EOF = Number.MAX_SAFE_INTEGER;
-const S_IXGRP = 0o10;
-const XATTR_SIZE_MAX = 65536;
-const ERANGE = 34;
-const ENODATA = 61;
-const ENOENT = 2;
 /** fuse_open_in.open_flags: drop suid/sgid with this O_TRUNC (HANDLE_KILLPRIV_V2, caller without CAP_FSETID). */
 const FUSE_OPEN_KILL_SUIDGID = 1;
 /** Thrown for every xattr miss: one shared object, no stack trace to build each time (server reads .errno). */
@@ -304,9 +283,9 @@ export class PassthroughFs implements Filesystem {
       // utimensat with a timespec pair: node's utimes take float seconds and lose nanoseconds
       const ts = ops.timespecPair(
         typeof set.atime === 'object' ? set.atime.sec : 0,
-        set.atime === undefined ? ops.UTIME_OMIT : set.atime === 'now' ? ops.UTIME_NOW : set.atime.nsec,
+        set.atime === undefined ? UTIME_OMIT : set.atime === 'now' ? UTIME_NOW : set.atime.nsec,
         typeof set.mtime === 'object' ? set.mtime.sec : 0,
-        set.mtime === undefined ? ops.UTIME_OMIT : set.mtime === 'now' ? ops.UTIME_NOW : set.mtime.nsec,
+        set.mtime === undefined ? UTIME_OMIT : set.mtime === 'now' ? UTIME_NOW : set.mtime.nsec,
       );
       if (h) ops.futimens(h.fd, ts);
       else this.t.withPath(inode, (p) => ops.utimensat(ops.AT_FDCWD, p, ts, 0));
@@ -924,7 +903,7 @@ export class PassthroughFs implements Filesystem {
     if (!inode.isDir && !inode.openFds?.size && inode.aliases.length) {
       const a = inode.aliases[0];
       const r = call(`${this.t.procDir(a.parent)}/${a.name}`, true);
-      if (r !== -ENOENT) return r;
+      if (r !== -ERRNO.ENOENT) return r;
     }
     return this.t.withPath(inode, (p) => call(p, false));
   }
@@ -933,7 +912,7 @@ export class PassthroughFs implements Filesystem {
   private listNames(inode: Inode): string[] {
     let buf = this.xattrBuf();
     let n = this.readXattr(inode, (p, nf) => ops.listxattrRaw(p, buf, nf));
-    if (n === -ERANGE) {
+    if (n === -ERRNO.ERANGE) {
       buf = Buffer.allocUnsafe(XATTR_SIZE_MAX);
       n = this.readXattr(inode, (p, nf) => ops.listxattrRaw(p, buf, nf));
     }
@@ -969,12 +948,12 @@ export class PassthroughFs implements Filesystem {
     if (known && !known.has(name)) throw ENODATA_ERR;
     let buf = this.xattrBuf();
     let n = this.readXattr(inode, (p, nf) => ops.getxattrRaw(p, name, buf, nf));
-    if (n === -ERANGE) {
+    if (n === -ERRNO.ERANGE) {
       buf = Buffer.allocUnsafe(XATTR_SIZE_MAX);
       n = this.readXattr(inode, (p, nf) => ops.getxattrRaw(p, name, buf, nf));
     }
     if (n >= 0) return Buffer.from(buf.subarray(0, n));
-    if (n === -ENODATA) throw ENODATA_ERR;
+    if (n === -ERRNO.ENODATA) throw ENODATA_ERR;
     throw new Errno(-n);
   }
 
@@ -1001,36 +980,10 @@ export class PassthroughFs implements Filesystem {
 
   // ---- access ----------------------------------------------------------------------------------------
 
-  /**
-   * ACCESS is only sent without default_permissions. This process is usually root, so access(2) here would
-   * say yes to everything: the check is done on the source's mode bits for the requester instead, with its
-   * supplementary groups read from /proc/<pid>/status (as libfuse's fuse_req_getgroups does).
-   */
+  /** Mode bits of the source for the requester, with its supplementary groups (see ../access.ts). */
   access(ctx: RequestContext, ino: number, mask: number): void {
     const st = this.t.stat(this.t.get(ino));
-    const want = mask & 7;
-    if (want === 0) return;
-    const mode = Number(st.mode);
-    if (ctx.uid === 0) {
-      if (want & 1 && (mode & S_IFMT) !== S_IFDIR && !(mode & 0o111)) throw new Errno('EACCES');
-      return;
-    }
-    let bits: number;
-    if (Number(st.uid) === ctx.uid) bits = (mode >> 6) & 7;
-    else if (this.inGroup(ctx, Number(st.gid))) bits = (mode >> 3) & 7;
-    else bits = mode & 7;
-    if ((bits & want) !== want) throw new Errno('EACCES');
-  }
-
-  private inGroup(ctx: RequestContext, gid: number): boolean {
-    if (ctx.gid === gid) return true;
-    try {
-      const status = fs.readFileSync(`/proc/${ctx.pid}/status`, 'latin1');
-      const m = /^Groups:\s*(.*)$/m.exec(status);
-      return !!m && m[1].split(/\s+/).some((g) => g !== '' && Number(g) === gid);
-    } catch {
-      return false;
-    }
+    checkAccess(ctx, { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) }, mask, inSupplementaryGroups);
   }
 
   // ---- locks -----------------------------------------------------------------------------------------
