@@ -14,6 +14,7 @@ import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
 import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
+import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
   type NamedXattr, type Redirect, type ViewMode, dirHasEscapedWhiteouts, isEscapedWhiteout, isWhiteout, rawXattrs,
   redirectOf, viewXattrs,
@@ -102,7 +103,7 @@ export class ErofsFilesystem implements Filesystem {
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
     this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);
-    this.timeout = options.timeout ?? 86400;
+    this.timeout = options.timeout ?? STABLE_TREE_TIMEOUT;
     this.log = options.log ?? defaultLog();
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.basedir ? new ObjectStore(options.basedir) : undefined;
@@ -244,11 +245,7 @@ export class ErofsFilesystem implements Filesystem {
   }
 
   private negativeEntry(): Entry {
-    return {
-      ino: 0,
-      attr: { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 },
-      entryTimeout: this.timeout,
-    };
+    return negativeEntry(this.timeout);
   }
 
   private dirOf(ino: number): ErofsInode {

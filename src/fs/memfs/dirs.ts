@@ -1,7 +1,8 @@
 // memfs directory handles: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR (offsets: see node.ts).
 
 import { Errno } from '../../protocol/errno.js';
-import { S_IFDIR, S_IFMT, type DirentPlusSink, type DirentSink, type OpenReply, type RequestContext } from '../types.js';
+import { S_IFMT, type DirentPlusSink, type DirentSink, type OpenReply, type RequestContext } from '../types.js';
+import type { Node } from './node.js';
 import type { MemStore } from './store.js';
 
 export function opendir(s: MemStore, _ctx: RequestContext, ino: number, flags: number): OpenReply {
@@ -10,48 +11,35 @@ export function opendir(s: MemStore, _ctx: RequestContext, ino: number, flags: n
 }
 
 export function readdir(s: MemStore, _ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentSink): void {
-  const d = s.dirNode(ino);
-  if (d.nlink === 0) throw new Errno('ENOENT');
-  let pos = offset;
-  if (pos === 0) {
-    if (!out.add(d.ino, '.', S_IFDIR, 1)) return;
-    pos = 1;
-  }
-  if (pos === 1) {
-    if (!out.add(d.parent, '..', S_IFDIR, 2)) return;
-    pos = 2;
-  }
-  const list = d.dir!.list;
-  for (let i = d.dir!.indexFrom(pos); i < list.length; i++) {
-    const e = list[i]!;
-    if (e.removed) continue;
-    const child = s.nodes.get(e.ino);
-    if (!child) continue;
-    if (!out.add(e.ino, e.name, child.mode & S_IFMT, e.cookie + 1)) break;
-  }
-  s.touchAtime(d);
+  walk(s, ino, offset, (name, n, next) => out.add(n.ino, name, n.mode & S_IFMT, next));
 }
 
 export function readdirplus(s: MemStore, _ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
+  walk(s, ino, offset, (name, n, next, counted) => {
+    if (!out.add(name, s.entryNoCount(n), next)) return false;
+    if (counted) n.lookups++;
+    return true;
+  });
+}
+
+/**
+ * Visits directory `ino` from READDIR position `offset` ("." at 0, ".." at 1, then the entries by cookie)
+ * until `visit` says the reply is full. `counted`: the kernel counts a lookup for this entry (not "." or "..").
+ */
+function walk(
+  s: MemStore, ino: number, offset: number, visit: (name: string, n: Node, next: number, counted: boolean) => boolean,
+): void {
   const d = s.dirNode(ino);
   if (d.nlink === 0) throw new Errno('ENOENT');
-  let pos = offset;
-  if (pos === 0) {
-    if (!out.add('.', s.entryNoCount(d), 1)) return;
-    pos = 1;
-  }
-  if (pos === 1) {
-    if (!out.add('..', s.entryNoCount(s.node(d.parent)), 2)) return;
-    pos = 2;
-  }
+  if (offset === 0 && !visit('.', d, 1, false)) return;
+  if (offset <= 1 && !visit('..', s.node(d.parent), 2, false)) return;
   const list = d.dir!.list;
-  for (let i = d.dir!.indexFrom(pos); i < list.length; i++) {
+  for (let i = d.dir!.indexFrom(Math.max(offset, 2)); i < list.length; i++) {
     const e = list[i]!;
     if (e.removed) continue;
     const child = s.nodes.get(e.ino);
     if (!child) continue;
-    if (!out.add(e.name, s.entryNoCount(child), e.cookie + 1)) break;
-    child.lookups++;
+    if (!visit(e.name, child, e.cookie + 1, true)) break;
   }
   s.touchAtime(d);
 }
