@@ -3,6 +3,7 @@
 // the thread that has to abort it).
 
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { run as runProcess, runSync as runProcessSync } from '../../test/helpers/proc.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 export interface RunResult {
@@ -32,53 +33,26 @@ export function hrnow(): number {
   return Number(process.hrtime.bigint());
 }
 
-/** Runs a command to completion (bounded by timeoutMs). */
-export function run(cmd: string, args: string[], o: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const t0 = hrnow();
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, stdio: [o.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      if (stdout.length < 1 << 24) stdout += d;
-    });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 1 << 20) stderr += d;
-    });
-    if (o.stdin !== undefined) child.stdin!.end(o.stdin);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        o.onTimeout?.();
-      } catch {
-        // the abort is best effort; the kill below still happens
-      }
-      child.kill('SIGKILL');
-    }, o.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const r: RunResult = { code, signal, stdout, stderr, ns: hrnow() - t0, t0, timedOut };
-      if ((o.check ?? true) && (timedOut || code !== 0)) {
-        const why = timedOut ? `timed out after ${o.timeoutMs} ms` : `exited with ${code ?? signal}`;
-        const err = new Error(`${cmd} ${args.join(' ')}: ${why}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}`) as Error & { result: RunResult };
-        err.result = r;
-        reject(err);
-      } else resolve(r);
-    });
+/** Runs a command to completion (bounded by timeoutMs); the spawning is test/helpers/proc.ts's run(). */
+export async function run(cmd: string, args: string[], o: RunOptions): Promise<RunResult> {
+  const r = await runProcess(cmd, args, {
+    timeoutMs: o.timeoutMs,
+    cwd: o.cwd,
+    env: o.env ?? process.env,
+    input: o.stdin,
+    onTimeout: o.onTimeout,
+    check: o.check ?? true,
   });
+  return {
+    code: r.status, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr, ns: r.ns, t0: r.t0Ns,
+    timedOut: r.timedOut,
+  };
 }
 
 /** Synchronous command for setup steps that never touch a FUSE mount (mkfs, mksquashfs, gcc...). */
 export function runSync(cmd: string, args: string[], opts: { timeoutMs?: number; cwd?: string; input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 600_000, encoding: 'utf8', input: opts.input, maxBuffer: 1 << 28 });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status ?? r.signal}: ${(r.stderr || '').trim().slice(0, 800)}`);
-  return r.stdout;
+  const r = runProcessSync(cmd, args, { timeoutMs: opts.timeoutMs ?? 600_000, cwd: opts.cwd, input: opts.input, env: process.env });
+  return r.stdout.toString('utf8');
 }
 
 export function tryRunSync(cmd: string, args: string[], timeoutMs = 10_000): string | undefined {

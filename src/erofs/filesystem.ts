@@ -10,7 +10,11 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import type {
   Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
 } from '../fs/types.js';
+import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
+import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
+import { checkAccess } from '../fs/access.js';
+import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
   type NamedXattr, type Redirect, type ViewMode, dirHasEscapedWhiteouts, isEscapedWhiteout, isWhiteout, rawXattrs,
   redirectOf, viewXattrs,
@@ -26,15 +30,10 @@ import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
 
-// fuse_kernel.h FOPEN_* bits
-export const FOPEN_KEEP_CACHE = 1 << 1;
-export const FOPEN_CACHE_DIR = 1 << 3;
-export const FOPEN_PASSTHROUGH = 1 << 7;
-
-const O_ACCMODE = 3;
-const O_TRUNC = 0o1000;
-const W_OK = 2;
-const X_OK = 1;
+// fuse_kernel.h FOPEN_* bits (kept as exports of this module's public API)
+export const FOPEN_KEEP_CACHE = FOPEN.KEEP_CACHE;
+export const FOPEN_CACHE_DIR = FOPEN.CACHE_DIR;
+export const FOPEN_PASSTHROUGH = FOPEN.PASSTHROUGH;
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
 
@@ -105,7 +104,7 @@ export class ErofsFilesystem implements Filesystem {
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
     this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);
-    this.timeout = options.timeout ?? 86400;
+    this.timeout = options.timeout ?? STABLE_TREE_TIMEOUT;
     this.log = options.log ?? defaultLog();
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.basedir ? new ObjectStore(options.basedir) : undefined;
@@ -249,11 +248,7 @@ export class ErofsFilesystem implements Filesystem {
   }
 
   private negativeEntry(): Entry {
-    return {
-      ino: 0,
-      attr: { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 },
-      entryTimeout: this.timeout,
-    };
+    return negativeEntry(this.timeout);
   }
 
   private dirOf(ino: number): ErofsInode {
@@ -536,13 +531,7 @@ export class ErofsFilesystem implements Filesystem {
     this.guard('access', ino, () => {
       if (mask & W_OK) throw new Errno(ERRNO.EROFS);
       if (!mask) return;
-      const a = this.attrOf(this.node(ino));
-      if (ctx.uid === 0) {
-        if (mask & X_OK && (a.mode & F.S_IFMT) !== F.S_IFDIR && !(a.mode & 0o111)) throw new Errno(ERRNO.EACCES);
-        return;
-      }
-      const bits = ctx.uid === a.uid ? (a.mode >> 6) & 7 : ctx.gid === a.gid ? (a.mode >> 3) & 7 : a.mode & 7;
-      if ((bits & mask) !== mask) throw new Errno(ERRNO.EACCES);
+      checkAccess(ctx, this.attrOf(this.node(ino)), mask);
     });
   }
 

@@ -8,6 +8,7 @@
 //   await Session.mount({ module: '/path/to/dist/src/fs/hello.js' }, { mountpoint: '/mnt/hello' });
 
 import { Errno } from '../protocol/errno.js';
+import { O_ACCMODE } from '../protocol/posix.js';
 import { S_IFDIR, S_IFREG } from './types.js';
 import type { Attr, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext } from './types.js';
 
@@ -28,7 +29,6 @@ export const DEFAULT_FILES: Readonly<Record<string, string>> = {
 };
 
 const ROOT = 1;
-const O_ACCMODE = 3;
 
 interface Node {
   attr: Attr;

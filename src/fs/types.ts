@@ -149,6 +149,4 @@ export interface FilesystemModule {
 
 export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO, S_ISUID, S_ISGID, S_ISVTX } from '../protocol/types.js';
 
-export const RENAME_NOREPLACE = 1;
-export const RENAME_EXCHANGE = 2;
-export const RENAME_WHITEOUT = 4;
+export { RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../protocol/posix.js';

@@ -1,7 +1,8 @@
 // Checks run in a separate process: the thread that serves a mount (embedded mode: this test's main thread)
 // must never make a blocking call into that mount itself.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { run as runProcess } from './proc.js';
 
 export interface ProcResult {
   code: number | null;
@@ -9,24 +10,19 @@ export interface ProcResult {
   stderr: string;
 }
 
-/** Runs a command asynchronously with a timeout (SIGKILL on expiry). */
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // the child may exit without reading its input: EPIPE on stdin must not crash the test process
-    child.stdin.on('error', () => {});
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+/**
+ * Runs a command asynchronously with a timeout (SIGKILL on expiry, then code null); never rejects on the
+ * exit status. The spawning itself is test/helpers/proc.ts's run().
+ */
+export async function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcResult> {
+  const r = await runProcess(cmd, args, {
+    check: false,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    input: opts.input ?? '',
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
   });
+  return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
 
 /** Like run, but throws with stderr when the exit code is not 0. */

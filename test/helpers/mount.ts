@@ -28,28 +28,19 @@ export async function withMount<T>(
     // tests still run; the watchdog falls back to a lazy unmount
   }
   const session = await Session.mount(fs, { ...opts, mountpoint: mnt });
-  let timedOut = false;
-  const watchdog = setTimeout(() => {
-    timedOut = true;
-    process.stderr.write(`watchdog: ${mnt} still mounted after ${timeoutMs} ms, aborting the connection\n`);
+  const watchdog = startWatchdog(mnt, timeoutMs, () => {
     try {
       session.abort();
     } catch {
       abortConnection(mnt);
     }
-    try {
-      unmountFuse(mnt, { lazy: true });
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  watchdog.unref();
+  });
   try {
     const r = await fn({ mnt, session });
-    if (timedOut) throw new Error(`test timed out after ${timeoutMs} ms (watchdog aborted the mount)`);
+    watchdog.check();
     return r;
   } finally {
-    clearTimeout(watchdog);
+    watchdog.stop();
     await session.unmount({ abortAfterMs: 5000 });
     if (!opts.mountpoint) {
       try {
@@ -59,4 +50,43 @@ export async function withMount<T>(
       }
     }
   }
+}
+
+export interface Watchdog {
+  /** Throws when the watchdog fired (the test ran too long and its mount was aborted). */
+  check(): void;
+  stop(): void;
+}
+
+/**
+ * After `timeoutMs`, aborts the FUSE connection (`abort`, e.g. session.abort()) and lazily unmounts `mnt` and
+ * then `alsoUnmount` (mounts stacked on it first, e.g. an overlay), so a hung test cannot keep a mount.
+ */
+export function startWatchdog(mnt: string, timeoutMs: number, abort: () => void, alsoUnmount: readonly string[] = []): Watchdog {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    process.stderr.write(`watchdog: ${mnt} still mounted after ${timeoutMs} ms, aborting the connection\n`);
+    try {
+      abort();
+    } catch {
+      // gone already
+    }
+    for (const dir of [...alsoUnmount, mnt]) {
+      try {
+        unmountFuse(dir, { lazy: true });
+      } catch {
+        // not mounted (any more)
+      }
+    }
+  }, timeoutMs);
+  timer.unref();
+  return {
+    check() {
+      if (timedOut) throw new Error(`test timed out after ${timeoutMs} ms (watchdog aborted the mount)`);
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }

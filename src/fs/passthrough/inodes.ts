@@ -34,23 +34,8 @@
 
 import fs, { type BigIntStats } from 'node:fs';
 import { Errno } from '../../protocol/errno.js';
+import { O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH } from '../../protocol/posix.js';
 import { S_IFDIR, S_IFLNK, S_IFMT } from '../types.js';
-
-export const O_ACCMODE = 0o3;
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_DIRECT = 0o40000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_PATH = 0o10000000;
-export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 
 const BIG = { bigint: true } as const;
 const BIG_NOTHROW = { bigint: true, throwIfNoEntry: false } as const;

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { type MountErofsOptions, type MountedErofs, mountErofs } from '../../../src/erofs/mount.js';
 import { ensureFusectl } from '../../../src/kernel/fusectl.js';
-import { unmountFuse } from '../../../src/kernel/mount.js';
 import { findMount } from '../../../src/kernel/mountinfo.js';
+import { startWatchdog } from '../../helpers/mount.js';
 
 export interface ErofsMountHandle {
   /** The FUSE mountpoint. */
@@ -77,33 +77,13 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
     });
     w.on('error', (err) => threadEvents.push(`worker ${i} error ${err instanceof Error ? err.message : String(err)}`));
   });
-  let timedOut = false;
-  const watchdog = setTimeout(() => {
-    timedOut = true;
-    process.stderr.write(`watchdog: ${mnt} still mounted after ${timeoutMs} ms, aborting the connection\n`);
-    try {
-      m.session.abort();
-    } catch {
-      // gone already
-    }
-    try {
-      if (m.overlay) unmountFuse(m.overlay, { lazy: true });
-    } catch {
-      // not mounted
-    }
-    try {
-      unmountFuse(mnt, { lazy: true });
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  watchdog.unref();
+  const watchdog = startWatchdog(mnt, timeoutMs, () => m.session.abort(), m.overlay ? [m.overlay] : []);
   try {
     const r = await fn({ mnt, m, logs, threadEvents, mountMs });
-    if (timedOut) throw new Error(`test timed out after ${timeoutMs} ms (watchdog aborted the mount)`);
+    watchdog.check();
     return r;
   } finally {
-    clearTimeout(watchdog);
+    watchdog.stop();
     unmounting = true;
     try {
       await m.unmount();

@@ -32,7 +32,7 @@ import { type BPath, bDirname, bJoin, escapeBytes, fsPath } from './bytes.js';
 import { fsverityDigest, objectPath } from './fsverity.js';
 import { type BuildResult, type ImageVariant, buildImage } from './images.js';
 import { nsToTouch, setMtimes } from './mtimes.js';
-import { runSync } from './proc.js';
+import { runSync } from '../../helpers/proc.js';
 import { type Xattr, readTreeXattrs, removeXattr, setXattrs } from './xattrs.js';
 
 export const OVERLAY_PREFIX = 'trusted.overlay.';

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BPath, bJoin, escapeBytes, fsPath } from './bytes.js';
-import { run } from './proc.js';
+import { run } from '../../helpers/proc.js';
 import { readTreeXattrs } from './xattrs.js';
 
 export interface DumpOptions {

@@ -18,7 +18,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from './proc.js';
+import { run } from '../../helpers/proc.js';
 import { TREE_MAX_MTIME_SEC } from './tree.js';
 
 export type ImageVariant =

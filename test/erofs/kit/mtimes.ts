@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { type BPath, fsPath } from './bytes.js';
-import { batches, runSync } from './proc.js';
+import { batches, runSync } from '../../helpers/proc.js';
 
 /** "SEC.NNNNNNNNN" of a nanosecond timestamp (non-negative). */
 export function nsToTouch(ns: bigint): string {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type BPath, fsPath, utf8ToB } from './bytes.js';
 import { Prng } from './prng.js';
-import { runSync } from './proc.js';
+import { runSync } from '../../helpers/proc.js';
 import { setMtimes, touchToNs } from './mtimes.js';
 import { type Xattr, setXattrs } from './xattrs.js';
 

@@ -4,12 +4,15 @@
 import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import type { ErofsInode } from '../../../src/erofs/reader/inode.js';
 import { UnsupportedFeatureError } from '../../../src/erofs/reader/errors.js';
 import { EROFS_FIXTURES } from '../../helpers/fixtures.js';
+import { withKernelMountSync as withKernelMount } from '../../helpers/kernel-mount.js';
+
+/** Mounts `image` read-only at a temporary directory for the duration of `fn`. */
+export { withKernelMount };
 
 export const FIXTURES = process.env.TSFUSE_EROFS_FIXTURES ?? EROFS_FIXTURES;
 
@@ -50,27 +53,6 @@ export function canMount(): boolean {
     mountable = false;
   }
   return mountable;
-}
-
-/** Mounts `image` read-only at a temporary directory for the duration of `fn`. */
-export function withKernelMount<T>(image: string, fn: (dir: string) => T): T {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-erofs-k-'));
-  try {
-    execFileSync('mount', ['-t', 'erofs', '-o', 'ro', image, dir], { stdio: 'pipe' });
-  } catch (e) {
-    fs.rmdirSync(dir);
-    throw e;
-  }
-  try {
-    return fn(dir);
-  } finally {
-    try {
-      execFileSync('umount', [dir], { stdio: 'pipe' });
-    } catch {
-      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
-    }
-    fs.rmdirSync(dir);
-  }
 }
 
 function sha(b: Uint8Array): string {

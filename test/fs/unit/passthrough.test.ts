@@ -4,30 +4,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassthroughFs, createPassthroughFs } from '../../src/fs/passthrough/index.js';
-import * as fsops from '../../src/kernel/fsops.js';
-import type { ConnectionInfo, DirentPlusSink, DirentSink, Entry, FileLock, RequestContext } from '../../src/fs/types.js';
+import { PassthroughFs, createPassthroughFs } from '../../../src/fs/passthrough/index.js';
+import * as fsops from '../../../src/kernel/fsops.js';
+import type { ConnectionInfo, DirentPlusSink, DirentSink, Entry, FileLock, RequestContext } from '../../../src/fs/types.js';
 import {
   S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_ISGID,
   RENAME_NOREPLACE, RENAME_EXCHANGE,
-} from '../../src/fs/types.js';
+} from '../../../src/fs/types.js';
+import { FOPEN } from '../../../src/protocol/abi.js';
+import {
+  F_RDLCK, F_UNLCK, F_WRLCK, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_DATA,
+  SEEK_HOLE,
+} from '../../../src/protocol/posix.js';
 
 const ROOT = 1;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_RDWR = 2;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
-const O_NOFOLLOW = 0o400000;
-const FOPEN_KEEP_CACHE = 2;
-const FOPEN_PASSTHROUGH = 0x80;
-const SEEK_DATA = 3;
-const SEEK_HOLE = 4;
-const F_RDLCK = 0;
-const F_WRLCK = 1;
-const F_UNLCK = 2;
+const FOPEN_KEEP_CACHE = FOPEN.KEEP_CACHE;
+const FOPEN_PASSTHROUGH = FOPEN.PASSTHROUGH;
 const EOF = Number.MAX_SAFE_INTEGER;
 const isRoot = process.geteuid?.() === 0;
 

@@ -1,20 +1,15 @@
 // memfs unit tests: the Filesystem methods called directly, no mount.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemFs, createMemFs, createFilesystem } from '../../src/fs/memfs.js';
-import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/fs/types.js';
+import { MemFs, createMemFs, createFilesystem } from '../../../src/fs/memfs.js';
+import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../../src/fs/types.js';
 import {
   S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_ISGID, S_ISUID,
   RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT,
-} from '../../src/fs/types.js';
+} from '../../../src/fs/types.js';
+import { O_APPEND, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../../src/protocol/posix.js';
 
 const ROOT = 1;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_RDWR = 2;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
 
 function ctx(uid = 1000, gid = 1000): RequestContext {
   return { uid, gid, pid: 4242, opcode: 0, interrupted: false };

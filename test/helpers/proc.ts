@@ -1,5 +1,7 @@
-// Running the external tools the kit relies on (mkfs.erofs, mksquashfs, mount, getfattr, touch, mknod, ...).
+// Child processes for tests and benchmarks (the one place they are spawned): external tools (mkfs.erofs,
+// mksquashfs, mount, getfattr, ...), clients checking a mount from outside the serving process, bench clients.
 // runSync is for setup code that never shares its thread with a FUSE server; run() is async with a timeout.
+// test/helpers/client.ts and bench/lib/proc.ts adapt run() to the result shapes their callers use.
 
 import { spawn, spawnSync } from 'node:child_process';
 
@@ -9,6 +11,12 @@ export interface RunResult {
   stdout: Buffer;
   stderr: string;
   ms: number;
+  /** process.hrtime at spawn, ns (bench reports align clients on it). */
+  t0Ns: number;
+  /** Spawn to exit (or to the time limit), ns. */
+  ns: number;
+  /** The time limit passed and the child was killed (only resolved so with check: false). */
+  timedOut: boolean;
 }
 
 export interface RunOptions {
@@ -18,6 +26,8 @@ export interface RunOptions {
   /** Throw when the exit status is not 0 (default true). */
   check?: boolean;
   timeoutMs?: number;
+  /** Called once when the time limit passes, before the child is killed (abort a hung mount here). */
+  onTimeout?: () => void;
 }
 
 function describe(cmd: string, args: readonly string[]): string {
@@ -27,6 +37,7 @@ function describe(cmd: string, args: readonly string[]): string {
 
 export function runSync(cmd: string, args: readonly string[], opts: RunOptions = {}): RunResult {
   const t0 = performance.now();
+  const t0Ns = Number(process.hrtime.bigint());
   const r = spawnSync(cmd, args as string[], {
     cwd: opts.cwd,
     env: opts.env ?? { ...process.env, LC_ALL: 'C' },
@@ -40,6 +51,9 @@ export function runSync(cmd: string, args: readonly string[], opts: RunOptions =
     stdout: r.stdout ?? Buffer.alloc(0),
     stderr: r.stderr ? r.stderr.toString('utf8') : '',
     ms: performance.now() - t0,
+    t0Ns,
+    ns: Number(process.hrtime.bigint()) - t0Ns,
+    timedOut: false,
   };
   if (r.error) throw new Error(`${describe(cmd, args)}: ${r.error.message}`);
   if ((opts.check ?? true) && res.status !== 0) {
@@ -48,9 +62,14 @@ export function runSync(cmd: string, args: readonly string[], opts: RunOptions =
   return res;
 }
 
-/** Async spawn that never blocks the calling thread; kills the child (SIGKILL) after timeoutMs. */
+/**
+ * Async spawn that never blocks the calling thread; kills the child (SIGKILL) after timeoutMs. On timeout it
+ * settles at once, without waiting for 'close' (a child stuck in D state on a hung FUSE mount may never
+ * deliver it): rejected with check (the default), resolved with timedOut and the output so far without.
+ */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const t0 = performance.now();
+  const t0Ns = Number(process.hrtime.bigint());
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args as string[], {
       cwd: opts.cwd,
@@ -60,20 +79,40 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let settled = false;
-    // On timeout, reject at once: a child stuck in D state (a hung FUSE mount) may never deliver 'close'.
+    const result = (status: number | null, signal: NodeJS.Signals | null, timedOut: boolean): RunResult => ({
+      status,
+      signal,
+      stdout: Buffer.concat(out),
+      stderr: Buffer.concat(err).toString('utf8'),
+      ms: performance.now() - t0,
+      t0Ns,
+      ns: Number(process.hrtime.bigint()) - t0Ns,
+      timedOut,
+    });
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           settled = true;
+          try {
+            opts.onTimeout?.();
+          } catch {
+            // the abort is best effort; the kill below still happens
+          }
           child.kill('SIGKILL');
           child.stdout?.destroy();
           child.stderr?.destroy();
           child.unref();
-          reject(new Error(`${describe(cmd, args)}: timed out after ${opts.timeoutMs} ms (killed pid ${child.pid})`));
+          const why = `${describe(cmd, args)}: timed out after ${opts.timeoutMs} ms (killed pid ${child.pid})`;
+          if (opts.check ?? true) reject(Object.assign(new Error(why), { result: result(null, 'SIGKILL', true) }));
+          else resolve(result(null, 'SIGKILL', true));
         }, opts.timeoutMs)
       : undefined;
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => err.push(d));
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    if (opts.input !== undefined) {
+      // the child may exit without reading its input: EPIPE on stdin must not crash the caller
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.input);
+    }
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
       if (settled) return;
@@ -84,15 +123,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       if (timer) clearTimeout(timer);
       if (settled) return;
       settled = true;
-      const res: RunResult = {
-        status,
-        signal,
-        stdout: Buffer.concat(out),
-        stderr: Buffer.concat(err).toString('utf8'),
-        ms: performance.now() - t0,
-      };
+      const res = result(status, signal, false);
       if ((opts.check ?? true) && status !== 0) {
-        reject(new Error(`${describe(cmd, args)}: exit ${status ?? signal}: ${res.stderr.trim().slice(0, 2000)}`));
+        reject(Object.assign(new Error(`${describe(cmd, args)}: exit ${status ?? signal}: ${res.stderr.trim().slice(0, 2000)}`), { result: res }));
       } else {
         resolve(res);
       }
