@@ -87,7 +87,7 @@ export async function withPuzzleMount<T>(o: { dir: string; tag?: string; verity?
 
 /** Runs a command in a child process (never in this thread, which serves the mount). */
 export async function runChild(cmd: string, args: string[], timeoutMs = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const { run } = await import('../erofs/kit/proc.js');
+  const { run } = await import('../helpers/proc.js');
   const r = await run(cmd, args, { check: false, timeoutMs });
   return { status: r.status, stdout: r.stdout.toString('latin1'), stderr: r.stderr };
 }
