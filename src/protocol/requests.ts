@@ -44,7 +44,8 @@ export function decodeInHeader(w: WireBuffer, off: number, out: InHeader): InHea
 export interface NameIn { name: string }
 export interface ForgetIn { nlookup: number }
 export interface ForgetOne { nodeid: number; nlookup: number }
-export interface BatchForgetIn { items: ForgetOne[] }
+/** `count` entries of fuse_forget_one start at offset `first` of the request. */
+export interface BatchForgetIn { count: number; first: number }
 export interface GetattrIn { getattrFlags: number; fh: number }
 export interface SetattrIn {
   valid: number; fh: number; size: number; lockOwner: number; atime: number; mtime: number; ctime: number;
@@ -103,23 +104,35 @@ export function decodeForget(w: WireBuffer, off: number, end: number, out = {} a
   return out;
 }
 
+/** BATCH_FORGET: the fuse_forget_one entries stay in the request buffer; forEachForgetOne walks them. */
 export function decodeBatchForget(w: WireBuffer, off: number, end: number, out = {} as BatchForgetIn): BatchForgetIn {
   need(off, L.fuse_batch_forget_in.size, end, 'BATCH_FORGET');
-  const count = w.getU32(off);
-  const items: ForgetOne[] = [];
-  let p = off + L.fuse_batch_forget_in.size;
-  for (let k = 0; k < count && p + 16 <= end; k++, p += 16) items.push({ nodeid: w.getU64(p), nlookup: w.getU64(p + 8) });
-  out.items = items;
+  const count = w.getU32(off + L.fuse_batch_forget_in.count);
+  const first = off + L.fuse_batch_forget_in.size;
+  // only whole entries inside the body count (a count larger than the body is cut to what arrived)
+  out.count = Math.min(count, Math.floor(Math.max(0, end - first) / L.fuse_forget_one.size));
+  out.first = first;
   return out;
 }
 
-/** Calls fn for every (nodeid, nlookup) of a BATCH_FORGET without allocating. */
-export function forEachBatchForget(w: WireBuffer, off: number, end: number, fn: (nodeid: number, nlookup: number) => void): void {
-  need(off, L.fuse_batch_forget_in.size, end, 'BATCH_FORGET');
-  const count = w.getU32(off);
-  let p = off + L.fuse_batch_forget_in.size;
-  for (let k = 0; k < count && p + 16 <= end; k++, p += 16) fn(w.getU64(p), w.getU64(p + 8));
+/** Calls fn for every (nodeid, nlookup) of a decoded BATCH_FORGET without allocating. */
+export function forEachForgetOne(w: WireBuffer, r: BatchForgetIn, fn: (nodeid: number, nlookup: number) => void): void {
+  const F = L.fuse_forget_one;
+  for (let k = 0, p = r.first; k < r.count; k++, p += F.size) fn(w.getU64(p + F.nodeid), w.getU64(p + F.nlookup));
 }
+
+/** The entries of a decoded BATCH_FORGET as objects (tools and tests; the server uses forEachForgetOne). */
+export function forgetItems(w: WireBuffer, r: BatchForgetIn): ForgetOne[] {
+  const items: ForgetOne[] = [];
+  forEachForgetOne(w, r, (nodeid, nlookup) => items.push({ nodeid, nlookup }));
+  return items;
+}
+
+/** Calls fn for every (nodeid, nlookup) of a BATCH_FORGET body without allocating. */
+export function forEachBatchForget(w: WireBuffer, off: number, end: number, fn: (nodeid: number, nlookup: number) => void): void {
+  forEachForgetOne(w, decodeBatchForget(w, off, end, scratchBatch), fn);
+}
+const scratchBatch = {} as BatchForgetIn;
 
 export function decodeGetattr(w: WireBuffer, off: number, end: number, out = {} as GetattrIn): GetattrIn {
   if (off + L.fuse_getattr_in.size > end) {
