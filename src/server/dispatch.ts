@@ -1,9 +1,8 @@
 // Serves one request through its row of the opcode table (src/protocol/opcodes.ts): decode once, apply the
 // row's missing-method rule, call the Filesystem, encode. A plain value is encoded and written at once (no
-// trip through the event loop); a Promise is awaited, then written. Replies go to the fd the request was
-// read from.
+// trip through the event loop); a Promise is awaited, then written. Replies leave through the channel, to
+// the fd the request was read from.
 
-import { writeSync, writevSync } from 'node:fs';
 import { IN_HEADER_SIZE, OUT_HEADER_SIZE } from '../protocol/abi.js';
 import { errnoName, errnoOf, ERRNO, type ErrnoName } from '../protocol/errno.js';
 import { formatBody, isPromise, OPCODE_TABLE, OPCODES, opcodeName, type OpcodeInfo, type ReplyBody, type ServeSettings } from '../protocol/opcodes.js';
@@ -12,6 +11,7 @@ import * as Rp from '../protocol/replies.js';
 import * as Rq from '../protocol/requests.js';
 import type { WireBuffer } from '../protocol/wire.js';
 import type { Filesystem } from '../fs/types.js';
+import type { Channel } from './channel.js';
 import type { Lane } from './lane.js';
 import type { InterruptTable } from './interrupts.js';
 
@@ -51,7 +51,7 @@ export class Dispatcher {
   /** Called for NOTIFY_REPLY (answers to retrieve notifications). */
   onNotifyReply: ((unique: number, offset: number, data: Uint8Array) => void) | undefined;
 
-  constructor(readonly fs: Filesystem, readonly opts: DispatchOptions, readonly interrupts: InterruptTable) {
+  constructor(readonly fs: Filesystem, readonly opts: DispatchOptions, readonly interrupts: InterruptTable, readonly channel: Channel) {
     this.cache = { entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout };
     this.settings = { cache: this.cache, negativeTimeout: opts.negativeTimeout, setxattrExt: opts.setxattrExt };
     const size = OPCODES.reduce((m, r) => Math.max(m, r.opcode + 1), 0);
@@ -135,7 +135,7 @@ export class Dispatcher {
     lane.replied = true;
     if (row.opcode === Opcode.INTERRUPT) {
       // the interrupted request (if still running) gets EINTR on its own fd
-      this.interrupts.interrupt(Rq.decodeInterrupt(w, IN_HEADER_SIZE, end, lane.scratchFor(row.opcode)).unique);
+      this.interrupts.interrupt(Rq.decodeInterrupt(w, IN_HEADER_SIZE, end, lane.scratchFor(row.opcode)).unique, this.channel);
       return;
     }
     const r = Rq.decodeNotifyReply(w, IN_HEADER_SIZE, end, lane.scratchFor(row.opcode));
@@ -160,7 +160,7 @@ export class Dispatcher {
     if (typeof done === 'number') {
       const len = H + done;
       Rp.writeOutHeader(out, len, 0, h.uniqueLo, h.uniqueHi);
-      this.write(lane, out.buf, len);
+      this.channel.write(lane.fd, out.buf, len);
       if (this.opts.debug) this.log(`   unique ${h.unique}: ok, ${done} bytes`);
       return;
     }
@@ -168,13 +168,9 @@ export class Dispatcher {
     Rp.writeOutHeader(out, len, 0, h.uniqueLo, h.uniqueHi);
     if (done.length <= 16384 && len <= out.length) {
       out.buf.set(done, H);
-      this.write(lane, out.buf, len);
+      this.channel.write(lane.fd, out.buf, len);
     } else {
-      try {
-        writevSync(lane.fd, [lane.outHeader, done]);
-      } catch (err) {
-        this.writeFailed(err);
-      }
+      this.channel.writev(lane.fd, [lane.outHeader, done]);
     }
     if (this.opts.debug) this.log(`   unique ${h.unique}: ok, ${done.length} bytes of data`);
   }
@@ -184,7 +180,7 @@ export class Dispatcher {
     lane.replied = true;
     const h = lane.header;
     Rp.writeOutHeader(lane.out, H, -errno, h.uniqueLo, h.uniqueHi);
-    this.write(lane, lane.out.buf, H);
+    this.channel.write(lane.fd, lane.out.buf, H);
     if (this.opts.debug) this.log(`   unique ${h.unique}: error ${errnoName(errno)}`);
   }
 
@@ -201,21 +197,6 @@ export class Dispatcher {
       }
     }
     this.replyError(lane, errno);
-  }
-
-  private write(lane: Lane, buf: Buffer, len: number): void {
-    try {
-      writeSync(lane.fd, buf, 0, len);
-    } catch (err) {
-      this.writeFailed(err);
-    }
-  }
-
-  private writeFailed(err: unknown): void {
-    const code = (err as { code?: string }).code;
-    // ENOENT: the request was interrupted or aborted meanwhile; ENODEV: unmounted. Both are normal.
-    if (code === 'ENOENT' || code === 'ENODEV' || code === 'ECONNABORTED') return;
-    this.log(`tsfuse: writing a reply failed: ${String(err)}`);
   }
 
   log(msg: string): void {
