@@ -19,16 +19,12 @@ import { ObjectStore } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
 import { CorruptImageError, UnsupportedFeatureError } from './reader/errors.js';
+import { FOPEN } from '../protocol/abi.js';
 import * as F from './reader/format.js';
 import type { ErofsInode } from './reader/inode.js';
 import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
-
-// fuse_kernel.h FOPEN_* bits
-export const FOPEN_KEEP_CACHE = 1 << 1;
-export const FOPEN_CACHE_DIR = 1 << 3;
-export const FOPEN_PASSTHROUGH = 1 << 7;
 
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
@@ -316,7 +312,7 @@ export class ErofsFilesystem implements Filesystem {
       const type = n.mode & F.S_IFMT;
       if (type === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
       const redirect = type === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
-      if (!redirect) return { fh: 0, flags: FOPEN_KEEP_CACHE };
+      if (!redirect) return { fh: 0, flags: FOPEN.KEEP_CACHE };
       return this.openObject(ino, n, redirect);
     });
   }
@@ -338,9 +334,9 @@ export class ErofsFilesystem implements Filesystem {
         }
       }
       // The kernel holds its own reference to the backing file once it has this reply.
-      if (obj.backingId !== undefined) return { fh, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
+      if (obj.backingId !== undefined) return { fh, flags: FOPEN.PASSTHROUGH, backingId: obj.backingId };
     }
-    return { fh, flags: FOPEN_KEEP_CACHE };
+    return { fh, flags: FOPEN.KEEP_CACHE };
   }
 
   /** The open object file of a redirected inode: from the cache, or opened now (by any worker). */
@@ -438,7 +434,7 @@ export class ErofsFilesystem implements Filesystem {
   opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {
     return this.guard('opendir', ino, () => {
       this.dirOf(ino);
-      return { fh: 0, flags: FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE };
+      return { fh: 0, flags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
     });
   }
 

@@ -27,7 +27,4 @@ export {
   createErofsFilesystem,
   createFilesystem,
   type ErofsFilesystemOptions,
-  FOPEN_KEEP_CACHE,
-  FOPEN_CACHE_DIR,
-  FOPEN_PASSTHROUGH,
 } from './filesystem.js';

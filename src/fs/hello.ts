@@ -7,6 +7,7 @@
 //
 //   await Session.mount({ module: '/path/to/dist/src/fs/hello.js' }, { mountpoint: '/mnt/hello' });
 
+import { FUSE_ROOT_ID } from '../protocol/abi.js';
 import { Errno } from '../protocol/errno.js';
 import { S_IFDIR, S_IFREG } from './types.js';
 import type { Attr, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext } from './types.js';
@@ -27,7 +28,7 @@ export const DEFAULT_FILES: Readonly<Record<string, string>> = {
   'dir/b': 'And this is b.\n',
 };
 
-const ROOT = 1;
+const ROOT = FUSE_ROOT_ID;
 const O_ACCMODE = 3;
 
 interface Node {

@@ -6,7 +6,7 @@
 // the server answers on its own (INTERRUPT, NOTIFY_REPLY).
 
 import {
-  FUSE_FSYNC_FDATASYNC, FUSE_GETATTR_FH, FUSE_LK_FLOCK, FATTR, FsyncFlags, GetattrFlags, InitFlags, IoctlFlags,
+  FATTR, FsyncFlags, GetattrFlags, InitFlags, IoctlFlags,
   LkFlags, Opcode, OpenInFlags, OUT_HEADER_SIZE, PollFlags, ReadFlags, ReleaseFlags, SetattrValid, SetxattrFlags,
   WriteFlags,
 } from './abi.js';
@@ -170,7 +170,7 @@ export const OPCODES: readonly OpcodeInfo[] = [
   }),
   op('GETATTR', {
     decode: R.decodeGetattr, method: 'getattr', missing: enosys, encode: attr, flags: { getattrFlags: GetattrFlags },
-    call: (fs, s, r: R.GetattrIn) => fs.getattr!(s.ctx, s.header.nodeid, (r.getattrFlags & FUSE_GETATTR_FH) !== 0 ? r.fh : undefined),
+    call: (fs, s, r: R.GetattrIn) => fs.getattr!(s.ctx, s.header.nodeid, (r.getattrFlags & GetattrFlags.mask.FH) !== 0 ? r.fh : undefined),
   }),
   op('SETATTR', {
     decode: R.decodeSetattr, method: 'setattr', missing: enosys, encode: attr, flags: { valid: SetattrValid },
@@ -234,7 +234,7 @@ export const OPCODES: readonly OpcodeInfo[] = [
   }),
   op('FSYNC', {
     decode: R.decodeFsync, method: 'fsync', missing: enosys, flags: { fsyncFlags: FsyncFlags },
-    call: (fs, s, r: R.FsyncIn) => fs.fsync!(s.ctx, s.header.nodeid, r.fh, (r.fsyncFlags & FUSE_FSYNC_FDATASYNC) !== 0),
+    call: (fs, s, r: R.FsyncIn) => fs.fsync!(s.ctx, s.header.nodeid, r.fh, (r.fsyncFlags & FsyncFlags.mask.FDATASYNC) !== 0),
   }),
   op('SETXATTR', {
     decode: R.decodeSetxattr, method: 'setxattr', missing: enosys, flags: { setxattrFlags: SetxattrFlags },
@@ -276,7 +276,7 @@ export const OPCODES: readonly OpcodeInfo[] = [
   }),
   op('FSYNCDIR', {
     decode: R.decodeFsync, method: 'fsyncdir', missing: enosys, flags: { fsyncFlags: FsyncFlags },
-    call: (fs, s, r: R.FsyncIn) => fs.fsyncdir!(s.ctx, s.header.nodeid, r.fh, (r.fsyncFlags & FUSE_FSYNC_FDATASYNC) !== 0),
+    call: (fs, s, r: R.FsyncIn) => fs.fsyncdir!(s.ctx, s.header.nodeid, r.fh, (r.fsyncFlags & FsyncFlags.mask.FDATASYNC) !== 0),
   }),
   op('GETLK', {
     decode: R.decodeLk, method: 'getlk', missing: enosys, flags: { lkFlags: LkFlags },
@@ -285,11 +285,11 @@ export const OPCODES: readonly OpcodeInfo[] = [
   }),
   op('SETLK', {
     decode: R.decodeLk, method: 'setlk', missing: enosys, flags: { lkFlags: LkFlags },
-    call: (fs, s, r: R.LkIn) => fs.setlk!(s.ctx, s.header.nodeid, r.fh, r.owner, lockOf(r), false, (r.lkFlags & FUSE_LK_FLOCK) !== 0),
+    call: (fs, s, r: R.LkIn) => fs.setlk!(s.ctx, s.header.nodeid, r.fh, r.owner, lockOf(r), false, (r.lkFlags & LkFlags.mask.FLOCK) !== 0),
   }),
   op('SETLKW', {
     decode: R.decodeLk, method: 'setlk', missing: enosys, flags: { lkFlags: LkFlags },
-    call: (fs, s, r: R.LkIn) => fs.setlk!(s.ctx, s.header.nodeid, r.fh, r.owner, lockOf(r), true, (r.lkFlags & FUSE_LK_FLOCK) !== 0),
+    call: (fs, s, r: R.LkIn) => fs.setlk!(s.ctx, s.header.nodeid, r.fh, r.owner, lockOf(r), true, (r.lkFlags & LkFlags.mask.FLOCK) !== 0),
   }),
   op('ACCESS', {
     decode: R.decodeAccess, method: 'access', missing: enosys,
@@ -365,7 +365,7 @@ export const OPCODES: readonly OpcodeInfo[] = [
   op('STATX', {
     decode: R.decodeStatx, method: 'statx', missing: enosys, flags: { getattrFlags: GetattrFlags },
     call: (fs, s, r: R.StatxIn) =>
-      fs.statx!(s.ctx, s.header.nodeid, (r.getattrFlags & FUSE_GETATTR_FH) !== 0 ? r.fh : undefined, r.sxFlags, r.sxMask),
+      fs.statx!(s.ctx, s.header.nodeid, (r.getattrFlags & GetattrFlags.mask.FH) !== 0 ? r.fh : undefined, r.sxFlags, r.sxMask),
     encode: (s, v: Parameters<typeof Rp.encodeStatxOut>[2], _r, c) => Rp.encodeStatxOut(s.out, H, v, c.cache),
   }),
   op('COPY_FILE_RANGE_64', {

@@ -2,7 +2,7 @@
 // A decoder takes (wire, body offset, body end) and fills `out` (a caller-kept object, so the request path
 // allocates nothing but strings) or a fresh object. Names arrive NUL-terminated.
 
-import { LAYOUT as L } from './abi.js';
+import { InitFlags, LAYOUT as L } from './abi.js';
 import type { WireBuffer } from './wire.js';
 
 export interface InHeader {
@@ -304,7 +304,7 @@ export function decodeInit(w: WireBuffer, off: number, end: number, out = {} as 
   out.minor = w.getU32(off + 4);
   out.maxReadahead = off + 12 <= end ? w.getU32(off + 8) : 0;
   const flags = off + 16 <= end ? w.getU32(off + 12) : 0;
-  const flags2 = off + 20 <= end && (flags & (1 << 30)) !== 0 ? w.getU32(off + 16) : 0;
+  const flags2 = off + 20 <= end && (flags & InitFlags.mask.INIT_EXT) !== 0 ? w.getU32(off + 16) : 0;
   out.flags = flags2 * 4294967296 + flags;
   return out;
 }

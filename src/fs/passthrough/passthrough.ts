@@ -10,7 +10,7 @@
 
 import fs, { type BigIntStats } from 'node:fs';
 import { Errno } from '../../protocol/errno.js';
-import { FOPEN, FUSE_RELEASE_FLOCK_UNLOCK, FUSE_WRITE_KILL_SUIDGID } from '../../protocol/abi.js';
+import { FOPEN, InitFlags, ReleaseFlags, WriteFlags } from '../../protocol/abi.js';
 import * as ops from '../../kernel/fsops.js';
 import type {
   Attr,
@@ -166,11 +166,7 @@ export class PassthroughFs implements Filesystem {
   init(conn: ConnectionInfo): void {
     this.conn = conn;
     this.passthroughOn = this.passthroughWanted && conn.passthrough && typeof conn.backingOpen === 'function';
-    this.writeback = this.flagBit(conn.flags, 16); // FUSE_WRITEBACK_CACHE
-  }
-
-  private flagBit(flags: number, bit: number): boolean {
-    return Math.floor(flags / 2 ** bit) % 2 === 1;
+    this.writeback = InitFlags.has(conn.flags, 'WRITEBACK_CACHE');
   }
 
   destroy(): void {
@@ -722,7 +718,7 @@ export class PassthroughFs implements Filesystem {
     const h = this.file(fh);
     h.inode.xattrNames = undefined; // a write drops security.capability
     const n = fs.writeSync(h.fd, data, 0, data.length, offset);
-    if (writeFlags & FUSE_WRITE_KILL_SUIDGID) this.killSuidgid(h.inode, fs.fstatSync(h.fd, BIG), h);
+    if (writeFlags & WriteFlags.mask.KILL_SUIDGID) this.killSuidgid(h.inode, fs.fstatSync(h.fd, BIG), h);
     return n;
   }
 
@@ -745,7 +741,7 @@ export class PassthroughFs implements Filesystem {
     const inode = h.inode;
     inode.openFds?.delete(h.fd);
     this.dropBacking(h);
-    if (releaseFlags & FUSE_RELEASE_FLOCK_UNLOCK) {
+    if (releaseFlags & ReleaseFlags.mask.FLOCK_UNLOCK) {
       try {
         ops.flock(h.fd, ops.LOCK_UN);
       } catch {
