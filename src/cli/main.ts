@@ -141,7 +141,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
         workers, options, debug: !!p.flags.debug,
       });
-    }).then((code) => code);
+    });
   }
   if (sub === 'dump' || sub === 'info') {
     const p = parseArgs(rest, {}, { min: 1, max: 1, names: 'IMAGE' });

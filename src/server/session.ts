@@ -21,7 +21,7 @@ import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusec
 import { mountFuse, unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
-import { pumpRings } from './host.js';
+import { pumpRings } from './pump-rings.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
 import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';

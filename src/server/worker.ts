@@ -7,9 +7,9 @@ import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.j
 import { DeviceChannel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
-import { runReader } from './reader.js';
+import { runReader } from './fill-ring.js';
 import type { RingBuffers } from './ring.js';
-import { serveFd } from './serve-loop.js';
+import { serveFd } from './serve-fd.js';
 
 export interface ServeWorkerData {
   role: 'serve';
