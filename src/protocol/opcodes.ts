@@ -152,8 +152,12 @@ function setAttrOf(r: R.SetattrIn): SetAttr {
 
 type Row<In, T> = Omit<OpcodeInfo<In, T>, 'opcode' | 'name' | 'encode'> & { encode?: OpcodeInfo<In, T>['encode'] };
 
+/** Every row gets the same keys in the same order: one hidden class, so the dispatcher's loads stay monomorphic. */
 function op<In, T>(name: keyof typeof Opcode, row: Row<In, T>): OpcodeInfo {
-  return { opcode: Opcode[name], name, encode: none, ...row } as OpcodeInfo;
+  return {
+    opcode: Opcode[name], name, decode: row.decode, method: row.method, missing: row.missing, call: row.call,
+    encode: row.encode ?? none, noReply: row.noReply ?? false, flags: row.flags,
+  } as OpcodeInfo;
 }
 
 const enosys = 'ENOSYS' as const;
