@@ -18,6 +18,7 @@ import { encodeAttrOut, encodeEntryOut, type CacheDefaults } from '../../src/pro
 import * as Rq from '../../src/protocol/requests.js';
 import type { Attr, Entry } from '../../src/protocol/types.js';
 import { WireBuffer } from '../../src/protocol/wire.js';
+import { DeviceChannel } from '../../src/server/channel.js';
 import { Dispatcher } from '../../src/server/dispatch.js';
 import { InterruptTable } from '../../src/server/interrupts.js';
 import { Lane } from '../../src/server/lane.js';
@@ -182,6 +183,7 @@ const dispatcher = new Dispatcher(
   fsImpl,
   { entryTimeout: 1, attrTimeout: 1, negativeTimeout: 0, debug: false, setxattrExt: false, log: (m) => process.stderr.write(m + '\n') },
   new InterruptTable(),
+  new DeviceChannel((m) => process.stderr.write(m + '\n')),
 );
 const lane = new Lane(1 << 17);
 

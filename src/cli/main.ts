@@ -148,7 +148,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
       const stats = m.remoteStats;
       if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${image}: ${stats()}\n`));
       return m;
-    }).then((code) => code);
+    });
   }
   if (sub === 'build') return (await import('./erofs-build.js')).cmdErofsBuild(rest);
   if (sub === 'dump' || sub === 'info') {

@@ -30,10 +30,6 @@ import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
 
-// fuse_kernel.h FOPEN_* bits (kept as exports of this module's public API)
-export const FOPEN_KEEP_CACHE = FOPEN.KEEP_CACHE;
-export const FOPEN_CACHE_DIR = FOPEN.CACHE_DIR;
-export const FOPEN_PASSTHROUGH = FOPEN.PASSTHROUGH;
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
 
@@ -314,7 +310,7 @@ export class ErofsFilesystem implements Filesystem {
       const type = n.mode & F.S_IFMT;
       if (type === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
       const redirect = type === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
-      if (!redirect) return { fh: 0, flags: FOPEN_KEEP_CACHE };
+      if (!redirect) return { fh: 0, flags: FOPEN.KEEP_CACHE };
       return this.openObject(ino, n, redirect);
     });
   }
@@ -336,9 +332,9 @@ export class ErofsFilesystem implements Filesystem {
         }
       }
       // The kernel holds its own reference to the backing file once it has this reply.
-      if (obj.backingId !== undefined) return { fh, flags: FOPEN_PASSTHROUGH, backingId: obj.backingId };
+      if (obj.backingId !== undefined) return { fh, flags: FOPEN.PASSTHROUGH, backingId: obj.backingId };
     }
-    return { fh, flags: FOPEN_KEEP_CACHE };
+    return { fh, flags: FOPEN.KEEP_CACHE };
   }
 
   /** The open object file of a redirected inode: from the cache, or opened now (by any worker). */
@@ -436,7 +432,7 @@ export class ErofsFilesystem implements Filesystem {
   opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {
     return this.guard('opendir', ino, () => {
       this.dirOf(ino);
-      return { fh: 0, flags: FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE };
+      return { fh: 0, flags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
     });
   }
 

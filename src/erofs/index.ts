@@ -27,9 +27,6 @@ export {
   createErofsFilesystem,
   createFilesystem,
   type ErofsFilesystemOptions,
-  FOPEN_KEEP_CACHE,
-  FOPEN_CACHE_DIR,
-  FOPEN_PASSTHROUGH,
 } from './filesystem.js';
 // Image writers (src/erofs/writer): composefs images as mkcomposefs 1.0.8 writes them, plain EROFS images.
 export { mkcomposefs, type MkcomposefsOptions } from './writer/mkcomposefs.js';

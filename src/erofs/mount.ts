@@ -48,9 +48,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const mode = o.overlay ? 'overlay' : 'plain';
   const options = [...(o.options ?? [])];
   if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
-  if (o.overlay && !options.includes('allow_other')) {
-    // overlayfs accesses the lower layer with the mounter's credentials; no other option is needed as root.
-  }
+  // overlayfs reads the lower layer with the mounter's credentials, so an overlay view needs no allow_other as root.
   const session = await Session.mount(
     {
       module: isRemoteName(o.image) ? REMOTE_FS_MODULE : FS_MODULE,

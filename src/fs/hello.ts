@@ -7,6 +7,7 @@
 //
 //   await Session.mount({ module: '/path/to/dist/src/fs/hello.js' }, { mountpoint: '/mnt/hello' });
 
+import { FUSE_ROOT_ID } from '../protocol/abi.js';
 import { Errno } from '../protocol/errno.js';
 import { O_ACCMODE } from '../protocol/posix.js';
 import { S_IFDIR, S_IFREG } from './types.js';
@@ -28,7 +29,7 @@ export const DEFAULT_FILES: Readonly<Record<string, string>> = {
   'dir/b': 'And this is b.\n',
 };
 
-const ROOT = 1;
+const ROOT = FUSE_ROOT_ID;
 
 interface Node {
   attr: Attr;

@@ -4,13 +4,12 @@
 
 import { closeSync } from 'node:fs';
 import { errnoOf } from '../protocol/errno.js';
+import { S_IFDIR, S_IFMT } from '../protocol/types.js';
 import { openFuseDevice } from './device.js';
 import { findFusermount, fusermountMount, fusermountUnmount } from './fusermount.js';
 import { parseMountOptions } from './mountopts.js';
 import { MNT, mount, umount2 } from './vfs.js';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 export type MountMethod = 'mount' | 'fusermount3';
 

@@ -43,20 +43,15 @@ export const FopenFlags = defineFlags('fopen', {
   PARALLEL_DIRECT_WRITES: 6, PASSTHROUGH: 7,
 });
 /** FOPEN_* values for OpenReply.flags. */
-export const FOPEN = {
-  DIRECT_IO: 1, KEEP_CACHE: 2, NONSEEKABLE: 4, CACHE_DIR: 8, STREAM: 16, NOFLUSH: 32,
-  PARALLEL_DIRECT_WRITES: 64, PASSTHROUGH: 128,
-} as const;
+export const FOPEN = FopenFlags.mask;
 
 /** fuse_setattr_in.valid */
 export const SetattrValid = defineFlags('fattr', {
   MODE: 0, UID: 1, GID: 2, SIZE: 3, ATIME: 4, MTIME: 5, FH: 6, ATIME_NOW: 7, MTIME_NOW: 8, LOCKOWNER: 9,
   CTIME: 10, KILL_SUIDGID: 11,
 });
-export const FATTR = {
-  MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 16, MTIME: 32, FH: 64, ATIME_NOW: 128, MTIME_NOW: 256,
-  LOCKOWNER: 512, CTIME: 1024, KILL_SUIDGID: 2048,
-} as const;
+/** FATTR_* values of fuse_setattr_in.valid. */
+export const FATTR = SetattrValid.mask;
 
 export const ReleaseFlags = defineFlags('release', { FLUSH: 0, FLOCK_UNLOCK: 1 });
 export const GetattrFlags = defineFlags('getattr', { FH: 0 });
@@ -71,16 +66,8 @@ export const OpenInFlags = defineFlags('open_in', { KILL_SUIDGID: 0 });
 export const SetxattrFlags = defineFlags('setxattr', { ACL_KILL_SGID: 0 });
 export const InvalEntryFlags = defineFlags('inval_entry', { EXPIRE_ONLY: 0 });
 
-export const FUSE_WRITE_CACHE = 1;
-export const FUSE_WRITE_LOCKOWNER = 2;
-export const FUSE_WRITE_KILL_SUIDGID = 4;
-export const FUSE_RELEASE_FLUSH = 1;
-export const FUSE_RELEASE_FLOCK_UNLOCK = 2;
-export const FUSE_GETATTR_FH = 1;
-export const FUSE_LK_FLOCK = 1;
-export const FUSE_FSYNC_FDATASYNC = 1;
-export const FUSE_POLL_SCHEDULE_NOTIFY = 1;
-export const FUSE_EXPIRE_ONLY = 1;
+/** The header spells this one without a set prefix; checked against it by name. */
+export const FUSE_EXPIRE_ONLY = InvalEntryFlags.mask.EXPIRE_ONLY;
 export const FUSE_IOCTL_MAX_IOV = 256;
 export const FUSE_UNIQUE_RESEND_HI = 0x80000000;
 export const FUSE_INVALID_UIDGID = 0xffffffff;

@@ -7,6 +7,8 @@ const TWO32 = 4294967296;
 export interface FlagSpec<N extends string> {
   readonly name: string;
   readonly bits: Readonly<Record<N, number>>;
+  /** Bit values by name, derived from `bits` (for `value & spec.mask.X` on hot paths). */
+  readonly mask: Readonly<Record<N, number>>;
   /** Bit value (as a number) of one flag. */
   value(flag: N): number;
   /** A value with the given flags set. */
@@ -48,9 +50,11 @@ export function defineFlags<N extends string>(name: string, bits: Record<N, numb
   for (const [flag, bit] of entries) {
     if (!Number.isInteger(bit) || bit < 0 || bit > 52) throw new RangeError(`${name}.${flag}: bit ${bit} out of range`);
   }
+  const mask = Object.freeze(Object.fromEntries(entries.map(([flag, bit]) => [flag, bitValue(bit)]))) as Record<N, number>;
   const spec: FlagSpec<N> = {
     name,
     bits,
+    mask,
     value: (flag) => bitValue(bits[flag]),
     of: (...flags) => flags.reduce((acc, f) => bitwise(acc, bitValue(bits[f]), (x, y) => x | y), 0),
     has(value, flag) {

@@ -1,6 +1,7 @@
 // INIT negotiation as a pure function: what the kernel offers x what the filesystem wants -> init_out.
 
 import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, InitFlags, type InitFlag, LAYOUT } from './abi.js';
+import { ERRNO } from './errno.js';
 import type { InitIn } from './requests.js';
 import type { InitOut } from './replies.js';
 
@@ -37,10 +38,10 @@ export function negotiateInit(kernel: InitIn, wants: InitWants): InitResult {
     major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION, maxReadahead: 0, flags: 0, maxBackground: 0,
     congestionThreshold: 0, maxWrite: 0, timeGran: 0, maxPages: 0, mapAlignment: 0, maxStackDepth: 0, requestTimeout: 0,
   };
-  if (kernel.major < 7) return { kind: 'error', errno: 71 /* EPROTO */, reason: `unsupported kernel protocol ${kernel.major}.${kernel.minor}` };
+  if (kernel.major < 7) return { kind: 'error', errno: ERRNO.EPROTO, reason: `unsupported kernel protocol ${kernel.major}.${kernel.minor}` };
   if (kernel.major > 7) return { kind: 'version', out: blank, size: 8 };
   const minor = Math.min(kernel.minor, FUSE_KERNEL_MINOR_VERSION);
-  if (minor < 12) return { kind: 'error', errno: 71, reason: `kernel protocol 7.${kernel.minor} is older than 7.12` };
+  if (minor < 12) return { kind: 'error', errno: ERRNO.EPROTO, reason: `kernel protocol 7.${kernel.minor} is older than 7.12` };
 
   let want = InitFlags.of(...wants.flags);
   // Flags >= 32 only count through FUSE_INIT_EXT; ask for it whenever the kernel has it.

@@ -67,32 +67,35 @@ export interface CacheDefaults {
 }
 
 export function encodeEntryOut(w: WireBuffer, off: number, e: Entry, d: CacheDefaults): number {
-  w.setU64(off, e.ino);
-  w.setU64(off + 8, e.generation ?? 0);
-  writeTimeout(w, off + 16, off + 32, e.entryTimeout ?? d.entryTimeout);
-  writeTimeout(w, off + 24, off + 36, e.attrTimeout ?? e.attr.timeout ?? d.attrTimeout);
-  encodeAttr(w, off + 40, e.attr);
+  const E = L.fuse_entry_out;
+  w.setU64(off + E.nodeid, e.ino);
+  w.setU64(off + E.generation, e.generation ?? 0);
+  writeTimeout(w, off + E.entry_valid, off + E.entry_valid_nsec, e.entryTimeout ?? d.entryTimeout);
+  writeTimeout(w, off + E.attr_valid, off + E.attr_valid_nsec, e.attrTimeout ?? e.attr.timeout ?? d.attrTimeout);
+  encodeAttr(w, off + E.attr, e.attr);
   return L.fuse_entry_out.size;
 }
 
 /** A negative entry (nodeid 0): the kernel caches the absence of the name for `timeout` seconds. */
 export function encodeNegativeEntryOut(w: WireBuffer, off: number, timeout: number): number {
   w.zero(off, L.fuse_entry_out.size);
-  writeTimeout(w, off + 16, off + 32, timeout);
+  writeTimeout(w, off + L.fuse_entry_out.entry_valid, off + L.fuse_entry_out.entry_valid_nsec, timeout);
   return L.fuse_entry_out.size;
 }
 
 export function encodeAttrOut(w: WireBuffer, off: number, a: Attr, d: CacheDefaults): number {
-  writeTimeout(w, off, off + 8, a.timeout ?? d.attrTimeout);
-  w.setU32(off + 12, 0);
-  encodeAttr(w, off + 16, a);
+  const A = L.fuse_attr_out;
+  writeTimeout(w, off + A.attr_valid, off + A.attr_valid_nsec, a.timeout ?? d.attrTimeout);
+  w.setU32(off + A.attr_valid_nsec + 4, 0); // padding
+  encodeAttr(w, off + A.attr, a);
   return L.fuse_attr_out.size;
 }
 
 export function encodeOpenOut(w: WireBuffer, off: number, r: OpenReply | undefined): number {
-  w.setU64(off, r?.fh ?? 0);
-  w.setU32(off + 8, r?.flags ?? 0);
-  w.setI32(off + 12, r?.backingId ?? 0);
+  const O = L.fuse_open_out;
+  w.setU64(off + O.fh, r?.fh ?? 0);
+  w.setU32(off + O.open_flags, r?.flags ?? 0);
+  w.setI32(off + O.backing_id, r?.backingId ?? 0);
   return L.fuse_open_out.size;
 }
 
@@ -103,27 +106,28 @@ export function encodeCreateOut(w: WireBuffer, off: number, r: CreateReply, d: C
 }
 
 export function encodeWriteOut(w: WireBuffer, off: number, size: number): number {
-  w.setU32(off, size);
+  w.setU32(off + L.fuse_write_out.size_, size);
   w.setU32(off + 4, 0);
   return L.fuse_write_out.size;
 }
 
 export function encodeStatfsOut(w: WireBuffer, off: number, s: StatFs): number {
-  w.setU64(off, s.blocks);
-  w.setU64(off + 8, s.bfree);
-  w.setU64(off + 16, s.bavail);
-  w.setU64(off + 24, s.files);
-  w.setU64(off + 32, s.ffree);
-  w.setU32(off + 40, s.bsize);
-  w.setU32(off + 44, s.namelen);
-  w.setU32(off + 48, s.frsize ?? s.bsize);
-  w.zero(off + 52, 28);
+  const S = L.fuse_kstatfs;
+  w.setU64(off + S.blocks, s.blocks);
+  w.setU64(off + S.bfree, s.bfree);
+  w.setU64(off + S.bavail, s.bavail);
+  w.setU64(off + S.files, s.files);
+  w.setU64(off + S.ffree, s.ffree);
+  w.setU32(off + S.bsize, s.bsize);
+  w.setU32(off + S.namelen, s.namelen);
+  w.setU32(off + S.frsize, s.frsize ?? s.bsize);
+  w.zero(off + S.frsize + 4, S.size - S.frsize - 4); // padding and spare
   return L.fuse_kstatfs.size;
 }
 
 /** GETXATTR/LISTXATTR with size 0: the size the value would need. */
 export function encodeXattrSizeOut(w: WireBuffer, off: number, size: number): number {
-  w.setU32(off, size);
+  w.setU32(off + L.fuse_getxattr_out.size_, size);
   w.setU32(off + 4, 0);
   return L.fuse_getxattr_out.size;
 }
@@ -139,10 +143,11 @@ function setLockEnd(w: WireBuffer, off: number, end: number): void {
 }
 
 export function encodeFileLock(w: WireBuffer, off: number, lk: FileLock): number {
-  w.setU64(off, lk.start);
-  setLockEnd(w, off + 8, lk.end);
-  w.setU32(off + 16, lk.type);
-  w.setU32(off + 20, lk.pid);
+  const F = L.fuse_file_lock;
+  w.setU64(off + F.start, lk.start);
+  setLockEnd(w, off + F.end, lk.end);
+  w.setU32(off + F.type, lk.type);
+  w.setU32(off + F.pid, lk.pid);
   return L.fuse_file_lock.size;
 }
 
@@ -151,15 +156,16 @@ export function encodeLkOut(w: WireBuffer, off: number, lk: FileLock): number {
 }
 
 export function encodeBmapOut(w: WireBuffer, off: number, block: number): number {
-  w.setU64(off, block);
+  w.setU64(off + L.fuse_bmap_out.block, block);
   return L.fuse_bmap_out.size;
 }
 
 export function encodeIoctlOut(w: WireBuffer, off: number, result: number, data?: Uint8Array): number {
-  w.setI32(off, result);
-  w.setU32(off + 4, 0);
-  w.setU32(off + 8, 0);
-  w.setU32(off + 12, 0);
+  const I = L.fuse_ioctl_out;
+  w.setI32(off + I.result, result);
+  w.setU32(off + I.flags, 0);
+  w.setU32(off + I.in_iovs, 0);
+  w.setU32(off + I.out_iovs, 0);
   let n = L.fuse_ioctl_out.size;
   if (data && data.length) {
     w.buf.set(data, off + n);
@@ -169,30 +175,30 @@ export function encodeIoctlOut(w: WireBuffer, off: number, result: number, data?
 }
 
 export function encodePollOut(w: WireBuffer, off: number, revents: number): number {
-  w.setU32(off, revents);
+  w.setU32(off + L.fuse_poll_out.revents, revents);
   w.setU32(off + 4, 0);
   return L.fuse_poll_out.size;
 }
 
 export function encodeLseekOut(w: WireBuffer, off: number, offset: number): number {
-  w.setI64(off, offset);
+  w.setI64(off + L.fuse_lseek_out.offset, offset);
   return L.fuse_lseek_out.size;
 }
 
 export function encodeCopyFileRange64Out(w: WireBuffer, off: number, copied: number): number {
-  w.setU64(off, copied);
+  w.setU64(off + L.fuse_copy_file_range_out.bytes_copied, copied);
   return L.fuse_copy_file_range_out.size;
 }
 
 function writeSxTime(w: WireBuffer, off: number, t: { sec: number; nsec: number } | undefined): void {
-  w.setI64(off, t?.sec ?? 0);
-  w.setU32(off + 8, t?.nsec ?? 0);
-  w.setU32(off + 12, 0);
+  w.setI64(off + L.fuse_sx_time.tv_sec, t?.sec ?? 0);
+  w.setU32(off + L.fuse_sx_time.tv_nsec, t?.nsec ?? 0);
+  w.setU32(off + L.fuse_sx_time.tv_nsec + 4, 0);
 }
 
 export function encodeStatxOut(w: WireBuffer, off: number, s: Statx, d: CacheDefaults): number {
   w.zero(off, L.fuse_statx_out.size);
-  writeTimeout(w, off, off + 8, s.timeout ?? d.attrTimeout);
+  writeTimeout(w, off + L.fuse_statx_out.attr_valid, off + L.fuse_statx_out.attr_valid_nsec, s.timeout ?? d.attrTimeout);
   const o = off + L.fuse_statx_out.stat;
   const S = L.fuse_statx;
   w.setU32(o + S.mask, s.mask);

@@ -3,11 +3,12 @@
 // request is served in one thread and a Map is enough; in worker mode an INTERRUPT may be read by another
 // worker, so the in-flight unique of each worker also sits in shared memory.
 
-import { writeSync } from 'node:fs';
+import { OUT_HEADER_SIZE } from '../protocol/abi.js';
 import { ERRNO } from '../protocol/errno.js';
 import { writeOutHeader } from '../protocol/replies.js';
 import { WireBuffer } from '../protocol/wire.js';
 import type { InHeader } from '../protocol/requests.js';
+import type { Channel } from './channel.js';
 import type { Lane } from './lane.js';
 
 /** Shared layout per worker: [uniqueLo, uniqueHi(masked), fd, interrupted]. */
@@ -15,7 +16,7 @@ export const INTERRUPT_SLOT_WORDS = 4;
 
 export class InterruptTable {
   private readonly local = new Map<number, Lane>();
-  private readonly errBuf = new WireBuffer(16);
+  private readonly errBuf = new WireBuffer(OUT_HEADER_SIZE);
 
   /**
    * `shared`: Int32Array over a SharedArrayBuffer with INTERRUPT_SLOT_WORDS per worker; `self`: this
@@ -48,14 +49,14 @@ export class InterruptTable {
     }
   }
 
-  /** Marks the request interrupted and answers it with EINTR. Returns whether it was found. */
-  interrupt(unique: number): boolean {
+  /** Marks the request interrupted and answers it with EINTR through `channel`. Returns whether it was found. */
+  interrupt(unique: number, channel: Channel): boolean {
     const lane = this.local.get(unique);
     if (lane) {
       lane.ctx.interrupted = true;
       if (!lane.replied) {
         lane.replied = true;
-        this.writeEintr(lane.fd, lane.header.uniqueLo, lane.header.uniqueHi);
+        this.writeEintr(channel, lane.fd, lane.header.uniqueLo, lane.header.uniqueHi);
       }
       return true;
     }
@@ -66,19 +67,16 @@ export class InterruptTable {
     for (let i = 0; i + INTERRUPT_SLOT_WORDS <= s.length; i += INTERRUPT_SLOT_WORDS) {
       if (Atomics.load(s, i) === lo && Atomics.load(s, i + 1) === hi && (lo !== 0 || hi !== 0)) {
         // The owner skips its own reply once this word is set; a late duplicate would only get ENOENT.
-        if (Atomics.compareExchange(s, i + 3, 0, 1) === 0) this.writeEintr(Atomics.load(s, i + 2), lo >>> 0, hi >>> 0);
+        if (Atomics.compareExchange(s, i + 3, 0, 1) === 0) this.writeEintr(channel, Atomics.load(s, i + 2), lo >>> 0, hi >>> 0);
         return true;
       }
     }
     return false;
   }
 
-  private writeEintr(fd: number, lo: number, hi: number): void {
-    writeOutHeader(this.errBuf, 16, -ERRNO.EINTR, lo, hi);
-    try {
-      writeSync(fd, this.errBuf.buf, 0, 16);
-    } catch {
-      // the request may be gone already (ENOENT)
-    }
+  /** The request may be gone already: the channel treats that (ENOENT) as normal. */
+  private writeEintr(channel: Channel, fd: number, lo: number, hi: number): void {
+    writeOutHeader(this.errBuf, OUT_HEADER_SIZE, -ERRNO.EINTR, lo, hi);
+    channel.write(fd, this.errBuf.buf, OUT_HEADER_SIZE);
   }
 }

@@ -5,6 +5,7 @@
 import { DirentPlusWriter, DirentWriter } from '../protocol/dirents.js';
 import { newInHeader, type InHeader } from '../protocol/requests.js';
 import { WireBuffer } from '../protocol/wire.js';
+import type { ServeScope } from '../protocol/opcodes.js';
 import type { RequestContext } from '../fs/types.js';
 
 export class LaneContext implements RequestContext {
@@ -25,7 +26,7 @@ export class LaneContext implements RequestContext {
   }
 }
 
-export class Lane {
+export class Lane implements ServeScope {
   readonly out: WireBuffer;
   readonly header: InHeader = newInHeader();
   readonly ctx = new LaneContext();
@@ -39,11 +40,12 @@ export class Lane {
   fd = -1;
   /** True once a reply (or EINTR on interrupt) was written for the current request. */
   replied = false;
-  /** READ: the size the kernel asked for (replies never exceed it). */
-  readSize = 0;
+  /** The buffer the current request was read into. */
+  input: WireBuffer;
 
   constructor(outSize: number) {
     this.out = new WireBuffer(outSize);
+    this.input = this.out;
     this.outHeader = this.out.buf.subarray(0, 16);
   }
 

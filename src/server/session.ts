@@ -2,11 +2,11 @@
 // serve it, and unmount. Worker mode when given a FilesystemModule (each worker builds its own filesystem),
 // embedded mode when given a Filesystem object (it stays in this thread; reader threads hand requests over).
 
-import { closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Opcode, type InitFlag, InitFlags } from '../protocol/abi.js';
+import { IN_HEADER_SIZE, InvalEntryFlags, Opcode, OUT_HEADER_SIZE, type InitFlag, InitFlags } from '../protocol/abi.js';
 import { errnoName } from '../protocol/errno.js';
 import { negotiateInit, type InitWants } from '../protocol/init.js';
 import { encodeInitOut, writeOutHeader } from '../protocol/replies.js';
@@ -19,8 +19,9 @@ import { backingClose, backingOpen } from '../kernel/backing.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusectl.js';
 import { mountFuse, unmountFuse, type MountMethod } from '../kernel/mount.js';
+import { DeviceChannel, type Channel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
-import { pumpRings } from './host.js';
+import { pumpRings } from './pump-rings.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
 import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';
@@ -108,6 +109,7 @@ export class Session {
   private readonly workers: Worker[] = [];
   private readonly fds: number[] = [];
   private readonly log: (msg: string) => void;
+  private readonly channel: Channel;
   private readonly notifyBuf = new WireBuffer(64 * 1024 + 4096);
   private unmounting: Promise<void> | undefined;
   private connId: number | undefined;
@@ -119,6 +121,7 @@ export class Session {
     this.init = init;
     this.mountMethod = method;
     this.log = log;
+    this.channel = new DeviceChannel(log);
     this.workers = workers;
     this.fds = fds;
     this.closed = closed.finally(() => {
@@ -155,6 +158,7 @@ export class Session {
   static async mount(fs: Filesystem | FilesystemModule, opts: SessionOptions): Promise<Session> {
     openLibc(); // ffi-rs must be opened here, before any worker exists
     const log = opts.log ?? defaultLog;
+    const channel = new DeviceChannel(log);
     const embedded = !isModule(fs);
     const nWorkers = Math.max(1, opts.workers ?? availableParallelism());
     const workers: Worker[] = [];
@@ -202,7 +206,7 @@ export class Session {
       const init = handshake(fd, {
         flags: wantedFlags(embedded ? (fs as Filesystem) : undefined, opts),
         maxWrite: opts.maxWrite ?? 1 << 20,
-      }, log, opts.debug ?? false);
+      }, channel, log, opts.debug ?? false);
       const passthrough = InitFlags.has(init.flags, 'PASSTHROUGH');
       if (opts.passthrough && !passthrough) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
       const bufSize = init.maxWrite + 4096;
@@ -233,7 +237,7 @@ export class Session {
           full.backingClose = (id) => backingClose(fd, id);
         }
         if (fsObj.init) await fsObj.init(full);
-        const dispatcher = new Dispatcher(fsObj, { ...dispatchOpts, log }, new InterruptTable());
+        const dispatcher = new Dispatcher(fsObj, { ...dispatchOpts, log }, new InterruptTable(), channel);
         const slots = opts.slotsPerReader ?? 16;
         const doorbell = new SharedArrayBuffer(4);
         const readers = fds.map((f, i) => {
@@ -316,37 +320,35 @@ export class Session {
     return ok;
   }
 
-  /** Notifications: tell the kernel to drop cached data or names. */
-  invalInode(ino: number, off = 0, len = 0): void {
-    this.sendNotify(notify.encodeNotifyInvalInode(this.notifyBuf, ino, off, len));
+  /**
+   * Notifications: tell the kernel to drop cached data or names. Each returns whether the kernel took it:
+   * false when it no longer knows the inode or entry (which is what was wanted anyway) or the mount is gone.
+   */
+  invalInode(ino: number, off = 0, len = 0): boolean {
+    return this.sendNotify(notify.encodeNotifyInvalInode(this.notifyBuf, ino, off, len));
   }
-  invalEntry(parent: number, name: string, expireOnly = false): void {
-    this.sendNotify(notify.encodeNotifyInvalEntry(this.notifyBuf, parent, name, expireOnly ? 1 : 0));
+  invalEntry(parent: number, name: string, expireOnly = false): boolean {
+    const flags = expireOnly ? InvalEntryFlags.of('EXPIRE_ONLY') : 0;
+    return this.sendNotify(notify.encodeNotifyInvalEntry(this.notifyBuf, parent, name, flags));
   }
-  notifyDelete(parent: number, child: number, name: string): void {
-    this.sendNotify(notify.encodeNotifyDelete(this.notifyBuf, parent, child, name));
+  notifyDelete(parent: number, child: number, name: string): boolean {
+    return this.sendNotify(notify.encodeNotifyDelete(this.notifyBuf, parent, child, name));
   }
-  notifyStore(ino: number, offset: number, data: Uint8Array): void {
-    this.sendNotify(notify.encodeNotifyStore(this.notifyBuf, ino, offset, data));
+  notifyStore(ino: number, offset: number, data: Uint8Array): boolean {
+    return this.sendNotify(notify.encodeNotifyStore(this.notifyBuf, ino, offset, data));
   }
-  notifyPoll(kh: number): void {
-    this.sendNotify(notify.encodeNotifyPoll(this.notifyBuf, kh));
+  notifyPoll(kh: number): boolean {
+    return this.sendNotify(notify.encodeNotifyPoll(this.notifyBuf, kh));
   }
-  incEpoch(): void {
-    this.sendNotify(notify.encodeNotifyIncEpoch(this.notifyBuf));
+  incEpoch(): boolean {
+    return this.sendNotify(notify.encodeNotifyIncEpoch(this.notifyBuf));
   }
-  prune(nodeids: number[]): void {
-    this.sendNotify(notify.encodeNotifyPrune(this.notifyBuf, nodeids));
+  prune(nodeids: number[]): boolean {
+    return this.sendNotify(notify.encodeNotifyPrune(this.notifyBuf, nodeids));
   }
 
-  private sendNotify(len: number): void {
-    try {
-      writeSync(this.fd, this.notifyBuf.buf, 0, len);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      // ENOENT: the kernel no longer knows the inode/entry, which is what we wanted anyway.
-      if (code !== 'ENOENT') throw err;
-    }
+  private sendNotify(len: number): boolean {
+    return this.channel.write(this.fd, this.notifyBuf.buf, len);
   }
 }
 
@@ -377,7 +379,7 @@ function isModule(x: Filesystem | FilesystemModule): x is FilesystemModule {
 }
 
 /** Reads INIT from the fresh mount and answers it (twice if the kernel speaks a newer major first). */
-function handshake(fd: number, wants: InitWants, log: (m: string) => void, debug: boolean): NegotiatedInit {
+function handshake(fd: number, wants: InitWants, channel: Channel, log: (m: string) => void, debug: boolean): NegotiatedInit {
   const w = new WireBuffer(1 << 16);
   const out = new WireBuffer(4096);
   const h = newInHeader();
@@ -392,17 +394,17 @@ function handshake(fd: number, wants: InitWants, log: (m: string) => void, debug
     }
     decodeInHeader(w, 0, h);
     if (h.opcode !== Opcode.INIT) throw new Error(`expected INIT from the kernel, got opcode ${h.opcode}`);
-    if (n < 40 || h.len > n) throw new Error(`INIT from the kernel is truncated (${n} bytes read, header says ${h.len})`);
-    const kin = decodeInit(w, 40, h.len);
+    if (n < IN_HEADER_SIZE || h.len > n) throw new Error(`INIT from the kernel is truncated (${n} bytes read, header says ${h.len})`);
+    const kin = decodeInit(w, IN_HEADER_SIZE, h.len);
     const r = negotiateInit(kin, wants);
     if (r.kind === 'error') {
-      writeOutHeader(out, 16, -r.errno, h.uniqueLo, h.uniqueHi);
-      writeSync(fd, out.buf, 0, 16);
+      writeOutHeader(out, OUT_HEADER_SIZE, -r.errno, h.uniqueLo, h.uniqueHi);
+      channel.write(fd, out.buf, OUT_HEADER_SIZE);
       throw new Error(`INIT failed: ${r.reason} (${errnoName(r.errno)})`);
     }
-    const len = 16 + encodeInitOut(out, 16, r.out, r.size);
+    const len = OUT_HEADER_SIZE + encodeInitOut(out, OUT_HEADER_SIZE, r.out, r.size);
     writeOutHeader(out, len, 0, h.uniqueLo, h.uniqueHi);
-    writeSync(fd, out.buf, 0, len);
+    if (!channel.write(fd, out.buf, len)) throw new Error('the kernel did not take the INIT reply');
     if (r.kind === 'version') continue;
     if (debug) {
       log(`tsfuse: INIT kernel 7.${kin.minor} flags ${InitFlags.format(kin.flags)}`);

@@ -4,11 +4,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.js';
+import { DeviceChannel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
-import { runReader } from './reader.js';
+import { runReader } from './fill-ring.js';
 import type { RingBuffers } from './ring.js';
-import { serveFd } from './serve-loop.js';
+import { serveFd } from './serve-fd.js';
 
 export interface ServeWorkerData {
   role: 'serve';
@@ -87,7 +88,7 @@ async function serve(data: ServeWorkerData): Promise<void> {
   const log = (msg: string): void => {
     port.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
-  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index));
+  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index), new DeviceChannel(log));
   await serveFd(start.fd, d, start.bufSize);
   if (fs.destroy) await fs.destroy();
 }

@@ -126,4 +126,11 @@ test('lo32 / hi32 / join64 split and join 53-bit values', () => {
   assert.is(join64(0, 1), 2 ** 32);
 });
 
+test('mask: the bit values by name are derived from the bit indexes (FOPEN and FATTR are masks of their specs)', () => {
+  assert.equal(FopenFlags.mask, Object.fromEntries(Object.entries(FopenFlags.bits).map(([k, bit]) => [k, 2 ** bit])));
+  assert.is(InitFlags.mask.INIT_EXT, 2 ** 30);
+  assert.is(InitFlags.mask.OVER_IO_URING, 2 ** 41);
+  assert.ok(Object.isFrozen(FopenFlags.mask));
+});
+
 test.run();

@@ -399,18 +399,19 @@ test('NOTIFY_REPLY (41): retrieve_in offset/size and the data after it', () => {
   short(R.decodeNotifyReply, Buffer.alloc(32), 'NOTIFY_REPLY');
 });
 
-test('BATCH_FORGET (42): several (nodeid, nlookup) entries, also through forEachBatchForget', () => {
+test('BATCH_FORGET (42): several (nodeid, nlookup) entries, through forgetItems and forEachBatchForget', () => {
   const items = [{ nodeid: 2, nlookup: 1 }, { nodeid: BIG, nlookup: BIG + 1 }, { nodeid: 2 ** 52, nlookup: 7 }];
   const body = b().u32(items.length).u32(0);
   for (const it of items) body.u64(it.nodeid).u64(it.nlookup);
-  check('BATCH_FORGET', R.decodeBatchForget, body.buf, { items });
+  const r = check('BATCH_FORGET', R.decodeBatchForget, body.buf, { count: 3, first: 48 });
   const { w, end } = request(Opcode.BATCH_FORGET, body.buf);
+  assert.equal(R.forgetItems(w, r), items);
   const seen: [number, number][] = [];
   R.forEachBatchForget(w, 40, end, (id, n) => seen.push([id, n]));
   assert.equal(seen, items.map((i) => [i.nodeid, i.nlookup]));
   // a count larger than the entries present stops at the body end
   const trunc = request(Opcode.BATCH_FORGET, b().u32(5).u32(0).u64(9).u64(1).buf);
-  assert.equal(R.decodeBatchForget(trunc.w, 40, trunc.end).items, [{ nodeid: 9, nlookup: 1 }]);
+  assert.equal(R.forgetItems(trunc.w, R.decodeBatchForget(trunc.w, 40, trunc.end)), [{ nodeid: 9, nlookup: 1 }]);
   short(R.decodeBatchForget, b().u32(1).buf, 'BATCH_FORGET');
 });
 

@@ -4,8 +4,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withMount } from '../helpers/mount.js';
@@ -15,6 +14,7 @@ import { wrapFs } from '../helpers/fs-wrappers.js';
 import { HelloFs } from '../../src/fs/hello.js';
 import { Errno } from '../../src/protocol/errno.js';
 import type { RequestContext } from '../../src/fs/types.js';
+import { RecordingChannel } from '../../src/server/channel.js';
 import { Dispatcher } from '../../src/server/dispatch.js';
 import { InterruptTable } from '../../src/server/interrupts.js';
 import { Lane } from '../../src/server/lane.js';
@@ -162,26 +162,22 @@ test('missing methods: ENOSYS, or the kernel default (statfs, xattrs)', async ()
 });
 
 test('an opcode the table does not know is answered ENOSYS (dispatcher, no mount)', () => {
-  const file = join(tmpdir(), `tsfuse-enosys-${process.pid}`);
-  const fd = openSync(file, 'w+');
-  try {
-    const d = new Dispatcher(new HelloFs(), { entryTimeout: 1, attrTimeout: 1, negativeTimeout: 0, debug: false, setxattrExt: false, log: () => {} }, new InterruptTable());
-    const w = new WireBuffer(4096);
-    w.buf.writeUInt32LE(40, 0); // len
-    w.buf.writeUInt32LE(4242, 4); // opcode nobody defined
-    w.buf.writeUInt32LE(77, 8); // unique
-    w.buf.writeUInt32LE(1, 16); // nodeid
-    const pending = d.dispatch(new Lane(4096), fd, w, 40);
-    assert.is(pending, undefined);
-    const out = readFileSync(file);
-    assert.is(out.length, 16);
-    assert.is(out.readUInt32LE(0), 16);
-    assert.is(out.readInt32LE(4), -38);
-    assert.is(out.readUInt32LE(8), 77);
-  } finally {
-    closeSync(fd);
-    unlinkSync(file);
-  }
+  const channel = new RecordingChannel();
+  const d = new Dispatcher(new HelloFs(), { entryTimeout: 1, attrTimeout: 1, negativeTimeout: 0, debug: false, setxattrExt: false, log: () => {} }, new InterruptTable(), channel);
+  const w = new WireBuffer(4096);
+  w.buf.writeUInt32LE(40, 0); // len
+  w.buf.writeUInt32LE(4242, 4); // opcode nobody defined
+  w.buf.writeUInt32LE(77, 8); // unique
+  w.buf.writeUInt32LE(1, 16); // nodeid
+  const pending = d.dispatch(new Lane(4096), 9, w, 40);
+  assert.is(pending, undefined);
+  const [m, ...rest] = channel.take();
+  assert.equal(rest, []);
+  assert.is(m.fd, 9);
+  assert.is(m.bytes.length, 16);
+  assert.is(m.bytes.readUInt32LE(0), 16);
+  assert.is(m.bytes.readInt32LE(4), -38);
+  assert.is(m.bytes.readUInt32LE(8), 77);
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // memfs file I/O: OPEN, CREATE, TMPFILE, READ, WRITE, FLUSH, RELEASE, FSYNC, FALLOCATE, LSEEK,
 // COPY_FILE_RANGE. The data itself lives in the chunk store (chunks.ts).
 
-import { FUSE_WRITE_KILL_SUIDGID } from '../../protocol/abi.js';
+import { WriteFlags } from '../../protocol/abi.js';
 import { Errno } from '../../protocol/errno.js';
 import {
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, O_ACCMODE, O_APPEND, O_EXCL, O_TRUNC, SEEK_CUR, SEEK_DATA, SEEK_END,
@@ -73,7 +73,7 @@ export function write(s: MemStore, _ctx: RequestContext, ino: number, fh: number
   if (((h ? h.flags : flags) & O_APPEND) !== 0) offset = n.size;
   if (offset + data.length > MAX_FILE_SIZE) throw new Errno('EFBIG');
   const now = s.clock.now();
-  if (writeFlags & FUSE_WRITE_KILL_SUIDGID) killSuidgid(n);
+  if (writeFlags & WriteFlags.mask.KILL_SUIDGID) killSuidgid(n);
   const written = data.length === 0 ? 0 : s.data.write(n, offset, data);
   n.mtime = now;
   n.ctime = now;

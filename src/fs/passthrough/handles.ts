@@ -2,7 +2,7 @@
 // FOPEN_* answer, and kernel backing ids (FOPEN_PASSTHROUGH), one per inode shared by its opens.
 
 import fs from 'node:fs';
-import { FOPEN } from '../../protocol/abi.js';
+import { FOPEN, InitFlags } from '../../protocol/abi.js';
 import { Errno } from '../../protocol/errno.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_RDWR, O_WRONLY, S_IXGRP,
@@ -43,7 +43,7 @@ export class FileHandles {
   init(conn: ConnectionInfo): void {
     this.conn = conn;
     this.passthroughOn = this.passthroughWanted && conn.passthrough && typeof conn.backingOpen === 'function';
-    this.writeback = flagBit(conn.flags, 16); // FUSE_WRITEBACK_CACHE
+    this.writeback = InitFlags.has(conn.flags, 'WRITEBACK_CACHE');
   }
 
   /** The open handle `fh`, undefined when there is none. */
@@ -163,8 +163,4 @@ export class FileHandles {
 function mayLoseSuidgid(fd: number): boolean {
   const mode = Number(fs.fstatSync(fd, BIG).mode);
   return (mode & S_ISUID) !== 0 || (mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP);
-}
-
-function flagBit(flags: number, bit: number): boolean {
-  return Math.floor(flags / 2 ** bit) % 2 === 1;
 }

@@ -18,7 +18,7 @@ import {
   O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC,
   RENAME_EXCHANGE, UTIME_NOW, UTIME_OMIT,
 } from '../../protocol/posix.js';
-import { FOPEN, FUSE_RELEASE_FLOCK_UNLOCK, FUSE_WRITE_KILL_SUIDGID } from '../../protocol/abi.js';
+import { FOPEN, ReleaseFlags, WriteFlags } from '../../protocol/abi.js';
 import * as ops from '../../kernel/fsops.js';
 import type {
   Attr,
@@ -489,7 +489,7 @@ export class PassthroughFs implements Filesystem {
     const h = this.handles.get(fh);
     h.inode.xattrNames = undefined; // a write drops security.capability
     const n = fs.writeSync(h.fd, data, 0, data.length, offset);
-    if (writeFlags & FUSE_WRITE_KILL_SUIDGID) this.fixes.killSuidgid(h.inode, fs.fstatSync(h.fd, BIG), h);
+    if (writeFlags & WriteFlags.mask.KILL_SUIDGID) this.fixes.killSuidgid(h.inode, fs.fstatSync(h.fd, BIG), h);
     return n;
   }
 
@@ -509,7 +509,7 @@ export class PassthroughFs implements Filesystem {
     const h = this.handles.remove(fh);
     if (!h) return;
     const inode = h.inode;
-    if (releaseFlags & FUSE_RELEASE_FLOCK_UNLOCK) {
+    if (releaseFlags & ReleaseFlags.mask.FLOCK_UNLOCK) {
       try {
         ops.flock(h.fd, ops.LOCK_UN);
       } catch {

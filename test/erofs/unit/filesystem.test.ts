@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { createErofsFilesystem, createFilesystem, FOPEN_PASSTHROUGH } from '../../../src/erofs/filesystem.js';
+import { createErofsFilesystem, createFilesystem } from '../../../src/erofs/filesystem.js';
+import { FOPEN } from '../../../src/protocol/abi.js';
 import type { ConnectionInfo } from '../../../src/fs/types.js';
 import { FIXTURES } from './tree.js';
 import { ctx, readdirAll, readdirplusAll, readAll, userCtx } from './fsapi.js';
@@ -225,7 +226,7 @@ test('passthrough: one backing id per inode, refcounted, closed with the last re
   const sparse = f.lookup(ctx, 1, 'sparse.img');
   const a = f.open(ctx, sparse.ino, 0);
   const b = f.open(ctx, sparse.ino, 0);
-  assert.is(a.flags! & FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH);
+  assert.is(a.flags! & FOPEN.PASSTHROUGH, FOPEN.PASSTHROUGH);
   assert.is(a.backingId, 100);
   assert.is(b.backingId, 100);
   assert.is(opened.length, 1);

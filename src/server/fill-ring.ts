@@ -1,6 +1,6 @@
 // Embedded mode's reader side: block on the fd, fill a free ring slot, publish it, repeat.
 
-import { READ_AGAIN, READ_GONE, readRequest } from './read-loop.js';
+import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { CTL_EXITED, CTL_FREE_GEN, CTL_HEAD, lenIndex, ringIndex, stateIndex, type RingBuffers } from './ring.js';
 
 export function runReader(fd: number, ring: RingBuffers, doorbell: Int32Array): void {

@@ -4,7 +4,7 @@
 
 import { Dispatcher } from './dispatch.js';
 import { Lane } from './lane.js';
-import { READ_AGAIN, READ_GONE, readRequest } from './read-loop.js';
+import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
 
 export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number): Promise<void> {
