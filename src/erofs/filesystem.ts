@@ -18,6 +18,7 @@ import {
 import { ObjectStore } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
+import { decodersReady } from './reader/decompress.js';
 import { CorruptImageError, UnsupportedFeatureError } from './reader/errors.js';
 import * as F from './reader/format.js';
 import type { ErofsInode } from './reader/inode.js';
@@ -261,8 +262,10 @@ export class ErofsFilesystem implements Filesystem {
 
   // ---- Filesystem ---------------------------------------------------------------------------------------------
 
-  init(conn: ConnectionInfo): void {
+  init(conn: ConnectionInfo): Promise<void> {
     this.conn = conn;
+    // Both hosting modes await init before serving: zstd's WebAssembly decoder is ready by the first read.
+    return decodersReady(this.reader.sb);
   }
 
   destroy(): void {
