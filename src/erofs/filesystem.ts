@@ -2,8 +2,8 @@
 // write operation answers EROFS. Inode numbers come straight from nids (root = 1, others nid + 2), so the
 // filesystem keeps no per-inode state for the kernel to forget, and every worker agrees on them.
 //
-// Errors: a corrupt image answers EIO and logs its reason once; unsupported formats (lzma, zstd on old
-// Node) answer EOPNOTSUPP and log the path once.
+// Errors: a corrupt image answers EIO and logs its reason once; unsupported features (extra devices, unknown
+// formats) answer EOPNOTSUPP and log the path once.
 
 import * as fs from 'node:fs';
 import { isMainThread, parentPort } from 'node:worker_threads';
