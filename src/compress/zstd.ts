@@ -62,3 +62,27 @@ export function zstdDecompress(src: Uint8Array, maxOutput: number): Uint8Array {
     if (srcPtr) m._free(srcPtr);
   }
 }
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * The decoded size a zstd frame header declares (Frame_Content_Size, RFC 8878 3.1.1.1), or undefined when
+ * the frame leaves it out. Throws ZstdError when `src` does not start with a complete frame header.
+ */
+export function zstdFrameContentSize(src: Uint8Array): number | undefined {
+  if (src.length < 5) throw new ZstdError('zstd: input shorter than a frame header');
+  const magic = (src[0]! | (src[1]! << 8) | (src[2]! << 16) | (src[3]! << 24)) >>> 0;
+  if (magic !== ZSTD_MAGIC) throw new ZstdError(`zstd: bad frame magic 0x${magic.toString(16)}`);
+  const fhd = src[4]!;
+  const fcsFlag = fhd >>> 6;
+  const singleSegment = (fhd >>> 5) & 1;
+  const dictIdBytes = [0, 1, 2, 4][fhd & 3]!;
+  const fcsBytes = fcsFlag === 0 ? singleSegment : 1 << fcsFlag;
+  if (fcsBytes === 0) return undefined;
+  const at = 5 + (singleSegment ? 0 : 1) + dictIdBytes;
+  if (at + fcsBytes > src.length) throw new ZstdError('zstd: frame header truncated');
+  let v = 0;
+  for (let i = fcsBytes - 1; i >= 0; i--) v = v * 256 + src[at + i]!;
+  return fcsBytes === 2 ? v + 256 : v;
+}
+

@@ -87,7 +87,7 @@ export function imageInfo(reader: ErofsReader, options: { walk?: boolean; maxIno
         compression.push(`lz4 (max distance ${c.lz4MaxDistance || 'default'}, max pcluster ${c.lz4MaxPclusterBlocks ?? 0} blocks)`);
         break;
       case F.COMPRESSION_LZMA:
-        compression.push(`lzma (dictionary ${c.lzmaDictSize} bytes; not decodable here)`);
+        compression.push(`lzma (MicroLZMA, dictionary ${c.lzmaDictSize} bytes)`);
         break;
       case F.COMPRESSION_DEFLATE:
         compression.push(`deflate (window 2^${c.deflateWindowBits})`);

@@ -2,8 +2,8 @@
 // write operation answers EROFS. Inode numbers come straight from nids (root = 1, others nid + 2), so the
 // filesystem keeps no per-inode state for the kernel to forget, and every worker agrees on them.
 //
-// Errors: a corrupt image answers EIO and logs its reason once; unsupported formats (lzma, zstd on old
-// Node) answer EOPNOTSUPP and log the path once.
+// Errors: a corrupt image answers EIO and logs its reason once; unsupported features (extra devices, unknown
+// formats) answer EOPNOTSUPP and log the path once.
 
 import * as fs from 'node:fs';
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -23,6 +23,7 @@ import { BytesPending, type ByteSource } from './bytesource.js';
 import { ObjectStore } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
+import { decodersReady } from './reader/decompress.js';
 import { CorruptImageError, UnsupportedFeatureError } from './reader/errors.js';
 import * as F from './reader/format.js';
 import type { ErofsInode } from './reader/inode.js';
@@ -255,8 +256,10 @@ export class ErofsFilesystem implements Filesystem {
 
   // ---- Filesystem ---------------------------------------------------------------------------------------------
 
-  init(conn: ConnectionInfo): void {
+  init(conn: ConnectionInfo): Promise<void> {
     this.conn = conn;
+    // Both hosting modes await init before serving: zstd's WebAssembly decoder is ready by the first read.
+    return decodersReady(this.reader.sb);
   }
 
   destroy(): void {

@@ -1,11 +1,14 @@
-// Turns one physical cluster into its decoded bytes. LZ4 is decoded in TypeScript (lz4.ts), DEFLATE by
-// node:zlib; zstd only when the running Node has zlib.zstdDecompressSync (Node 22.15+/23.8+); LZMA never
-// (Node has no decoder). Unsupported algorithms raise UnsupportedFeatureError (EOPNOTSUPP).
+// Turns one physical cluster into its decoded bytes. LZ4 and LZMA (MicroLZMA) are decoded in TypeScript
+// (lz4.ts, src/compress/lzma.ts), DEFLATE by node:zlib, zstd by libzstd as WebAssembly (src/compress/zstd.ts,
+// which needs `decodersReady` awaited once before the first zstd pcluster).
 
 import * as zlib from 'node:zlib';
-import { UnsupportedFeatureError, corrupt } from './errors.js';
+import { LzmaError, microLzmaDecodeInto } from '../../compress/lzma.js';
+import { ZstdError, zstdDecompress, zstdFrameContentSize, zstdReady } from '../../compress/zstd.js';
+import { corrupt } from './errors.js';
 import * as F from './format.js';
 import { lz4DecompressBlock } from './lz4.js';
+import type { Superblock } from './superblock.js';
 
 export interface DecompressRequest {
   algorithm: number;
@@ -20,14 +23,51 @@ export interface DecompressRequest {
   interlacedOffset: number;
 }
 
-type ZstdSync = (buf: Uint8Array, opts?: object) => Buffer;
-const zstdDecompressSync: ZstdSync | undefined = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+/**
+ * Resolves when every decoder the image's superblock lists is usable: only zstd needs asynchronous set-up
+ * (WebAssembly instantiation), so images without zstd resolve at once. Await it before serving requests.
+ */
+export function decodersReady(sb: Superblock): Promise<void> {
+  return sb.compression.availableAlgorithms & (1 << F.COMPRESSION_ZSTD) ? zstdReady : Promise.resolve();
+}
 
-/** Skips the zero padding EROFS puts in front of compressed data (searched within the first block). */
+/**
+ * Skips the zero padding EROFS puts in front of compressed data. The kernel (z_erofs_fixup_insize) searches
+ * only the first block: compressed data always starts there.
+ */
 function paddingEnd(input: Uint8Array, blockSize: number): number {
   const limit = Math.min(input.length, blockSize);
   for (let i = 0; i < limit; i++) if (input[i] !== 0) return i;
   corrupt('compressed pcluster is all zero padding');
+}
+
+function decodeZstd(frame: Uint8Array, n: number): Uint8Array {
+  try {
+    // ZSTD_decompress needs room for the whole frame; a deduplicated extent may want only a prefix of it.
+    const declared = zstdFrameContentSize(frame);
+    if (declared !== undefined && (declared < n || declared > F.PCLUSTER_MAX_DSIZE)) {
+      corrupt(`zstd frame declares ${declared} bytes, the extent needs ${n}`);
+    }
+    const out = zstdDecompress(frame, declared ?? F.PCLUSTER_MAX_DSIZE);
+    if (out.length < n) corrupt(`zstd pcluster decoded to ${out.length} bytes, expected ${n}`);
+    return out.length === n ? out : out.subarray(0, n);
+  } catch (e) {
+    if (e instanceof ZstdError) corrupt(`zstd pcluster: ${e.message}`);
+    throw e;
+  }
+}
+
+function decodeLzma(input: Uint8Array, start: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  try {
+    // Match distances are bounded by the largest dictionary EROFS allows, as the kernel's shared decoder
+    // streams are (sized for the largest dict_size of any mounted image); the superblock's value is checked at open.
+    microLzmaDecodeInto(input, start, input.length, out, n, F.LZMA_MAX_DICT_SIZE);
+  } catch (e) {
+    if (e instanceof LzmaError) corrupt(`lzma pcluster: ${e.message}`);
+    throw e;
+  }
+  return out;
 }
 
 export function decompress(req: DecompressRequest): Uint8Array {
@@ -80,20 +120,12 @@ export function decompress(req: DecompressRequest): Uint8Array {
       if (out.length < n) corrupt(`deflate pcluster decoded to ${out.length} bytes, expected ${n}`);
       return new Uint8Array(out.buffer, out.byteOffset, n);
     }
-    case F.COMPRESSION_ZSTD: {
-      if (!zstdDecompressSync) throw new UnsupportedFeatureError('zstd compression (this Node has no zstd decoder)');
-      const start = paddingEnd(input, req.blockSize);
-      let out: Buffer;
-      try {
-        out = zstdDecompressSync(input.subarray(start), { maxOutputLength: F.PCLUSTER_MAX_DSIZE });
-      } catch (e) {
-        corrupt(`zstd pcluster: ${(e as Error).message}`);
-      }
-      if (out.length < n) corrupt(`zstd pcluster decoded to ${out.length} bytes, expected ${n}`);
-      return new Uint8Array(out.buffer, out.byteOffset, n);
-    }
+    case F.COMPRESSION_ZSTD:
+      // One frame ending at the pcluster end; zero padding (always on for zstd) fills the front.
+      return decodeZstd(input.subarray(paddingEnd(input, req.blockSize)), n);
     case F.COMPRESSION_LZMA:
-      throw new UnsupportedFeatureError('lzma compression (Node has no lzma decoder)');
+      // MicroLZMA, zero padded in front like zstd (kernel z_erofs_lzma_decompress).
+      return decodeLzma(input, paddingEnd(input, req.blockSize), n);
     default:
       corrupt(`unknown compression algorithm ${req.algorithm}`);
   }

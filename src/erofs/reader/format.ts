@@ -115,6 +115,8 @@ export const FT_SYMLINK = 7;
 // Compression.
 export const PCLUSTER_MAX_SIZE = 1024 * 1024;
 export const PCLUSTER_MAX_DSIZE = 12 * 1024 * 1024;
+/** Z_EROFS_LZMA_MAX_DICT_SIZE: the largest lzma dictionary the kernel accepts. */
+export const LZMA_MAX_DICT_SIZE = 8 * PCLUSTER_MAX_SIZE;
 export const COMPRESSION_LZ4 = 0;
 export const COMPRESSION_LZMA = 1;
 export const COMPRESSION_DEFLATE = 2;

@@ -231,12 +231,16 @@ function parseCompressionConfigs(head: Uint8Array, imageSize: number, sb: Superb
         cfg.lz4MaxPclusterBlocks = le16(rec, 2);
         break;
       case F.COMPRESSION_LZMA:
+        // As the kernel's z_erofs_load_lzma_config: format 0 only, 4 KiB <= dictionary <= 8 MiB.
+        if (le16(rec, 4) !== 0) throw new UnsupportedFeatureError(`lzma config format ${le16(rec, 4)}`);
         cfg.lzmaDictSize = le32(rec, 0);
+        if (cfg.lzmaDictSize < 4096 || cfg.lzmaDictSize > F.LZMA_MAX_DICT_SIZE) corrupt(`lzma dictionary size ${cfg.lzmaDictSize}`);
         break;
       case F.COMPRESSION_DEFLATE:
         cfg.deflateWindowBits = rec[0]!;
         break;
       case F.COMPRESSION_ZSTD:
+        if (rec[0] !== 0) throw new UnsupportedFeatureError(`zstd config format ${rec[0]}`);
         cfg.zstdWindowLog = rec[1]! + 10;
         break;
     }

@@ -373,6 +373,15 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
 
   if (m.headtype === F.LCLUSTER_TYPE_PLAIN) {
     out.algorithm = z.advise & F.ADVISE_INTERLACED_PCLUSTER ? F.COMPRESSION_INTERLACED : F.COMPRESSION_SHIFTED;
+    const cur = ctx.sb.blockSize - (out.la % ctx.sb.blockSize);
+    if (out.flags & Z_META && out.algorithm === F.COMPRESSION_INTERLACED && out.plen < cur) {
+      // An inline interlaced tail shorter than its first block part: the kernel (z_erofs_transform_plain)
+      // reads it from (inline end - cur) in the same block, so it starts before the inline data.
+      if ((out.pa % ctx.sb.blockSize) + out.plen < cur) corrupt(`${where}: inline interlaced tail starts before its block`);
+      out.pa += out.plen - cur;
+      out.plen = cur;
+      out.algorithm = F.COMPRESSION_SHIFTED;
+    }
   } else {
     out.algorithm = m.headtype === F.LCLUSTER_TYPE_HEAD2 ? z.algorithms[1] : z.algorithms[0];
     if (!(ctx.sb.compression.availableAlgorithms & (1 << out.algorithm))) {

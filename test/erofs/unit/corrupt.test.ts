@@ -72,6 +72,7 @@ const GROUPS: Array<{ fixtures: string[]; seed: number }> = [
   { fixtures: ['lz4-ztailpacking-fragments.erofs', 'lz4hc.erofs', 'deflate.erofs'], seed: 2 },
   { fixtures: ['metazip.erofs', '48bit.erofs', 'chunk-indexes.erofs'], seed: 3 },
   { fixtures: ['composefs/image.cfs', 'zstd.erofs', 'lzma.erofs'], seed: 4 },
+  { fixtures: ['lzma-C128k-ztailpacking-fragments.erofs', 'zstd-C1m-fragments-dedupe.erofs', 'deflate-ztailpacking.erofs'], seed: 6 },
 ];
 
 for (const g of GROUPS) {

@@ -13,6 +13,7 @@ import { describeImage } from '../../../src/erofs/describe.js';
 import { createErofsFilesystem } from '../../../src/erofs/filesystem.js';
 import type { ErofsInode } from '../../../src/erofs/reader/inode.js';
 import { flips, truncations, type Mutation } from './mutate.js';
+import { zstdReady } from '../../../src/compress/zstd.js';
 import type { DirentPlusSink, RequestContext } from '../../../src/fs/types.js';
 
 interface Job {
@@ -138,6 +139,8 @@ function exerciseFilesystem(image: Uint8Array, failures: string[]): void {
 }
 
 const port = parentPort!;
+// zstd pclusters need the WebAssembly decoder (the Filesystem awaits it in init; the bare reader cannot).
+await zstdReady;
 for (const name of job.fixtures) {
   const image = new Uint8Array(fs.readFileSync(path.join(job.dir, name)));
   const cases: Mutation[] = [

@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import type { ErofsInode } from '../../../src/erofs/reader/inode.js';
-import { UnsupportedFeatureError } from '../../../src/erofs/reader/errors.js';
 import { EROFS_FIXTURES } from '../../helpers/fixtures.js';
 import { withKernelMountSync as withKernelMount } from '../../helpers/kernel-mount.js';
 
@@ -118,13 +117,8 @@ export function decodeDev(raw: number): number {
   return Number((BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n));
 }
 
-export interface ReaderTreeOptions {
-  /** Files whose content the reader may not decode (EOPNOTSUPP) get sha256 'EOPNOTSUPP'. */
-  allowUnsupported?: boolean;
-}
-
 /** The same description built through the reader API only. */
-export function readerTree(reader: ErofsReader, options: ReaderTreeOptions = {}): Tree {
+export function readerTree(reader: ErofsReader): Tree {
   const tree: Tree = new Map();
   const dec = new TextDecoder();
   const walk = (dir: ErofsInode, rel: string) => {
@@ -146,14 +140,7 @@ export function readerTree(reader: ErofsReader, options: ReaderTreeOptions = {})
           .map((n) => `${dec.decode(n)}=${Buffer.from(reader.getXattr(ino, n)!).toString('hex')}`)
           .sort(),
       };
-      if (te.type === 'file') {
-        try {
-          te.sha256 = sha(reader.read(ino, 0, ino.size));
-        } catch (err) {
-          if (options.allowUnsupported && err instanceof UnsupportedFeatureError) te.sha256 = 'EOPNOTSUPP';
-          else throw err;
-        }
-      }
+      if (te.type === 'file') te.sha256 = sha(reader.read(ino, 0, ino.size));
       if (te.type === 'link') te.target = dec.decode(reader.readlink(ino));
       const r = `${rel}/${name}`;
       tree.set(r, te);
