@@ -145,6 +145,12 @@ export interface FilesystemModule {
   export?: string;
   /** Structured-cloneable options passed to the factory (SharedArrayBuffers are shared, not copied). */
   options?: unknown;
+  /**
+   * Requests one worker may have in flight (default 1: the worker serves one at a time, the fastest path for
+   * filesystems that answer synchronously). Above 1 each worker keeps reading while earlier requests await I/O
+   * (a remote image's fetches), up to this many, then stops reading until one finishes.
+   */
+  inFlight?: number;
 }
 
 export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO, S_ISUID, S_ISGID, S_ISVTX } from '../protocol/types.js';

@@ -1,7 +1,8 @@
 // Which requests are still running (only those whose handler returned a Promise: a synchronous handler
 // cannot be interrupted), so INTERRUPT can answer them with EINTR on their own fd. In embedded mode every
 // request is served in one thread and a Map is enough; in worker mode an INTERRUPT may be read by another
-// worker, so the in-flight unique of each worker also sits in shared memory.
+// worker, so the in-flight uniques of each worker also sit in shared memory (one slot per request a worker may
+// have in flight: FilesystemModule.inFlight).
 
 import { OUT_HEADER_SIZE } from '../protocol/abi.js';
 import { ERRNO } from '../protocol/errno.js';
@@ -11,7 +12,7 @@ import type { InHeader } from '../protocol/requests.js';
 import type { Channel } from './channel.js';
 import type { Lane } from './lane.js';
 
-/** Shared layout per worker: [uniqueLo, uniqueHi(masked), fd, interrupted]. */
+/** Shared layout per in-flight slot: [uniqueLo, uniqueHi(masked), fd, interrupted]; `perWorker` slots per worker. */
 export const INTERRUPT_SLOT_WORDS = 4;
 
 export class InterruptTable {
@@ -19,16 +20,26 @@ export class InterruptTable {
   private readonly errBuf = new WireBuffer(OUT_HEADER_SIZE);
 
   /**
-   * `shared`: Int32Array over a SharedArrayBuffer with INTERRUPT_SLOT_WORDS per worker; `self`: this
-   * worker's index in it (worker mode only).
+   * `shared`: Int32Array over a SharedArrayBuffer with INTERRUPT_SLOT_WORDS × `perWorker` per worker; `self`:
+   * this worker's index in it (worker mode only).
    */
-  constructor(private readonly shared?: Int32Array, private readonly self = -1) {}
+  constructor(private readonly shared?: Int32Array, private readonly self = -1, private readonly perWorker = 1) {}
+
+  /** A free shared slot of this worker (word index), or -1 when all are taken (then INTERRUPT is local only). */
+  private freeSlot(s: Int32Array): number {
+    const base = this.self * this.perWorker * INTERRUPT_SLOT_WORDS;
+    for (let k = 0; k < this.perWorker; k++) {
+      const i = base + k * INTERRUPT_SLOT_WORDS;
+      if (Atomics.load(s, i) === 0 && Atomics.load(s, i + 1) === 0) return i;
+    }
+    return -1;
+  }
 
   begin(lane: Lane, h: InHeader): void {
     this.local.set(h.unique, lane);
     const s = this.shared;
-    if (s && this.self >= 0) {
-      const i = this.self * INTERRUPT_SLOT_WORDS;
+    const i = s && this.self >= 0 ? this.freeSlot(s) : -1;
+    if (s && i >= 0) {
       Atomics.store(s, i + 3, 0);
       Atomics.store(s, i, h.uniqueLo | 0);
       Atomics.store(s, i + 1, (h.uniqueHi & 0x1fffff) | 0);
@@ -41,8 +52,8 @@ export class InterruptTable {
   end(lane: Lane): void {
     this.local.delete(lane.header.unique);
     const s = this.shared;
-    if (s && this.self >= 0) {
-      const i = this.self * INTERRUPT_SLOT_WORDS;
+    if (s && lane.ctx.interruptWord === s) {
+      const i = lane.ctx.interruptIndex - 3;
       Atomics.store(s, i, 0);
       Atomics.store(s, i + 1, 0);
       lane.ctx.interruptWord = undefined;

@@ -223,7 +223,8 @@ export class Session {
       };
       const readies: Promise<void>[] = [];
       if (!embedded) {
-        const interrupts = new SharedArrayBuffer(nWorkers * INTERRUPT_SLOT_WORDS * 4);
+        const perWorker = Math.max(1, Math.floor((fs as FilesystemModule).inFlight ?? 1));
+        const interrupts = new SharedArrayBuffer(nWorkers * perWorker * INTERRUPT_SLOT_WORDS * 4);
         workers.forEach((w, i) => {
           readies.push(untilMessage(w, i, 'ready'));
           const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts };

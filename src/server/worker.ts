@@ -10,6 +10,7 @@ import { InterruptTable } from './interrupts.js';
 import { runReader } from './fill-ring.js';
 import type { RingBuffers } from './ring.js';
 import { serveFd } from './serve-fd.js';
+import { serveFdConcurrently } from './serve-fd-concurrent.js';
 
 export interface ServeWorkerData {
   role: 'serve';
@@ -88,8 +89,10 @@ async function serve(data: ServeWorkerData): Promise<void> {
   const log = (msg: string): void => {
     port.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
-  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index), new DeviceChannel(log));
-  await serveFd(start.fd, d, start.bufSize);
+  const inFlight = Math.max(1, Math.floor(data.module.inFlight ?? 1));
+  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index, inFlight), new DeviceChannel(log));
+  if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
+  else await serveFd(start.fd, d, start.bufSize);
   if (fs.destroy) await fs.destroy();
 }
 
