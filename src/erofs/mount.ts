@@ -38,6 +38,8 @@ export interface MountedErofs {
 }
 
 const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
+/** Requests a worker serving a remote image may have waiting for fetches (each holds a ring slot and a lane). */
+const REMOTE_IN_FLIGHT = 16;
 const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', import.meta.url));
 
 /** Cache timeouts: the image never changes under the mount. */
@@ -53,6 +55,8 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       module: isRemoteName(o.image) ? REMOTE_FS_MODULE : FS_MODULE,
       export: 'createFilesystem',
+      // A remote image's reads wait for fetches: let each worker keep serving meanwhile.
+      inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
         image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough,
         remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,

@@ -35,7 +35,8 @@ function isPromise(v: unknown): v is Promise<unknown> {
 
 /** Copies a reused reply buffer: by the time a rerun's result is written another request may have reused it. */
 function detach(v: unknown): unknown {
-  return v instanceof Uint8Array ? v.slice() : v;
+  // new Uint8Array(view) copies; Buffer#slice would not (it is a view, like subarray).
+  return v instanceof Uint8Array ? new Uint8Array(v) : v;
 }
 
 function wrapPlain(fs: Filesystem, fn: Method): Method {
@@ -44,7 +45,9 @@ function wrapPlain(fs: Filesystem, fn: Method): Method {
     for (let i = 0; i < MAX_RERUNS; i++) {
       await pending.ready;
       try {
-        return detach(await fn.apply(fs, args));
+        // Copy before any await: another rerun woken by the same fetch may reuse the buffer in between.
+        const r = fn.apply(fs, args);
+        return isPromise(r) ? await r : detach(r);
       } catch (e) {
         if (!(e instanceof BytesPending)) throw e;
         pending = e;

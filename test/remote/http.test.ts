@@ -17,6 +17,7 @@ import { unmountFuse } from '../../src/kernel/mount.js';
 import { spawn } from 'node:child_process';
 import { assertSameDump, assertSubstantial, kernelDump, tsfuseDump } from '../erofs/conformance/oracle.js';
 import { inChild, run } from '../helpers/client.js';
+import { inPython } from '../helpers/python.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { startRangeServer, tempDir } from './servers/index.js';
 
@@ -74,6 +75,33 @@ test('http image: reading one small file fetches a small part of the image', asy
       const size = fs.statSync(image).size;
       assert.ok(bytes < size / 2, `fetched ${bytes} of ${size} bytes for a listing and one file`);
       assert.ok(bytes >= BIG, `the file itself was fetched (${bytes} bytes)`);
+    });
+  } finally {
+    await server.stop();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('http image: one worker keeps serving while fetches are under way (reads of four files overlap)', async () => {
+  const server = await startRangeServer(served);
+  const cacheDir = tempDir('tsfuse-cache-');
+  try {
+    await withErofsMount({ image: `${server.url}/image.erofs`, workers: 1, remote: { cacheDir } }, async (h) => {
+      await inChild(h.mnt, `return fs.readdirSync(path.join(mnt, 'big'));`);
+      await server.mode('delay=400');
+      const r = await inPython<number[]>(h.mnt, `
+import threading
+out = [0] * 4
+def one(i):
+    with open(P("big", "blob-%d" % i), "rb") as f:
+        out[i] = len(f.read(100))
+ts = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+return out`, { timeoutMs: 60_000 });
+      assert.equal(r, [100, 100, 100, 100]);
+      const { maxActive } = await server.stats();
+      assert.ok(maxActive >= 3, `the server saw ${maxActive} requests at once from one worker`);
     });
   } finally {
     await server.stop();

@@ -75,7 +75,7 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 const RANGE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'range-server.js');
 
 /** The Range file server over `root` (files are served by their path below it). */
-export async function startRangeServer(root: string, port?: number): Promise<RunningServer & { stats(): Promise<{ bytes: number; requests: number }>; mode(q: string): Promise<void> }> {
+export async function startRangeServer(root: string, port?: number): Promise<RunningServer & { stats(): Promise<{ bytes: number; requests: number; maxActive: number }>; mode(q: string): Promise<void> }> {
   const { proc, output } = started(process.execPath, [RANGE_SERVER, root, String(port ?? 0)], port ?? 0);
   // With port 0 range-server.js picks its own; either way its first line says which.
   const actual = await new Promise<number>((resolve, reject) => {
@@ -91,7 +91,7 @@ export async function startRangeServer(root: string, port?: number): Promise<Run
   const url = `http://127.0.0.1:${actual}`;
   return {
     url, port: actual, proc, output, stop: stopper(proc),
-    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as { bytes: number; requests: number },
+    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as { bytes: number; requests: number; maxActive: number },
     mode: async (q) => {
       await (await fetch(`${url}/__mode?${q}`)).text();
     },

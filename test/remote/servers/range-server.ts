@@ -1,8 +1,9 @@
 // A plain HTTP file server with Range support, run as its own process by the remote tests (so a test can kill it
 // mid-read). Serves files below ROOT with Content-Length, strong ETags (from size and mtime) and If-Match.
 // Control endpoints, for the tests only:
-//   GET /__stats          {"bytes": N, "requests": N} of bodies sent so far
-//   GET /__mode?...       wrong=1: flip the first byte of every body; fail=N: answer the next N requests 503
+//   GET /__stats          {"bytes": N, "requests": N, "maxActive": N}: bodies sent so far, most requests at once
+//   GET /__mode?...       wrong=1: flip the first byte of every body; fail=N: answer the next N requests 503;
+//                         delay=MS: answer every request after MS milliseconds
 //
 // Usage: node range-server.js ROOT [PORT]  (prints "listening PORT" once ready; binds 127.0.0.1 only)
 
@@ -15,20 +16,37 @@ let bytes = 0;
 let requests = 0;
 let wrong = false;
 let fail = 0;
+let delay = 0;
+let active = 0;
+let maxActive = 0;
 
 function etagOf(st: fs.Stats): string {
   return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
 }
 
 const server = http.createServer((req, res) => {
+  if (delay > 0 && !(req.url ?? '').startsWith('/__')) {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    setTimeout(() => {
+      active--;
+      serve(req, res);
+    }, delay);
+    return;
+  }
+  serve(req, res);
+});
+
+function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (url.pathname === '/__stats') {
-    res.end(JSON.stringify({ bytes, requests }));
+    res.end(JSON.stringify({ bytes, requests, maxActive }));
     return;
   }
   if (url.pathname === '/__mode') {
     if (url.searchParams.has('wrong')) wrong = url.searchParams.get('wrong') === '1';
     if (url.searchParams.has('fail')) fail = Number(url.searchParams.get('fail'));
+    if (url.searchParams.has('delay')) delay = Number(url.searchParams.get('delay'));
     res.end('ok');
     return;
   }
@@ -87,7 +105,7 @@ const server = http.createServer((req, res) => {
   if (wrong && body.length) body[0] ^= 0xff;
   bytes += body.length;
   res.end(body);
-});
+}
 
 server.listen(Number(process.argv[3] ?? 0), '127.0.0.1', () => {
   const addr = server.address();
