@@ -130,4 +130,22 @@ test('worker mode, 2 workers: the INTERRUPT read by one worker reaches the handl
   });
 });
 
+for (const workers of [1, 2]) {
+  test(`worker mode with inFlight 4, ${workers} worker(s): an awaiting READ is interrupted while the worker keeps serving`, async () => {
+    const state = new SharedArrayBuffer(SLOW_WORDS * 4);
+    const words = new Int32Array(state);
+    await withMount({ module: SLOW_MODULE, options: { state }, inFlight: 4 }, { workers, timeoutMs: 30_000 }, async ({ mnt }) => {
+      const raw = startPython<Record<string, unknown>>(mnt, CHILD_RAW, { timeoutMs: 20_000 });
+      await waitFor(() => Atomics.load(words, SLOW_STARTED) === 1, 10_000, 'the READ of /slow');
+      // With one worker too: the pending READ does not hold it.
+      assert.is(await inPython<string>(mnt, `return open(P('hello.txt')).read()`), 'Hello, world!\n');
+      raw.kill('SIGUSR1');
+      const r1 = await raw.result;
+      assert.equal([r1.ret, r1.errno], [-1, 'EINTR']);
+      await waitFor(() => Atomics.load(words, SLOW_INTERRUPTED) === 1, 5000, 'ctx.interrupted in the worker');
+      assert.is(await inPython<string>(mnt, `return open(P('hello.txt')).read()`), 'Hello, world!\n');
+    });
+  });
+}
+
 test.run();
