@@ -5,10 +5,11 @@
 // Errors: a corrupt image answers EIO and logs its reason once; unsupported features (extra devices, unknown
 // formats) answer EOPNOTSUPP and log the path once.
 
+import { ReadOnlyFilesystem } from '../fs/read-only.js';
 import * as fs from 'node:fs';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type {
-  Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
+  Attr, ConnectionInfo, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
 } from '../fs/types.js';
 import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
@@ -76,7 +77,7 @@ interface ViewInfo {
   xattrs: NamedXattr[] | undefined;
 }
 
-export class ErofsFilesystem implements Filesystem {
+export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readonly reader: ErofsReader;
   readonly mode: ViewMode;
   readonly composefs: boolean;
@@ -97,6 +98,7 @@ export class ErofsFilesystem implements Filesystem {
   private readonly names = new Map<number, { parent: number; name: string }>();
 
   constructor(options: ErofsFilesystemOptions) {
+    super();
     this.reader = ErofsReader.open(options.image, options.reader);
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
@@ -533,23 +535,6 @@ export class ErofsFilesystem implements Filesystem {
       checkAccess(ctx, this.attrOf(this.node(ino)), mask);
     });
   }
-
-  // ---- everything that would change the image -----------------------------------------------------------------
-
-  setattr(): Attr { throw new Errno(ERRNO.EROFS); }
-  mknod(): Entry { throw new Errno(ERRNO.EROFS); }
-  mkdir(): Entry { throw new Errno(ERRNO.EROFS); }
-  unlink(): void { throw new Errno(ERRNO.EROFS); }
-  rmdir(): void { throw new Errno(ERRNO.EROFS); }
-  symlink(): Entry { throw new Errno(ERRNO.EROFS); }
-  rename(): void { throw new Errno(ERRNO.EROFS); }
-  link(): Entry { throw new Errno(ERRNO.EROFS); }
-  write(): number { throw new Errno(ERRNO.EROFS); }
-  create(): CreateReply { throw new Errno(ERRNO.EROFS); }
-  tmpfile(): CreateReply { throw new Errno(ERRNO.EROFS); }
-  fallocate(): void { throw new Errno(ERRNO.EROFS); }
-  setxattr(): void { throw new Errno(ERRNO.EROFS); }
-  removexattr(): void { throw new Errno(ERRNO.EROFS); }
 
   /** For tests and tools: the nid (formatted) behind a FUSE inode number. */
   describeIno(ino: number): string {

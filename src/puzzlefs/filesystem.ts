@@ -7,22 +7,20 @@
 //
 // Errors: a corrupt image answers EIO and logs its reason once.
 
+import { ReadOnlyFilesystem } from '../fs/read-only.js';
+import { checkAccess } from '../fs/access.js';
+import { NAME_MAX, O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { zstdReady } from '../compress/zstd.js';
-import type { Attr, CreateReply, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs } from '../fs/types.js';
+import type { Attr, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs } from '../fs/types.js';
 import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../protocol/types.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../protocol/types.js';
 import { CorruptPuzzleError } from './errors.js';
 import { type ImageInode, PuzzleImage, ROOT_INO } from './image.js';
 import type { InodeKind } from './schema.js';
 
-const O_ACCMODE = 3;
-const O_TRUNC = 0o1000;
-const W_OK = 2;
-const X_OK = 1;
 const BLOCK = 4096;
-const NAME_MAX = 255;
 
 /** File type bits of each inode kind ('unknown' is served as a regular file with no content). */
 const TYPE_BITS: Record<InodeKind, number> = {
@@ -47,7 +45,7 @@ function encodeDev(major: number, minor: number): number {
   return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0;
 }
 
-export class PuzzleFilesystem implements Filesystem {
+export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readonly image: PuzzleImage;
   private readonly timeout: number;
   private readonly log: (message: string) => void;
@@ -55,6 +53,7 @@ export class PuzzleFilesystem implements Filesystem {
   private readBuf = Buffer.allocUnsafe(128 * 1024);
 
   constructor(options: PuzzleFilesystemOptions) {
+    super();
     this.image = PuzzleImage.open(options.dir, {
       tag: options.tag, verity: options.verity, manifestDigest: options.manifestDigest, cacheBytes: options.cacheBytes,
     });
@@ -253,33 +252,11 @@ export class PuzzleFilesystem implements Filesystem {
   access(ctx: RequestContext, ino: number, mask: number): void {
     this.guard('access', ino, () => {
       if (mask & W_OK) throw new Errno(ERRNO.EROFS);
-      const a = this.attrOf(this.node(ino));
       if (!mask) return;
-      if (ctx.uid === 0) {
-        if (mask & X_OK && (a.mode & S_IFMT) !== S_IFDIR && !(a.mode & 0o111)) throw new Errno(ERRNO.EACCES);
-        return;
-      }
-      const bits = ctx.uid === a.uid ? (a.mode >> 6) & 7 : ctx.gid === a.gid ? (a.mode >> 3) & 7 : a.mode & 7;
-      if ((bits & mask) !== mask) throw new Errno(ERRNO.EACCES);
+      checkAccess(ctx, this.attrOf(this.node(ino)), mask);
     });
   }
 
-  // ---- everything that would change the image -----------------------------------------------------------------
-
-  setattr(): Attr { throw new Errno(ERRNO.EROFS); }
-  mknod(): Entry { throw new Errno(ERRNO.EROFS); }
-  mkdir(): Entry { throw new Errno(ERRNO.EROFS); }
-  unlink(): void { throw new Errno(ERRNO.EROFS); }
-  rmdir(): void { throw new Errno(ERRNO.EROFS); }
-  symlink(): Entry { throw new Errno(ERRNO.EROFS); }
-  rename(): void { throw new Errno(ERRNO.EROFS); }
-  link(): Entry { throw new Errno(ERRNO.EROFS); }
-  write(): number { throw new Errno(ERRNO.EROFS); }
-  create(): CreateReply { throw new Errno(ERRNO.EROFS); }
-  tmpfile(): CreateReply { throw new Errno(ERRNO.EROFS); }
-  fallocate(): void { throw new Errno(ERRNO.EROFS); }
-  setxattr(): void { throw new Errno(ERRNO.EROFS); }
-  removexattr(): void { throw new Errno(ERRNO.EROFS); }
 }
 
 /** console.error, or in a session worker the worker's {type: 'log'} message (console waits for an idle loop). */
