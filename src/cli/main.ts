@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { launchInBackground, signalFailure, signalReady } from './daemon.js';
 import { HELP, VERSION } from './help.js';
+import { MIN_CACHE_BYTES, parseSize } from '../erofs/reader/cache-budget.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -47,6 +48,14 @@ function workersOf(p: Parsed): number | undefined {
   const w = p.flags.workers as number | undefined;
   if (w !== undefined && (w < 1 || w > 256)) fail('--workers must be between 1 and 256');
   return w;
+}
+
+function cacheSizeOf(p: Parsed): number | undefined {
+  const s = p.flags['cache-size'] as string | undefined;
+  if (s === undefined) return undefined;
+  const n = parseSize(s);
+  if (n === undefined || n < MIN_CACHE_BYTES) fail(`--cache-size needs a size of at least 1M (like 64M or 1G), got '${s}'`);
+  return n;
 }
 
 /** Runs `serve` here (foreground) or in a detached child that reports readiness. */
@@ -120,7 +129,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
   if (sub === 'mount') {
     const p = parseArgs(rest, {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
-      upperdir: { kind: 'string' }, workdir: { kind: 'string' },
+      upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' },
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
     const image = existingFile(p.positional[0], 'image');
     const mnt = existingDir(p.positional[1], 'mountpoint');
@@ -134,12 +143,13 @@ async function cmdErofs(argv: string[]): Promise<number> {
     if (overlay && !basedir) fail('--overlay needs --basedir (the object store)');
     if (overlay && p.flags.passthrough) fail('--overlay and --passthrough exclude each other (overlay mode never opens content)');
     const workers = workersOf(p);
+    const cacheSize = cacheSizeOf(p);
     const options = splitMountOptions(p.flags.o as string[] | undefined);
     return mountCommand(['erofs', 'mount'], rest, p, async () => {
       const { mountErofs } = await import('../erofs/mount.js');
       return mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
-        workers, options, debug: !!p.flags.debug,
+        workers, options, debug: !!p.flags.debug, cacheSize,
       });
     }).then((code) => code);
   }

@@ -1,6 +1,7 @@
 // Serving an EROFS/composefs image: a worker-mode session whose workers each open the same image (the page
 // cache is shared, nothing is copied), optionally with overlayfs on top (metadata-only mode).
 
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../server/session.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
@@ -17,6 +18,8 @@ export interface MountErofsOptions {
   upperdir?: string;
   workdir?: string;
   workers?: number;
+  /** Bytes the image caches of the whole server may hold (--cache-size), shared out evenly between the workers. */
+  cacheSize?: number;
   options?: string[];
   debug?: boolean;
   log?: (msg: string) => void;
@@ -34,6 +37,12 @@ const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
 /** Cache timeouts: the image never changes under the mount. */
 const IMAGE_TIMEOUT = 86400;
 
+/** Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache). */
+function perWorkerCache(o: MountErofsOptions): number | undefined {
+  if (o.cacheSize === undefined) return undefined;
+  return Math.floor(o.cacheSize / Math.max(1, o.workers ?? availableParallelism()));
+}
+
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const mode = o.overlay ? 'overlay' : 'plain';
   const options = [...(o.options ?? [])];
@@ -42,7 +51,10 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     // overlayfs accesses the lower layer with the mounter's credentials; no other option is needed as root.
   }
   const session = await Session.mount(
-    { module: FS_MODULE, export: 'createFilesystem', options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough } },
+    {
+      module: FS_MODULE, export: 'createFilesystem',
+      options: { image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o) },
+    },
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
