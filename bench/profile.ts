@@ -3,7 +3,7 @@
 // process, unmounts, and prints the top self-time functions per thread.
 //
 //   node dist/bench/profile.js FIGURE [--server erofs|erofs-1w|memfs|passthrough] [--seconds S] [--quick] [--top N] [--perf] [--out FILE]
-//                              [--image PATH] [--cache-size SIZE]
+//                              [--image PATH --probe REL] [--cache-size SIZE]
 //
 // FIGURE: stat (uncached lstat loop), readdir (the big directory), find-cold, seq (sequential read, cold),
 // rand (4 KiB random reads, cold), create (create/stat/unlink on the passthrough fs), tar (cold tar of the
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     args = [...prof, built('bench/servers/tsfuse-erofs.js'), '--image', val('--image', ds.erofs), '--mnt', mnt, '--workers', server === 'erofs-1w' ? '1' : '2'];
     if (uncached) args.push('--timeout', '0');
     if (a.includes('--cache-size')) args.push('--cache-size', val('--cache-size', ''));
-    probe = join(mnt, ds.probe);
+    probe = join(mnt, a.includes('--probe') ? val('--probe', '') : ds.probe);
   }
   const m = await Mounted.start({ name: 'profile', mnt, probe, cmd: process.execPath, args, kind: 'fuse', logFile: join(LOGS, 'profile.log'), watchdogMs: (seconds + 120) * 1000 });
   let did = '';

@@ -2,6 +2,7 @@
 //
 //   node dist/bench/run.js [--quick] [--rounds N] [--only id,id] [--skip id,id] [--no-pt] [--no-memfs]
 //                          [--cpu-prof DIR] [--out DIR] [--section compressed|main] [--cache-size SIZE]
+//                          [--baseline BUILD_ROOT] [--zimage EROFS_IMAGE]
 //
 // Builds (once, cached by parameters) a tree, its EROFS, squashfs and composefs images and a 10-entry image
 // (bench/lib/data.ts), then runs rounds; each round runs every contender in turn (A, B, C, A, B, C...), and
@@ -66,7 +67,7 @@ class Recorder {
   }
 }
 
-function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boolean; memfs: boolean; cpuProf?: string; out: string; section?: string; cacheSize?: string } {
+function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boolean; memfs: boolean; cpuProf?: string; out: string; section?: string; cacheSize?: string; baseline?: string; zimage?: string } {
   const a = process.argv.slice(2);
   const quick = a.includes('--quick');
   const val = (k: string): string | undefined => {
@@ -86,6 +87,8 @@ function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boole
     out: val('--out') ?? RESULTS,
     section: val('--section'),
     cacheSize: val('--cache-size'),
+    baseline: val('--baseline'),
+    zimage: val('--zimage'),
   };
 }
 
@@ -267,7 +270,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { ds, cpus: availableParallelism(), nodeFlags };
   if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main') throw new Error(`--section: compressed or main, not ${o.section}`);
   const compressed = (): Promise<string> =>
-    runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, log });
+    runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, baseline: o.baseline, image: o.zimage, log });
   if (o.section === 'compressed') {
     log(`wrote ${await compressed()} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     return;

@@ -5,9 +5,10 @@
 // process's CPU time (all threads) over each of the two loads.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { ErofsReader } from '../../src/erofs/reader/reader.js';
 import { fsbench, parseReport } from './clients.js';
-import { EROFS_MISSING, ensureCompressedImages, erofsWritable, peakRss, zContenders, type ZContender } from './compressed.js';
+import { EROFS_MISSING, type CompressedImage, ensureCompressedImages, erofsWritable, peakRss, zContenders, type ZContender } from './compressed.js';
 import type { Dataset } from './data.js';
 import { dropCaches, Mounted } from './mounts.js';
 import { LOGS, MNT_ROOT } from './paths.js';
@@ -23,6 +24,10 @@ export interface ZOptions {
   out: string;
   capMs: number;
   cacheSize?: string;
+  /** Another compiled tsfuse tree to run beside this one (before/after). */
+  baseline?: string;
+  /** Instead of the bench tree's images: this mkfs.erofs image (e.g. of /usr), tar figures only. */
+  image?: string;
   log: (s: string) => void;
 }
 
@@ -36,10 +41,24 @@ const FIGS: Array<{ id: string; label: string; unit: string; better: 'lower' | '
   { id: 'rss', label: 'server peak RSS (VmHWM, whole process)', unit: 'MiB', better: 'lower' },
 ];
 
+/** The first name in the image's root directory (what the start-up probe stats). */
+function imageProbe(image: string): string {
+  const r = ErofsReader.open(image);
+  try {
+    for (const e of r.entries(r.root())) {
+      const name = Buffer.from(e.name).toString();
+      if (name !== '.' && name !== '..') return name;
+    }
+    throw new Error(`${image}: empty root directory`);
+  } finally {
+    r.close();
+  }
+}
+
 async function oneMount(c: ZContender, ds: Dataset, o: ZOptions, add: (fig: string, v: number | undefined) => void): Promise<void> {
   const mnt = join(MNT_ROOT, c.id);
   const m = await Mounted.start({
-    name: c.id, mnt, probe: join(mnt, ds.probe), cmd: c.cmd, args: c.args(mnt), kind: c.fuse ? 'fuse' : 'kernel',
+    name: c.id, mnt, probe: join(mnt, o.image ? imageProbe(o.image) : ds.probe), cmd: c.cmd, args: c.args(mnt), kind: c.fuse ? 'fuse' : 'kernel',
     logFile: join(LOGS, `${c.id}.log`), watchdogMs: o.capMs * 3,
   });
   try {
@@ -50,6 +69,10 @@ async function oneMount(c: ZContender, ds: Dataset, o: ZOptions, add: (fig: stri
     let c1 = m.cpuNs();
     add('tar', tar.ns / 1e9);
     if (c0 !== undefined && c1 !== undefined) add('tar-cpu', (c1 - c0) / 1e9);
+    if (o.image) {
+      if (m.pid !== undefined) add('rss', (peakRss(m.pid) ?? NaN) / (1 << 20));
+      return;
+    }
     await dropCaches(3);
     await m.settle();
     c0 = m.cpuNs();
@@ -70,10 +93,10 @@ async function oneMount(c: ZContender, ds: Dataset, o: ZOptions, add: (fig: stri
 }
 
 export async function runCompressedSection(ds: Dataset, o: ZOptions): Promise<string> {
-  o.log(`compressed images of ${ds.tree} ...`);
-  const imgs = ensureCompressedImages(ds, o.log);
+  o.log(`compressed images of ${o.image ?? ds.tree} ...`);
+  const imgs: CompressedImage[] = o.image ? [{ id: 'image', kind: 'erofs', comp: basename(o.image), path: o.image, args: [] }] : ensureCompressedImages(ds, o.log);
   const want = (id: string): boolean => (!o.only || o.only.has(id)) && !o.skip.has(id);
-  const cs = zContenders(imgs, o.cpus, o.nodeFlags, o.cacheSize).filter((c) => want(c.id));
+  const cs = zContenders(imgs, o.cpus, o.nodeFlags, o.cacheSize, o.baseline).filter((c) => want(c.id));
   const samples: Samples = {};
   const errors: Record<string, string[]> = {};
   const t0 = Date.now();
@@ -95,10 +118,11 @@ export async function runCompressedSection(ds: Dataset, o: ZOptions): Promise<st
   }
   const md = render(ds, cs, samples, errors, o, (Date.now() - t0) / 1000);
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, 'compressed.md'), md);
-  writeFileSync(join(o.out, 'compressed.json'), JSON.stringify({ date: new Date().toISOString(), data: ds.params, entries: ds.entries, rounds: o.rounds, cacheSize: o.cacheSize, contenders: cs.map((c) => ({ id: c.id, label: c.label, kind: c.kind, image: c.image.path })), samples, errors }, null, 2));
+  const name = o.image ? `compressed-${basename(o.image).replace(/\.[^.]*$/, '')}` : 'compressed';
+  writeFileSync(join(o.out, `${name}.md`), md);
+  writeFileSync(join(o.out, `${name}.json`), JSON.stringify({ date: new Date().toISOString(), data: ds.params, entries: ds.entries, rounds: o.rounds, cacheSize: o.cacheSize, contenders: cs.map((c) => ({ id: c.id, label: c.label, kind: c.kind, image: c.image.path })), samples, errors }, null, 2));
   process.stdout.write(md);
-  return join(o.out, 'compressed.md');
+  return join(o.out, `${name}.md`);
 }
 
 /** The squashfuse_ll contender with the same compressor as c (lz4hc for erofs lz4hc...), the ratio base. */
@@ -109,8 +133,10 @@ function peerOf(c: ZContender, cs: ZContender[]): ZContender | undefined {
 function render(ds: Dataset, cs: ZContender[], s: Samples, errors: Record<string, string[]>, o: ZOptions, secs: number): string {
   const L: string[] = [];
   L.push('# Compressed images: tsfuse vs squashfuse_ll vs the kernel', '');
-  L.push(`${new Date().toISOString()}; ${o.rounds} round(s) in ${secs.toFixed(0)} s; tree of ${ds.entries} entries, big file ${ds.params.bigFileBytes >> 20} MiB; ${o.cpus} CPUs${o.cacheSize ? `; tsfuse --cache-size ${o.cacheSize}` : ''}.`);
-  L.push('Command: `node dist/bench/run.js --section compressed' + (ds.params.entries < 100_000 ? ' --quick' : '') + '`. Median over rounds [min..max];');
+  const what = o.image ? `image ${o.image}` : `tree of ${ds.entries} entries, big file ${ds.params.bigFileBytes >> 20} MiB`;
+  L.push(`${new Date().toISOString()}; ${o.rounds} round(s) in ${secs.toFixed(0)} s; ${what}; ${o.cpus} CPUs${o.cacheSize ? `; tsfuse --cache-size ${o.cacheSize}` : ''}${o.baseline ? `; baseline build ${o.baseline}` : ''}.`);
+  const flags = `${ds.params.entries < 100_000 ? ' --quick' : ''}${o.image ? ` --zimage ${o.image}` : ''}${o.baseline ? ` --baseline ${o.baseline}` : ''}${o.cacheSize ? ` --cache-size ${o.cacheSize}` : ''} --rounds ${o.rounds}`;
+  L.push('Command: `node dist/bench/run.js --section compressed' + flags + '`. Median over rounds [min..max];');
   L.push('"vs sqfs_ll" = how squashfuse_ll with the same compressor compares (>1: tsfuse better, time/CPU/RSS as sqfs/tsfuse, MiB/s as tsfuse/sqfs).');
   const missing = EROFS_MISSING.filter((c) => !erofsWritable().includes(c));
   if (missing.length) L.push(`EROFS ${missing.join('/')} rows are missing: this mkfs.erofs (Debian 1.5) cannot write them (>= 1.7 can); squashfs has them.`);

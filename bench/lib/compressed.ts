@@ -83,8 +83,12 @@ export interface ZContender {
   fuse: boolean;
 }
 
-/** tsfuse (1 worker per CPU, and 1 worker), squashfuse_ll and the kernel, over the images that exist. */
-export function zContenders(imgs: CompressedImage[], cpus: number, nodeFlags: string[], cacheSize?: string): ZContender[] {
+/**
+ * tsfuse (1 worker per CPU, and 1 worker), squashfuse_ll and the kernel, over the images that exist;
+ * `baseline` (the root of another compiled tsfuse tree, e.g. an older commit's) adds that build's tsfuse
+ * with one worker per CPU, for before/after figures in one interleaved run.
+ */
+export function zContenders(imgs: CompressedImage[], cpus: number, nodeFlags: string[], cacheSize?: string, baseline?: string): ZContender[] {
   const out: ZContender[] = [];
   const cli = built('src/cli/main.js');
   const extra = cacheSize ? ['--cache-size', cacheSize] : [];
@@ -98,6 +102,12 @@ export function zContenders(imgs: CompressedImage[], cpus: number, nodeFlags: st
         out.push({
           id: `tsfuse-${im.comp}-${w}w`, label: `tsfuse erofs ${im.comp}, ${w} worker${w > 1 ? 's' : ''}`, kind: 'tsfuse', image: im, cmd: process.execPath, fuse: true,
           args: (mnt) => [...nodeFlags, cli, 'erofs', 'mount', im.path, mnt, '--workers', String(w), ...extra, '--foreground'],
+        });
+      }
+      if (baseline) {
+        out.push({
+          id: `baseline-${im.comp}-${cpus}w`, label: `tsfuse erofs ${im.comp}, ${cpus} workers, baseline build`, kind: 'tsfuse', image: im, cmd: process.execPath, fuse: true,
+          args: (mnt) => [join(baseline, 'src/cli/main.js'), 'erofs', 'mount', im.path, mnt, '--workers', String(cpus), '--foreground'],
         });
       }
     } else {

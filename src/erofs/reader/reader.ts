@@ -332,7 +332,8 @@ export class ErofsReader implements ReaderContext {
     const input = this.pclusterInput(inode, m);
     const zeroPadding = (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0;
     if (m.algorithm === F.COMPRESSION_LZ4) {
-      const out = dst ? dst.subarray(at, at + m.llen) : new Uint8Array(m.llen);
+      // A plain Uint8Array view either way (not a Buffer subarray): the decoder's loops then see one kind of array.
+      const out = dst ? new Uint8Array(dst.buffer, dst.byteOffset + at, m.llen) : new Uint8Array(m.llen);
       decodeLz4Into(input, out, m.llen, this.sb.blockSize, zeroPadding);
       return out;
     }
