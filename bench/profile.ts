@@ -3,9 +3,12 @@
 // process, unmounts, and prints the top self-time functions per thread.
 //
 //   node dist/bench/profile.js FIGURE [--server erofs|erofs-1w|memfs|passthrough] [--seconds S] [--quick] [--top N] [--perf] [--out FILE]
+//                              [--image PATH --probe REL] [--cache-size SIZE]
 //
 // FIGURE: stat (uncached lstat loop), readdir (the big directory), find-cold, seq (sequential read, cold),
-// rand (4 KiB random reads, cold), create (create/stat/unlink on the passthrough fs).
+// rand (4 KiB random reads, cold), create (create/stat/unlink on the passthrough fs), tar (cold tar of the
+// whole tree into a pipe). --image serves another image of the tree (e.g. a compressed one from the
+// compressed-image section) instead of the uncompressed bench image.
 // --perf: sample the whole server process with `perf record -e cpu-clock -g` (kernel and JIT frames,
 // node --perf-basic-prof) instead of --cpu-prof, which only sees JS and counts a blocked read as time.
 
@@ -92,9 +95,10 @@ async function main(): Promise<void> {
     args = [...prof, built('src/cli/main.js'), 'passthrough', join(ds.dir, 'ptsrc'), mnt, '--foreground'];
     probe = join(mnt, 'big.bin');
   } else {
-    args = [...prof, built('bench/servers/tsfuse-erofs.js'), '--image', ds.erofs, '--mnt', mnt, '--workers', server === 'erofs-1w' ? '1' : '2'];
+    args = [...prof, built('bench/servers/tsfuse-erofs.js'), '--image', val('--image', ds.erofs), '--mnt', mnt, '--workers', server === 'erofs-1w' ? '1' : '2'];
     if (uncached) args.push('--timeout', '0');
-    probe = join(mnt, ds.probe);
+    if (a.includes('--cache-size')) args.push('--cache-size', val('--cache-size', ''));
+    probe = join(mnt, a.includes('--probe') ? val('--probe', '') : ds.probe);
   }
   const m = await Mounted.start({ name: 'profile', mnt, probe, cmd: process.execPath, args, kind: 'fuse', logFile: join(LOGS, 'profile.log'), watchdogMs: (seconds + 120) * 1000 });
   let did = '';
@@ -125,6 +129,11 @@ async function main(): Promise<void> {
         await run('find', [mnt, '-fprint', '/dev/null'], { timeoutMs: 120_000, onTimeout: abort });
         ops++;
         did = 'cold find';
+      } else if (figure === 'tar') {
+        await dropCaches(3);
+        await run('sh', ['-c', `tar -cf - -C '${mnt}' . | cat > /dev/null`], { timeoutMs: 600_000, onTimeout: abort });
+        ops++;
+        did = 'cold tar';
       } else if (figure === 'seq' || figure === 'rand') {
         await dropCaches(3);
         const file = join(mnt, server === 'passthrough' ? 'big.bin' : ds.bigFile);

@@ -1,13 +1,15 @@
 // `npm run bench`: tsfuse against its peers, side by side, on the same data in the same run.
 //
 //   node dist/bench/run.js [--quick] [--rounds N] [--only id,id] [--skip id,id] [--no-pt] [--no-memfs]
-//                          [--cpu-prof DIR] [--out DIR]
+//                          [--cpu-prof DIR] [--out DIR] [--section compressed|main] [--cache-size SIZE]
+//                          [--baseline BUILD_ROOT] [--zimage EROFS_IMAGE]
 //
 // Builds (once, cached by parameters) a tree, its EROFS, squashfs and composefs images and a 10-entry image
 // (bench/lib/data.ts), then runs rounds; each round runs every contender in turn (A, B, C, A, B, C...), and
 // the report gives the median and range over rounds and the ratio to tsfuse. Every client is a separate
 // process (bench/clients/fsbench.c); every mount has a watchdog and is aborted (fusectl) and lazily
-// unmounted if anything hangs. Writes bench/results/latest.{md,json,svg}.
+// unmounted if anything hangs. Writes bench/results/latest.{md,json,svg}. After the main section comes the
+// compressed-image section (bench/lib/compressed-run.ts: compressed.{md,json}); `--section` runs only one.
 
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,6 +23,7 @@ import { memfsLoop, populate, startMemfs, type MemfsServer } from './statloop.js
 import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
 import { run } from './lib/proc.js';
+import { runCompressedSection } from './lib/compressed-run.js';
 import { machineInfo, writeReports, type RunResults } from './lib/report.js';
 
 interface Config {
@@ -64,7 +67,7 @@ class Recorder {
   }
 }
 
-function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boolean; memfs: boolean; cpuProf?: string; out: string } {
+function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boolean; memfs: boolean; cpuProf?: string; out: string; section?: string; cacheSize?: string; baseline?: string; zimage?: string } {
   const a = process.argv.slice(2);
   const quick = a.includes('--quick');
   const val = (k: string): string | undefined => {
@@ -82,6 +85,10 @@ function args(): { cfg: Config; only?: Set<string>; skip: Set<string>; pt: boole
     memfs: !a.includes('--no-memfs'),
     cpuProf: val('--cpu-prof'),
     out: val('--out') ?? RESULTS,
+    section: val('--section'),
+    cacheSize: val('--cache-size'),
+    baseline: val('--baseline'),
+    zimage: val('--zimage'),
   };
 }
 
@@ -261,6 +268,13 @@ async function main(): Promise<void> {
   const ds = await ensureDataset(params, log);
   const nodeFlags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : [];
   const ctx: Ctx = { ds, cpus: availableParallelism(), nodeFlags };
+  if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main') throw new Error(`--section: compressed or main, not ${o.section}`);
+  const compressed = (): Promise<string> =>
+    runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, baseline: o.baseline, image: o.zimage, log });
+  if (o.section === 'compressed') {
+    log(`wrote ${await compressed()} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return;
+  }
   const rec = new Recorder();
   const skipped: Record<string, string> = {};
   const want = (id: string): boolean => (!o.only || o.only.has(id)) && !o.skip.has(id);
@@ -349,6 +363,7 @@ async function main(): Promise<void> {
     samples: rec.samples,
   };
   const files = writeReports(results, o.out);
+  if (o.section === undefined) files.push(await compressed());
   log(`wrote ${files.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

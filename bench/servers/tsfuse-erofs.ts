@@ -2,12 +2,14 @@
 // cache timeouts) unless --timeout is given, then the same worker-mode session with that entry/attr timeout
 // (0 = every stat reaches the server). Unmounts on SIGINT/SIGTERM.
 //
-//   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug]
+//   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug] [--cache-size SIZE]
 
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mountErofs } from '../../src/erofs/mount.js';
 import { Session } from '../../src/server/session.js';
 import { need, parseFlags, serveUntilSignal } from './args.js';
+import { parseSize } from '../../src/erofs/reader/cache-budget.js';
 
 const f = parseFlags(process.argv.slice(2));
 const image = need(f, 'image');
@@ -16,12 +18,13 @@ const workers = typeof f.workers === 'string' ? Number(f.workers) : undefined;
 const basedir = typeof f.basedir === 'string' ? f.basedir : undefined;
 const passthrough = f.passthrough === true;
 const debug = f.debug === true;
+const cacheSize = typeof f['cache-size'] === 'string' ? parseSize(f['cache-size']) : undefined;
 
 if (typeof f.timeout === 'string') {
   const timeout = Number(f.timeout);
   const FS_MODULE = fileURLToPath(new URL('../../src/erofs/filesystem.js', import.meta.url));
   const session = await Session.mount(
-    { module: FS_MODULE, export: 'createFilesystem', options: { image, basedir, mode: 'plain', passthrough, timeout } },
+    { module: FS_MODULE, export: 'createFilesystem', options: { image, basedir, mode: 'plain', passthrough, timeout, cacheSize: cacheSize !== undefined ? Math.floor(cacheSize / (workers ?? availableParallelism())) : undefined } },
     {
       mountpoint, fsname: image, subtype: 'erofs', options: ['ro'], workers, passthrough,
       entryTimeout: timeout, attrTimeout: timeout, debug,
@@ -29,6 +32,6 @@ if (typeof f.timeout === 'string') {
   );
   serveUntilSignal(session);
 } else {
-  const m = await mountErofs({ image, mountpoint, basedir, passthrough, workers, debug });
+  const m = await mountErofs({ image, mountpoint, basedir, passthrough, workers, debug, cacheSize });
   serveUntilSignal(m);
 }

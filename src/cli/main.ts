@@ -9,6 +9,7 @@ import { HELP, VERSION } from './help.js';
 import { isRemoteName } from '../remote/names.js';
 import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
 import { cmdPuzzlefs } from './puzzlefs.js';
+import { MIN_CACHE_BYTES, parseSize } from '../erofs/reader/cache-budget.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -50,6 +51,14 @@ function workersOf(p: Parsed): number | undefined {
   const w = p.flags.workers as number | undefined;
   if (w !== undefined && (w < 1 || w > 256)) fail('--workers must be between 1 and 256');
   return w;
+}
+
+function cacheSizeOf(p: Parsed): number | undefined {
+  const s = p.flags['cache-size'] as string | undefined;
+  if (s === undefined) return undefined;
+  const n = parseSize(s);
+  if (n === undefined || n < MIN_CACHE_BYTES) fail(`--cache-size needs a size of at least 1M (like 64M or 1G), got '${s}'`);
+  return n;
 }
 
 /** Runs `serve` here (foreground) or in a detached child that reports readiness. */
@@ -123,7 +132,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
   if (sub === 'mount') {
     const p = parseArgs(rest, {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
-      upperdir: { kind: 'string' }, workdir: { kind: 'string' }, ...REMOTE_FLAGS,
+      upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' }, ...REMOTE_FLAGS,
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
     const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
     const image = remote ? p.positional[0]! : existingFile(p.positional[0], 'image');
@@ -138,12 +147,13 @@ async function cmdErofs(argv: string[]): Promise<number> {
     if (overlay && !basedir) fail('--overlay needs --basedir (the object store)');
     if (overlay && p.flags.passthrough) fail('--overlay and --passthrough exclude each other (overlay mode never opens content)');
     const workers = workersOf(p);
+    const cacheSize = cacheSizeOf(p);
     const options = splitMountOptions(p.flags.o as string[] | undefined);
     return mountCommand(['erofs', 'mount'], rest, p, async () => {
       const { mountErofs } = await import('../erofs/mount.js');
       const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
-        workers, options, debug: !!p.flags.debug, remote,
+        workers, options, debug: !!p.flags.debug, cacheSize, remote,
       });
       const stats = m.remoteStats;
       if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${image}: ${stats()}\n`));

@@ -49,6 +49,8 @@ export interface ErofsFilesystemOptions {
   /** Entry and attribute cache timeout in seconds (default 86400: the image never changes). */
   timeout?: number;
   reader?: ReaderOptions;
+  /** Bytes this instance's image caches may hold (reader.cacheBytes; --cache-size divided by the workers). */
+  cacheSize?: number;
   /** Where problems are reported (default console.error). */
   log?: (message: string) => void;
 }
@@ -99,7 +101,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
 
   constructor(options: ErofsFilesystemOptions) {
     super();
-    this.reader = ErofsReader.open(options.image, options.reader);
+    this.reader = ErofsReader.open(options.image, options.cacheSize !== undefined ? { ...options.reader, cacheBytes: options.cacheSize } : options.reader);
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
     this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);

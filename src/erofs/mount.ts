@@ -1,6 +1,7 @@
 // Serving an EROFS/composefs image: a worker-mode session whose workers each open the same image (the page
 // cache is shared, nothing is copied), optionally with overlayfs on top (metadata-only mode).
 
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../server/session.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
@@ -23,6 +24,8 @@ export interface MountErofsOptions {
   upperdir?: string;
   workdir?: string;
   workers?: number;
+  /** Bytes the image caches of the whole server may hold (--cache-size), shared out evenly between the workers. */
+  cacheSize?: number;
   options?: string[];
   debug?: boolean;
   log?: (msg: string) => void;
@@ -45,6 +48,12 @@ const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', impo
 /** Cache timeouts: the image never changes under the mount. */
 const IMAGE_TIMEOUT = 86400;
 
+/** Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache). */
+function perWorkerCache(o: MountErofsOptions): number | undefined {
+  if (o.cacheSize === undefined) return undefined;
+  return Math.floor(o.cacheSize / Math.max(1, o.workers ?? availableParallelism()));
+}
+
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const remoteStats = isRemoteName(o.image) ? new RemoteStats() : undefined;
   const mode = o.overlay ? 'overlay' : 'plain';
@@ -58,7 +67,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       // A remote image's reads wait for fetches: let each worker keep serving meanwhile.
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
-        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough,
+        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
         remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
       },
     },

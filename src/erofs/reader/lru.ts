@@ -24,6 +24,11 @@ export class LruCache<K, V> {
     return this.map.size;
   }
 
+  /** Sum of the weights of what is held now (never more than maxWeight after a set). */
+  get weight(): number {
+    return this.weightSum;
+  }
+
   get(key: K): V | undefined {
     const s = this.map.get(key);
     if (s === undefined) return undefined;

@@ -6,8 +6,10 @@ import type { ByteSource } from '../bytesource.js';
 import { BufferByteSource, isViewable } from '../buffer-byte-source.js';
 import { FileByteSource } from '../file-byte-source.js';
 import { toBytes } from './bytes.js';
+import { DEFAULT_READER_CACHE_BYTES, DIR_BLOCK_OVERHEAD, INODE_WEIGHT, splitBudget } from './cache-budget.js';
 import type { ReaderContext } from './context.js';
 import { decompress } from './decompress.js';
+import { decodeLz4Into } from './extent-decode.js';
 import { type DirBlock, type DirEntry, type DirEntryAt, iterateDir, lookupName, readDirBlock } from './dir.js';
 import { CorruptImageError, corrupt } from './errors.js';
 import { Errno, ERRNO } from '../../protocol/errno.js';
@@ -20,14 +22,28 @@ import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXatt
 import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, zInfo, zMap } from './zmap.js';
 
 export interface ReaderOptions {
-  /** Metadata pages (4 KiB or one block) kept in memory; default 2048 (8 MiB). */
+  /**
+   * Bytes all of this reader's caches may hold together (--cache-size, per worker); default 16 MiB, split
+   * by splitBudget (cache-budget.ts). The counts below, when given, bound a cache further.
+   */
+  cacheBytes?: number;
+  /** Metadata pages (4 KiB or one block) kept in memory. */
   metaCachePages?: number;
-  /** Bytes of decoded compressed extents kept in memory; default 64 MiB. */
+  /** Bytes of decoded compressed extents kept in memory (at most the budget's share). */
   extentCacheBytes?: number;
-  /** Decoded inodes kept; default 65536. */
+  /** Decoded inodes kept. */
   inodeCacheEntries?: number;
-  /** Directory blocks kept (decoded); default 1024. */
+  /** Directory blocks kept (decoded). */
   dirCacheBlocks?: number;
+}
+
+/** Bytes each cache of a reader holds right now (what --cache-size bounds). */
+export interface CacheUsage {
+  meta: number;
+  inodes: number;
+  dirs: number;
+  extents: number;
+  total: number;
 }
 
 export type ImageInput = string | ByteSource | Uint8Array | ArrayBuffer | SharedArrayBuffer;
@@ -47,6 +63,8 @@ export class ErofsReader implements ReaderContext {
   private readonly dirBlocks: LruCache<string, DirBlock>;
   private prefixes: LongPrefix[] | undefined;
   private depth = 0;
+  /** Compressed input of one pcluster, reused by every decode (grown to the largest plen seen). */
+  private pclusterBuf = new Uint8Array(0);
 
   constructor(source: ByteSource, options: ReaderOptions = {}, ownsSource = false) {
     this.source = source;
@@ -57,10 +75,17 @@ export class ErofsReader implements ReaderContext {
     source.readInto(head, 0, 0, headLen);
     this.sb = parseSuperblock(head, source.size);
     this.pageSize = Math.max(4096, this.sb.blockSize);
-    this.pages = new LruCache(options.metaCachePages ?? 2048);
-    this.inodes = new LruCache(options.inodeCacheEntries ?? 65536);
-    this.extents = new LruCache(4096, options.extentCacheBytes ?? 64 * 1024 * 1024, (v) => v.length);
-    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? 1024);
+    const b = splitBudget(options.cacheBytes ?? DEFAULT_READER_CACHE_BYTES);
+    this.pages = new LruCache(options.metaCachePages ?? Infinity, b.metaBytes, (v) => v.length);
+    this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, () => INODE_WEIGHT);
+    this.extents = new LruCache(Infinity, Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity), (v) => v.length);
+    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, (v) => v.data.length + DIR_BLOCK_OVERHEAD);
+  }
+
+  /** What the caches hold (bytes, by their weights), e.g. to check --cache-size. */
+  cacheUsage(): CacheUsage {
+    const u = { meta: this.pages.weight, inodes: this.inodes.weight, dirs: this.dirBlocks.weight, extents: this.extents.weight };
+    return { ...u, total: u.meta + u.inodes + u.dirs + u.extents + this.pclusterBuf.length };
   }
 
   /** Opens an image from a path (pread), memory (Buffer, ArrayBuffer, SharedArrayBuffer) or a ByteSource. */
@@ -257,7 +282,12 @@ export class ErofsReader implements ReaderContext {
         this.readFragment(inode, zInfo(this, inode).fragmentOff + (pos - m.la), len, dst, at);
       } else if (!(m.flags & Z_MAPPED)) {
         dst.fill(0, at, at + len);
+      } else if (pos === m.la && segEnd === m.la + m.llen) {
+        // The READ covers the whole extent (tar, cp: sequential whole-file reads): decode straight into
+        // the reply, nothing cached, nothing allocated.
+        this.decodeExtentInto(inode, m, dst, at);
       } else {
+        // Part of an extent: decode it once and keep it, the next READ usually wants the rest.
         const decoded = this.decodeExtent(inode, m);
         dst.set(decoded.subarray(pos - m.la, segEnd - m.la), at);
       }
@@ -278,17 +308,45 @@ export class ErofsReader implements ReaderContext {
     const key = `${inode.nid}:${m.la}`;
     const cached = this.extents.get(key);
     if (cached && cached.length === m.llen) return cached;
+    const out = this.decodeExtentInto(inode, m, undefined, 0);
+    this.extents.set(key, out);
+    return out;
+  }
+
+  /** The pcluster's bytes: from the metadata space, or read into the reused input buffer (not cached: the page cache has them). */
+  private pclusterInput(inode: ErofsInode, m: ZMapping): Uint8Array {
+    if (m.flags & Z_META) return this.readMeta(m.pa, m.plen, inode.inMetabox);
+    if (isViewable(this.source)) return this.readImage(m.pa, m.plen);
+    if (m.plen > F.PCLUSTER_MAX_DSIZE) corrupt(`inode ${formatNid(inode.nid)}: pcluster of ${m.plen} bytes`);
+    if (this.pclusterBuf.length < m.plen) this.pclusterBuf = new Uint8Array(Math.max(m.plen, 2 * this.pclusterBuf.length, 65536));
+    this.readImageInto(this.pclusterBuf, 0, m.pa, m.plen);
+    return this.pclusterBuf.subarray(0, m.plen);
+  }
+
+  /**
+   * Decodes the extent into dst at `at` (LZ4 writes there directly; other algorithms are copied from the
+   * decoder's output), or into a new array when dst is undefined. Returns the decoded bytes.
+   */
+  private decodeExtentInto(inode: ErofsInode, m: ZMapping, dst: Uint8Array | undefined, at: number): Uint8Array {
     if (!(m.flags & Z_ENCODED)) corrupt(`inode ${formatNid(inode.nid)}: mapped extent without encoding`);
-    const input = m.flags & Z_META ? this.readMeta(m.pa, m.plen, inode.inMetabox) : this.readImage(m.pa, m.plen);
+    const input = this.pclusterInput(inode, m);
+    const zeroPadding = (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0;
+    if (m.algorithm === F.COMPRESSION_LZ4) {
+      // A plain Uint8Array view either way (not a Buffer subarray): the decoder's loops then see one kind of array.
+      const out = dst ? new Uint8Array(dst.buffer, dst.byteOffset + at, m.llen) : new Uint8Array(m.llen);
+      decodeLz4Into(input, out, m.llen, this.sb.blockSize, zeroPadding);
+      return out;
+    }
     const out = decompress({
       algorithm: m.algorithm,
       input,
       outputLength: m.llen,
       blockSize: this.sb.blockSize,
-      lz4ZeroPadding: (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0,
+      lz4ZeroPadding: zeroPadding,
       interlacedOffset: m.la % this.sb.blockSize,
     });
-    this.extents.set(key, out);
+    if (!dst) return out.byteLength === out.buffer.byteLength ? out : out.slice();
+    dst.set(out, at);
     return out;
   }
 
