@@ -1,34 +1,56 @@
 // composefs conventions on top of EROFS (as libcomposefs and composefs-rs write them):
 //  - regular files whose content lives in an object store carry trusted.overlay.metacopy (version, length,
-//    flags, sha256 fs-verity digest) and trusted.overlay.redirect ("/XX/rest": path in the store);
+//    flags, digest algorithm, fs-verity digest) and trusted.overlay.redirect ("/XX/rest": path in the store);
 //  - the source tree's own trusted.overlay.X xattrs are escaped as trusted.overlay.overlay.X;
-//  - the source tree's whiteouts (char 0:0) are stored as regular files with trusted.overlay.overlay.whiteout
-//    (and user.overlay.whiteout), their directory marked with ...whiteouts;
+//  - the source tree's whiteouts (char 0:0) are stored as empty regular files with trusted.overlay.overlay.whiteout
+//    and user.overlay.whiteout, their directory marked with ...whiteouts (and, from format 1, opaque "x");
 //  - the image root holds 256 real whiteouts 00..ff (char 0:0) and trusted.overlay.opaque, for overlayfs.
+//
+// The composefs view is what the kernel shows for `mount -t overlay -o ro,metacopy=on,redirect_dir=on,
+// lowerdir=IMAGE::OBJECTS` (fs/overlayfs, kernel 6.7+ escaping; checked against that oracle on kernel 6.18):
+//  - xattrs: trusted.overlay.overlay.X is shown as trusted.overlay.X; every other trusted.overlay.* (including
+//    the bare name trusted.overlay.overlay) is overlayfs' own and hidden; user.* are plain xattrs;
+//  - whiteouts: a char 0:0 device, or an empty regular file with trusted.overlay.whiteout in a directory marked
+//    with trusted.overlay.whiteouts or trusted.overlay.opaque "x", does not exist (lookup: ENOENT). readdir
+//    of the root leaves them out; readdir of any other directory still lists them (overlayfs only filters
+//    directories it merges, and its root);
+//  - a regular file with trusted.overlay.metacopy takes its content from the object its redirect names; the
+//    checks overlayfs makes at lookup are in metacopyOf().
 // This module turns an inode's raw xattrs into the views the filesystem serves.
 
 import type { ErofsReader } from './reader/reader.js';
 import type { ErofsInode } from './reader/inode.js';
 import * as F from './reader/format.js';
 import { decodeName } from '../protocol/names.js';
+import { ERRNO } from '../protocol/errno.js';
 
 export const OVERLAY_PREFIX = 'trusted.overlay.';
 export const OVERLAY_ESCAPE_PREFIX = 'trusted.overlay.overlay.';
 export const OVERLAY_USER_PREFIX = 'user.overlay.';
+export const OVERLAY_USER_ESCAPE_PREFIX = 'user.overlay.overlay.';
 export const OVERLAY_REDIRECT = 'trusted.overlay.redirect';
 export const OVERLAY_METACOPY = 'trusted.overlay.metacopy';
+export const OVERLAY_WHITEOUT = 'trusted.overlay.whiteout';
+export const OVERLAY_WHITEOUTS = 'trusted.overlay.whiteouts';
+export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
 export const OVERLAY_ESCAPED_WHITEOUT = 'trusted.overlay.overlay.whiteout';
 export const OVERLAY_ESCAPED_WHITEOUTS = 'trusted.overlay.overlay.whiteouts';
 export const OVERLAY_USERXATTR_WHITEOUT = 'user.overlay.whiteout';
 export const OVERLAY_USERXATTR_WHITEOUTS = 'user.overlay.whiteouts';
+/** XATTR_NAME_MAX: a name escaped past it cannot be shown (overlayfs answers EOPNOTSUPP for it). */
+const XATTR_NAME_MAX = 255;
+/** struct ovl_metacopy: version, len, flags, digest_algo, digest[64] (fs/overlayfs/overlayfs.h). */
+const METACOPY_MIN_SIZE = 4;
+const METACOPY_MAX_SIZE = 4 + 64;
 
 /**
  * How the image is presented:
  *  - 'raw': exactly what the kernel's EROFS driver shows;
- *  - 'plain': the original tree of a composefs image (overlay bookkeeping hidden, escapes undone, content
- *    from the object store); for a non-composefs image this equals 'raw';
- *  - 'overlay': metadata for an unprivileged overlayfs (userxattr): trusted.overlay.X shown as
- *    user.overlay.X, contents never read from the store.
+ *  - 'plain': the kernel's composefs view (overlayfs over the image with the object store as data-only layer,
+ *    see the header); for a non-composefs image this equals 'raw';
+ *  - 'overlay': metadata for an unprivileged overlayfs (userxattr) that then shows the kernel's composefs view:
+ *    overlayfs' own trusted.overlay.X become user.overlay.X, escapes are kept as escapes in the namespace the
+ *    upper overlay unescapes, contents never read from the store.
  */
 export type ViewMode = 'raw' | 'plain' | 'overlay';
 
@@ -54,30 +76,37 @@ export function rawXattrs(reader: ErofsReader, inode: ErofsInode): NamedXattr[] 
   return out;
 }
 
+/**
+ * The name an image xattr is shown under, or undefined when the view hides it.
+ *  plain (overlayfs with trusted xattrs): trusted.overlay.overlay.X -> trusted.overlay.X, other trusted.overlay.*
+ *    hidden, the rest as is;
+ *  overlay (for overlayfs with userxattr on top, which passes trusted.* through and unescapes
+ *    user.overlay.overlay.X): trusted.overlay.overlay.X -> trusted.overlay.X, trusted.overlay.X ->
+ *    user.overlay.X (overlayfs' own, for it to act on), user.overlay.X -> user.overlay.overlay.X (so that it
+ *    comes out of overlayfs as the plain xattr it is in the kernel's view).
+ */
+export function viewXattrName(name: string, mode: ViewMode): string | undefined {
+  if (name.startsWith(OVERLAY_ESCAPE_PREFIX)) return OVERLAY_PREFIX + name.slice(OVERLAY_ESCAPE_PREFIX.length);
+  if (name.startsWith(OVERLAY_PREFIX)) {
+    return mode === 'overlay' ? OVERLAY_USER_PREFIX + name.slice(OVERLAY_PREFIX.length) : undefined;
+  }
+  if (mode === 'overlay' && name.startsWith(OVERLAY_USER_PREFIX)) {
+    const escaped = OVERLAY_USER_ESCAPE_PREFIX + name.slice(OVERLAY_USER_PREFIX.length);
+    return Buffer.byteLength(escaped, 'latin1') <= XATTR_NAME_MAX ? escaped : undefined;
+  }
+  return name;
+}
+
 /** Applies the view's renaming/hiding to a raw xattr list; the first of duplicate names wins. */
 export function viewXattrs(raw: NamedXattr[], mode: ViewMode, composefs: boolean): NamedXattr[] {
   if (mode === 'raw' || (mode === 'plain' && !composefs)) return raw;
   const out: NamedXattr[] = [];
   const seen = new Set<string>();
-  const push = (name: string, value: Uint8Array) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    out.push({ name, value });
-  };
   for (const x of raw) {
-    if (mode === 'overlay') {
-      push(x.name.startsWith(OVERLAY_PREFIX) ? OVERLAY_USER_PREFIX + x.name.slice(OVERLAY_PREFIX.length) : x.name, x.value);
-      continue;
-    }
-    // plain (composefs): what libcomposefs reconstructs as the source tree's xattrs
-    if (x.name === OVERLAY_USERXATTR_WHITEOUT || x.name === OVERLAY_USERXATTR_WHITEOUTS) continue;
-    if (x.name.startsWith(OVERLAY_ESCAPE_PREFIX)) {
-      if (x.name === OVERLAY_ESCAPED_WHITEOUT || x.name === OVERLAY_ESCAPED_WHITEOUTS) continue;
-      push('trusted.' + x.name.slice('trusted.'.length + 'overlay.'.length), x.value);
-      continue;
-    }
-    if (x.name.startsWith(OVERLAY_PREFIX)) continue;
-    push(x.name, x.value);
+    const name = viewXattrName(x.name, mode);
+    if (name === undefined || seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, value: x.value });
   }
   return out;
 }
@@ -87,33 +116,79 @@ export function isWhiteout(inode: ErofsInode): boolean {
   return (inode.mode & F.S_IFMT) === F.S_IFCHR && inode.rdev === 0;
 }
 
-/** A source-tree whiteout that composefs escaped into a regular file. */
-export function isEscapedWhiteout(reader: ErofsReader, inode: ErofsInode): boolean {
-  return (inode.mode & F.S_IFMT) === F.S_IFREG && inode.xattrSize > 0 && reader.getXattr(inode, OVERLAY_ESCAPED_WHITEOUT) !== undefined;
+/** Whether overlayfs takes a directory's empty files marked trusted.overlay.whiteout for whiteouts. */
+export function dirHasXWhiteouts(reader: ErofsReader, dir: ErofsInode): boolean {
+  if (dir.xattrSize === 0) return false;
+  if (reader.getXattr(dir, OVERLAY_WHITEOUTS) !== undefined) return true;
+  const opaque = reader.getXattr(dir, OVERLAY_OPAQUE);
+  return opaque !== undefined && opaque.length === 1 && opaque[0] === 0x78; // "x"
 }
 
-/** Whether a directory holds escaped whiteouts (composefs marks such directories). */
-export function dirHasEscapedWhiteouts(reader: ErofsReader, dir: ErofsInode): boolean {
-  return dir.xattrSize > 0 && reader.getXattr(dir, OVERLAY_ESCAPED_WHITEOUTS) !== undefined;
+/** An overlayfs "xwhiteout": an empty regular file with trusted.overlay.whiteout (its directory must be marked). */
+export function isXWhiteoutCandidate(reader: ErofsReader, inode: ErofsInode): boolean {
+  return (inode.mode & F.S_IFMT) === F.S_IFREG && inode.size === 0 && inode.xattrSize > 0 && reader.getXattr(inode, OVERLAY_WHITEOUT) !== undefined;
 }
+
+/** fs-verity hash algorithms (FS_VERITY_HASH_ALG_*) as overlayfs records them in the metacopy xattr. */
+export const VERITY_ALG_SHA256 = 1;
+export const VERITY_ALG_SHA512 = 2;
 
 export interface Redirect {
-  /** Path relative to the object store, e.g. "84/c779...". */
+  /** The redirect as overlayfs reads it (up to the first NUL), e.g. "/84/c779...". */
   path: string;
-  /** sha256 fs-verity digest from the metacopy xattr, when present. */
+  /** The fs-verity digest from the metacopy xattr, when it carries one. */
   digest: Uint8Array | undefined;
+  /** Its FS_VERITY_HASH_ALG_* (meaningful with a digest). */
+  digestAlg: number;
+}
+
+/** Why overlayfs refuses to look a metacopy file up: the errno it answers and the reason it logs. */
+export interface MetacopyError {
+  errno: number;
+  reason: string;
+}
+
+export type Metacopy = Redirect | MetacopyError | undefined;
+
+export function isMetacopyError(m: Metacopy): m is MetacopyError {
+  return m !== undefined && 'errno' in m;
 }
 
 /**
- * The object a regular file's content lives in: it has a redirect, a metacopy and no data of its own in the
- * image (chunk-based holes, or a flat layout without blocks).
+ * The object a regular file's content lives in, as overlayfs finds it: trusted.overlay.metacopy makes the file
+ * metadata-only (whatever data the image holds for it is not used). overlayfs fails the lookup when the xattr
+ * has a size other than 0 or 4..68 (EIO), when there is no redirect (EIO: "metacopy with no lower data
+ * found"), when the redirect is empty, has an empty component, or is relative with a '/' (EINVAL: "invalid
+ * redirect"), and when it is relative at all (EIO: a data-only layer needs an absolute path).
  */
-export function redirectOf(reader: ErofsReader, inode: ErofsInode): Redirect | undefined {
-  if ((inode.mode & F.S_IFMT) !== F.S_IFREG || inode.xattrSize === 0 || inode.size === 0) return undefined;
-  if (inode.layout === F.LAYOUT_FLAT_INLINE || (inode.layout === F.LAYOUT_FLAT_PLAIN && inode.startBlk >= 0)) return undefined;
-  const redirect = reader.getXattr(inode, OVERLAY_REDIRECT);
+export function metacopyOf(reader: ErofsReader, inode: ErofsInode): Metacopy {
+  if ((inode.mode & F.S_IFMT) !== F.S_IFREG || inode.xattrSize === 0) return undefined;
   const metacopy = reader.getXattr(inode, OVERLAY_METACOPY);
-  if (!redirect || !metacopy) return undefined;
-  const digest = metacopy.length === 36 ? metacopy.slice(4, 36) : undefined;
-  return { path: utf8.decode(redirect), digest };
+  if (!metacopy) return undefined;
+  if (metacopy.length !== 0 && (metacopy.length < METACOPY_MIN_SIZE || metacopy.length > METACOPY_MAX_SIZE)) {
+    return { errno: ERRNO.EIO, reason: `metacopy xattr of ${metacopy.length} bytes` };
+  }
+  const raw = reader.getXattr(inode, OVERLAY_REDIRECT);
+  if (!raw) return { errno: ERRNO.EIO, reason: 'metacopy with no redirect' };
+  const nul = raw.indexOf(0);
+  const path = utf8.decode(nul < 0 ? raw : raw.subarray(0, nul));
+  if (path === '') return { errno: ERRNO.EINVAL, reason: 'empty redirect' };
+  if (path.startsWith('/')) {
+    if (path.slice(1).split('/').includes('')) return { errno: ERRNO.EINVAL, reason: `invalid redirect ${JSON.stringify(path)}` };
+  } else {
+    if (path.includes('/')) return { errno: ERRNO.EINVAL, reason: `invalid redirect ${JSON.stringify(path)}` };
+    return { errno: ERRNO.EIO, reason: `relative redirect ${JSON.stringify(path)} cannot reach the object store` };
+  }
+  // ovl_metacopy: len counts the 4-byte header; a digest follows it when len > 4.
+  let digest: Uint8Array | undefined;
+  if (metacopy.length > METACOPY_MIN_SIZE && metacopy[1]! > METACOPY_MIN_SIZE && metacopy[1]! <= metacopy.length) {
+    digest = metacopy.slice(METACOPY_MIN_SIZE, metacopy[1]!);
+  }
+  return { path, digest, digestAlg: metacopy.length >= METACOPY_MIN_SIZE ? metacopy[3]! : 0 };
+}
+
+/** The object of a metacopy file (undefined for a file that is not one or that overlayfs refuses). */
+export function redirectOf(reader: ErofsReader, inode: ErofsInode): Redirect | undefined {
+  const m = metacopyOf(reader, inode);
+  return isMetacopyError(m) ? undefined : m;
 }

@@ -17,8 +17,8 @@ import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
-  type NamedXattr, type Redirect, type ViewMode, dirHasEscapedWhiteouts, isEscapedWhiteout, isWhiteout, rawXattrs,
-  redirectOf, viewXattrs,
+  OVERLAY_REDIRECT, type Metacopy, type NamedXattr, type Redirect, type ViewMode, dirHasXWhiteouts, isMetacopyError, isWhiteout,
+  isXWhiteoutCandidate, metacopyOf, rawXattrs, viewXattrs,
 } from './composefs.js';
 import { BytesPending, type ByteSource } from './bytesource.js';
 import { ObjectStore } from './object-store.js';
@@ -74,8 +74,10 @@ const MAX_HANDLES = 65536;
 
 /** Per-inode facts derived from xattrs, computed once. */
 interface ViewInfo {
-  escapedWhiteout: boolean;
-  redirect: Redirect | undefined;
+  /** Plain composefs view: the object of a metacopy file, or why overlayfs refuses the file. */
+  metacopy: Metacopy;
+  /** Plain composefs view, directories: whether empty files marked as whiteouts are whiteouts here. */
+  xwhiteouts: boolean;
   xattrs: NamedXattr[] | undefined;
 }
 
@@ -181,6 +183,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
 
   // ---- views --------------------------------------------------------------------------------------------------
 
+  /** Plain or overlay mode over a composefs image: the modes that follow overlayfs' rules. */
+  private composefsView(): boolean {
+    return this.mode !== 'raw' && this.composefs;
+  }
+
   private plainComposefs(): boolean {
     return this.mode === 'plain' && this.composefs;
   }
@@ -189,9 +196,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     let v = this.views.get(inode.nid);
     if (!v) {
       const pc = this.plainComposefs();
+      const cv = this.composefsView();
+      const dir = (inode.mode & F.S_IFMT) === F.S_IFDIR;
       v = {
-        escapedWhiteout: pc && isEscapedWhiteout(this.reader, inode),
-        redirect: pc ? redirectOf(this.reader, inode) : undefined,
+        metacopy: cv ? metacopyOf(this.reader, inode) : undefined,
+        xwhiteouts: pc && dir && dirHasXWhiteouts(this.reader, inode),
         xattrs: undefined,
       };
       this.views.set(inode.nid, v);
@@ -202,36 +211,55 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private xattrsOf(inode: ErofsInode): NamedXattr[] {
     if (inode.xattrSize === 0) return [];
     const v = this.view(inode);
-    if (!v.xattrs) v.xattrs = viewXattrs(rawXattrs(this.reader, inode), this.mode, this.composefs);
+    if (!v.xattrs) {
+      let raw = rawXattrs(this.reader, inode);
+      // A directory redirect leads nowhere with one layer (the kernel's view ignores it), but overlayfs in
+      // userxattr mode refuses to follow it (EPERM): the overlay-mode FUSE view leaves it out.
+      if (this.mode === 'overlay' && this.composefs && (inode.mode & F.S_IFMT) !== F.S_IFREG) raw = raw.filter((x) => x.name !== OVERLAY_REDIRECT);
+      v.xattrs = viewXattrs(raw, this.mode, this.composefs);
+    }
     return v.xattrs;
   }
 
-  /** Hidden from listings and lookups: composefs' overlay whiteouts, in plain mode. */
-  private hidden(inode: ErofsInode): boolean {
-    return this.plainComposefs() && isWhiteout(inode);
+  /** A whiteout of the plain composefs view: overlayfs answers ENOENT for it (see composefs.ts). */
+  private hidden(dir: ErofsInode, inode: ErofsInode): boolean {
+    if (!this.plainComposefs()) return false;
+    if (isWhiteout(inode)) return true;
+    return isXWhiteoutCandidate(this.reader, inode) && this.view(dir).xwhiteouts;
+  }
+
+  /** The redirect of a metacopy file in the plain composefs view. */
+  private redirectOf(inode: ErofsInode): Redirect | undefined {
+    if ((inode.mode & F.S_IFMT) !== F.S_IFREG || !this.plainComposefs() || inode.xattrSize === 0) return undefined;
+    const m = this.view(inode).metacopy;
+    return isMetacopyError(m) ? undefined : m;
+  }
+
+  /** The entry of `child` of `dir` as the view answers a LOOKUP: ENOENT for whiteouts, overlayfs' refusals. */
+  private childEntry(dir: ErofsInode, child: ErofsInode): Entry | undefined {
+    if (this.hidden(dir, child)) return undefined;
+    // In overlay mode too: overlayfs with userxattr would answer EPERM for these, the kernel's view EIO/EINVAL.
+    if (this.composefsView() && (child.mode & F.S_IFMT) === F.S_IFREG && child.xattrSize > 0) {
+      const m = this.view(child).metacopy;
+      if (isMetacopyError(m)) {
+        this.logOnce(`metacopy:${child.nid}`, `tsfuse erofs: lookup ${this.pathOf(this.inoOf(child.nid))}: ${m.reason}`);
+        throw new Errno(m.errno, m.reason);
+      }
+    }
+    return this.entryOf(child);
   }
 
   attrOf(inode: ErofsInode): Attr {
     const bs = this.reader.blockSize;
-    let mode = inode.mode;
-    let size = inode.size;
-    let rdev = inode.rdev;
-    let blocks = inode.blocks512;
-    if (this.plainComposefs() && (mode & F.S_IFMT) === F.S_IFREG && inode.xattrSize > 0 && this.view(inode).escapedWhiteout) {
-      mode = (mode & ~F.S_IFMT) | F.S_IFCHR;
-      size = 0;
-      rdev = 0;
-      blocks = 0;
-    }
     return {
       ino: this.inoOf(inode.nid),
-      mode,
+      mode: inode.mode,
       nlink: inode.nlink,
       uid: inode.uid,
       gid: inode.gid,
-      size,
-      blocks,
-      rdev,
+      size: inode.size,
+      blocks: inode.blocks512,
+      rdev: inode.rdev,
       blksize: bs,
       atime: inode.mtime,
       atimeNsec: inode.mtimeNsec,
@@ -281,9 +309,9 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       const e = this.reader.lookup(dir, name);
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
-      if (this.hidden(child)) return this.negativeEntry();
-      const entry = this.entryOf(child);
-      this.remember(entry.ino, parent, name);
+      this.remember(this.inoOf(child.nid), parent, name);
+      const entry = this.childEntry(dir, child);
+      if (!entry) return this.negativeEntry();
       return entry;
     } catch (e) {
       throw this.mapError('lookup', parent, e);
@@ -316,7 +344,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       const n = this.node(ino);
       const type = n.mode & F.S_IFMT;
       if (type === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
-      const redirect = type === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
+      const redirect = this.redirectOf(n);
       if (!redirect) return { fh: 0, flags: FOPEN.KEEP_CACHE };
       return this.openObject(ino, n, redirect);
     });
@@ -361,7 +389,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       } catch (e) {
         const msg = (e as Error).message;
         this.logOnce(`object:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
-        if (e instanceof Errno && e.errno === ERRNO.EACCES) throw e;
+        // the store's refusals carry the errno overlayfs answers for the same redirect
+        if (e instanceof Errno) throw e;
         throw new Errno(ERRNO.EIO, msg);
       }
       obj = { fd, refs: 0, backingId: undefined };
@@ -399,7 +428,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       // The reply is written before this thread serves anything else (a plain value goes out at once), so
       // one buffer per filesystem instance serves every READ: no 1 MiB allocation and page faults per request.
       const buf = this.scratch(len);
-      const redirect = (n.mode & F.S_IFMT) === F.S_IFREG && this.plainComposefs() ? this.view(n).redirect : undefined;
+      const redirect = this.redirectOf(n);
       if (redirect) {
         // Found by nid, never by fh: the OPEN may have been answered by another worker.
         const obj = this.objectOf(ino, n, redirect);
@@ -456,15 +485,12 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     const dot = new Uint8Array([0x2e]);
     if (offset === 0 && dir.dotOmitted) yield { name: dot, nid: dir.nid, mode: F.S_IFDIR, next: OFFSET_SYNTH_DOT };
     const from = offset <= OFFSET_SYNTH_DOT ? 0 : offset;
-    const pc = this.plainComposefs();
-    const escapes = pc && dirHasEscapedWhiteouts(this.reader, dir);
+    // overlayfs leaves whiteouts out of the root's listing only (see composefs.ts); elsewhere LOOKUP hides them.
+    const filterRoot = this.plainComposefs() && dir.nid === this.reader.rootNid;
+    const xw = filterRoot && this.view(dir).xwhiteouts;
     for (const e of this.reader.entries(dir, from)) {
-      let mode = fileTypeToMode(e.fileType);
-      if (pc && (e.fileType === F.FT_CHRDEV || (escapes && e.fileType === F.FT_REG_FILE))) {
-        const child = this.reader.inode(e.nid);
-        if (isWhiteout(child)) continue;
-        mode = this.attrOf(child).mode & F.S_IFMT;
-      }
+      if (filterRoot && (e.fileType === F.FT_CHRDEV || (xw && e.fileType === F.FT_REG_FILE)) && this.hidden(dir, this.reader.inode(e.nid))) continue;
+      const mode = fileTypeToMode(e.fileType);
       yield { name: e.name, nid: bytesEqual(e.name, dot) ? dir.nid : e.nid, mode, next: e.pos + F.DIRENT_SIZE };
     }
   }
@@ -480,10 +506,17 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readdirplus(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
     this.guard('readdirplus', ino, () => {
       const dec = new TextDecoder();
+      const dir = this.dirOf(ino);
       for (const e of this.walkDir(ino, offset)) {
         let entry: Entry;
         try {
-          entry = this.guard('readdirplus', this.inoOf(e.nid), () => this.entryOf(this.reader.inode(e.nid)));
+          entry = this.guard('readdirplus', this.inoOf(e.nid), () => {
+            const child = this.reader.inode(e.nid);
+            // a whiteout listed outside the root: a name without attributes, as LOOKUP answers ENOENT for it
+            const got = this.childEntry(dir, child);
+            if (!got) throw new Errno(ERRNO.ENOENT);
+            return got;
+          });
         } catch (err) {
           if (err instanceof BytesPending) throw err;
           // One unreadable inode must not make its whole directory unlistable (the kernel's readdir never reads

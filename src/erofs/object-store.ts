@@ -1,10 +1,13 @@
 // The composefs object store (basedir): content-addressed files named objects/XX/rest. A redirect comes
-// from the image, so it is untrusted: it must name a regular file *inside* the store. Checks, in order:
-//  1. lexical: relative after dropping leading '/', no empty, '.' or '..' components, no NUL, bounded length;
-//  2. every intermediate component is a real directory (lstat: no symlinks);
-//  3. the final component is opened with O_NOFOLLOW | O_NONBLOCK (a planted FIFO cannot block us);
-//  4. the opened fd is a regular file and /proc/self/fd/N resolves inside the store (catches races and
-//     anything the lexical checks missed).
+// from the image, so it is untrusted: it must name a regular file *inside* the store. The rules are overlayfs'
+// for a data-only layer (a path lookup beneath the layer root, no symlinks, no crossing mounts), with the
+// errnos it answers:
+//  1. lexical: one leading '/' dropped, no empty components, no NUL, bounded length (EINVAL); '.' is skipped,
+//     '..' goes up one level and may not climb above the store (EXDEV);
+//  2. every intermediate component is a real directory (lstat: a symlink is ELOOP, a missing one ENOENT);
+//  3. the final component is opened with O_NOFOLLOW | O_NONBLOCK (a planted FIFO cannot block us), and must be a
+//     regular file (anything else, a symlink included, is ENOENT);
+//  4. /proc/self/fd/N of the opened fd resolves inside the store (catches races and anything the walk missed).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,18 +15,39 @@ import { Errno, ERRNO } from '../protocol/errno.js';
 
 export const MAX_REDIRECT_LENGTH = 4096;
 
-/** Returns the store-relative path a redirect names, or throws Errno EACCES saying why it is refused. */
+/**
+ * The store-relative path a redirect names, '.' and '..' resolved lexically ("aa/obj"); throws an Errno
+ * (EINVAL for a malformed redirect, EXDEV for one that climbs out of the store). Intermediate directories are
+ * checked by ObjectStore.open.
+ */
 export function validateRedirect(redirect: string): string {
-  if (redirect.length === 0 || redirect.length > MAX_REDIRECT_LENGTH) throw new Errno(ERRNO.EACCES, `redirect of length ${redirect.length}`);
-  if (redirect.includes('\0')) throw new Errno(ERRNO.EACCES, 'redirect contains NUL');
-  const rel = redirect.replace(/^\/+/, '');
-  if (!rel) throw new Errno(ERRNO.EACCES, `redirect ${JSON.stringify(redirect)} names the store itself`);
-  for (const part of rel.split('/')) {
-    if (part === '' || part === '.' || part === '..') {
-      throw new Errno(ERRNO.EACCES, `redirect ${JSON.stringify(redirect)} has a '${part}' component`);
-    }
+  const rel = resolveLexically(redirectComponents(redirect), redirect);
+  if (rel.length === 0) refuse(ERRNO.EINVAL, `redirect ${JSON.stringify(redirect)} names the store itself`);
+  return rel.join('/');
+}
+
+function refuse(errno: number, message: string): never {
+  throw new Errno(errno, message);
+}
+
+function redirectComponents(redirect: string): string[] {
+  if (redirect.length === 0 || redirect.length > MAX_REDIRECT_LENGTH) refuse(ERRNO.EINVAL, `redirect of length ${redirect.length}`);
+  if (redirect.includes('\0')) refuse(ERRNO.EINVAL, 'redirect contains NUL');
+  const parts = (redirect.startsWith('/') ? redirect.slice(1) : redirect).split('/');
+  if (parts.includes('')) refuse(ERRNO.EINVAL, `redirect ${JSON.stringify(redirect)} has an empty component`);
+  return parts;
+}
+
+function resolveLexically(parts: string[], redirect: string): string[] {
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) refuse(ERRNO.EXDEV, `redirect ${JSON.stringify(redirect)} climbs out of the object store`);
+      out.pop();
+    } else out.push(part);
   }
-  return rel;
+  return out;
 }
 
 export class ObjectStore {
@@ -35,33 +59,46 @@ export class ObjectStore {
     if (!fs.statSync(this.root).isDirectory()) throw new Errno(ERRNO.ENOTDIR, `object store ${basedir} is not a directory`);
   }
 
-  /** Opens the object a redirect names, read-only. The caller closes the fd. */
+  /** Opens the object a redirect names, read-only. The caller closes the fd. Throws an Errno saying why not. */
   open(redirect: string): number {
-    const rel = validateRedirect(redirect);
-    const parts = rel.split('/');
-    let dir = this.root;
-    for (const part of parts.slice(0, -1)) {
-      dir = path.join(dir, part);
+    const parts = redirectComponents(redirect);
+    // Walk as the kernel's lookup does: every directory we pass through (even one a later '..' leaves) must be a
+    // real directory inside the store.
+    const stack: string[] = [];
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i]!;
+      if (part === '.') continue;
+      if (part === '..') {
+        if (stack.length === 0) refuse(ERRNO.EXDEV, `redirect ${JSON.stringify(redirect)} climbs out of the object store`);
+        stack.pop();
+        continue;
+      }
+      stack.push(part);
+      const dir = path.join(this.root, ...stack);
       let st: fs.Stats;
       try {
         st = fs.lstatSync(dir);
       } catch (e) {
-        throw new Errno(ERRNO.ENOENT, `object ${rel}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        refuse(ERRNO.ENOENT, `object ${redirect} is missing from the store (${stack.join('/')}: ${(e as NodeJS.ErrnoException).code ?? e})`);
       }
-      if (!st.isDirectory()) throw new Errno(ERRNO.EACCES, `object ${rel}: ${path.relative(this.root, dir)} is not a plain directory`);
+      if (st.isSymbolicLink()) refuse(ERRNO.ELOOP, `object ${redirect}: ${stack.join('/')} is a symlink`);
+      if (!st.isDirectory()) refuse(ERRNO.ENOTDIR, `object ${redirect}: ${stack.join('/')} is not a directory`);
     }
-    const full = path.join(dir, parts[parts.length - 1]!);
+    const last = parts[parts.length - 1]!;
+    const rel = resolveLexically([...stack, last], redirect).join('/');
+    if (last === '.' || last === '..' || rel === '') refuse(ERRNO.ENOENT, `object ${redirect} is a directory`);
+    const full = path.join(this.root, rel);
     let fd: number;
     try {
       fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new Errno(ERRNO.EACCES, `object ${rel} is a symlink`);
-      if (code === 'ENOENT') throw new Errno(ERRNO.ENOENT, `object ${rel} is missing from the store`);
-      throw new Errno(ERRNO.EIO, `object ${rel}: ${code ?? e}`);
+      if (code === 'ELOOP') refuse(ERRNO.ENOENT, `object ${rel} is a symlink`);
+      if (code === 'ENOENT') refuse(ERRNO.ENOENT, `object ${rel} is missing from the store`);
+      refuse(ERRNO.EIO, `object ${rel}: ${code ?? e}`);
     }
     try {
-      if (!fs.fstatSync(fd).isFile()) throw new Errno(ERRNO.EACCES, `object ${rel} is not a regular file`);
+      if (!fs.fstatSync(fd).isFile()) refuse(ERRNO.ENOENT, `object ${rel} is not a regular file`);
       let real: string | undefined;
       try {
         real = fs.readlinkSync(`/proc/self/fd/${fd}`);
@@ -69,7 +106,7 @@ export class ObjectStore {
         real = undefined; // no /proc: the lstat walk above is what we have
       }
       if (real !== undefined && !real.startsWith(this.root + '/')) {
-        throw new Errno(ERRNO.EACCES, `object ${rel} resolves outside the store (${real})`);
+        refuse(ERRNO.EXDEV, `object ${rel} resolves outside the store (${real})`);
       }
       return fd;
     } catch (e) {
