@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
+import { EROFS_FIXTURES } from '../helpers/fixtures.js';
 import * as assert from 'uvu/assert';
 import {
   type ComposefsManifest,
@@ -221,17 +221,9 @@ test('kernel mount: unmounted even when fn throws', async () => {
   assert.ok(seen !== '' && !mounted(seen) && !fs.existsSync(seen));
 });
 
-/** shared/ beside the repository (the compiled test runs from .build/kit/test/erofs or dist/test/erofs). */
-function sharedDir(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (dir !== path.dirname(dir) && !fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return [path.join(path.dirname(dir), 'shared'), '/work/shared'].find((d) => fs.existsSync(d));
-}
-
 test('fsverity: digests name the objects of the mkcomposefs fixture', () => {
-  const shared = sharedDir();
-  const objs = shared && path.join(shared, 'fixtures/erofs/composefs/objects');
-  assert.ok(objs && fs.existsSync(objs), 'shared/fixtures/erofs/composefs/objects beside the repository');
+  const objs = path.join(EROFS_FIXTURES, 'composefs', 'objects');
+  assert.ok(fs.existsSync(objs), 'test/fixtures/erofs/composefs/objects');
   let n = 0;
   for (const d of fs.readdirSync(objs)) {
     for (const f of fs.readdirSync(path.join(objs, d))) {

@@ -2,8 +2,6 @@
 // numbers against the _IOR/_IOW formulas of include/uapi/asm-generic/ioctl.h and fuse_kernel.h.
 
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../../src/protocol/errno.js';
@@ -18,19 +16,13 @@ import {
 import { backingClose, backingOpen } from '../../src/kernel/backing.js';
 import { IOC, IOR, IOW } from '../../src/kernel/ioctl-numbers.js';
 import { addressOf, cString, openLibc } from '../../src/kernel/libc.js';
+import { FUSE_KERNEL_H } from '../helpers/fixtures.js';
 
 openLibc();
 
-/** ../shared/reference/fuse_kernel.h seen from any ancestor of this file (source or build tree). */
+/** The repository's reference/fuse_kernel.h. */
 function findHeader(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'shared', 'reference', 'fuse_kernel.h');
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
+  return existsSync(FUSE_KERNEL_H) ? readFileSync(FUSE_KERNEL_H, 'utf8') : undefined;
 }
 
 test('ioctl numbers follow _IOR/_IOW and match the measured values', () => {

@@ -1,5 +1,5 @@
 // The ABI tables of src/protocol/abi.ts against the kernel header itself: a C program compiled against
-// ../shared/reference/fuse_kernel.h prints sizeof/offsetof of every LAYOUT struct and field, every opcode,
+// reference/fuse_kernel.h prints sizeof/offsetof of every LAYOUT struct and field, every opcode,
 // notify code, INIT/FOPEN/FATTR/... flag bit, scalar constant and device ioctl number, and each is compared
 // with the TypeScript value. The header is also parsed the other way round, so a struct, field, opcode or flag
 // the header has and abi.ts lacks is caught too.
