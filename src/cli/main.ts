@@ -134,10 +134,12 @@ async function cmdErofs(argv: string[]): Promise<number> {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
       upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' }, ...REMOTE_FLAGS,
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
-    const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
-    const image = remote ? p.positional[0]! : existingFile(p.positional[0], 'image');
+    const remoteBasedir = p.flags.basedir !== undefined && isRemoteName(p.flags.basedir as string);
+    const remote = isRemoteName(p.positional[0]!) || remoteBasedir ? remoteOptionsOf(p) : undefined;
+    const image = isRemoteName(p.positional[0]!) ? p.positional[0]! : existingFile(p.positional[0], 'image');
     const mnt = existingDir(p.positional[1], 'mountpoint');
-    const basedir = p.flags.basedir !== undefined ? existingDir(p.flags.basedir as string, '--basedir') : undefined;
+    const basedir = remoteBasedir ? (p.flags.basedir as string) : p.flags.basedir !== undefined ? existingDir(p.flags.basedir as string, '--basedir') : undefined;
+    if (remoteBasedir && (p.flags.passthrough || p.flags.overlay !== undefined)) fail('--passthrough and --overlay need a local --basedir');
     const overlay = p.flags.overlay !== undefined ? existingDir(p.flags.overlay as string, '--overlay') : undefined;
     const upperdir = p.flags.upperdir !== undefined ? existingDir(p.flags.upperdir as string, '--upperdir') : undefined;
     const workdir = p.flags.workdir !== undefined ? existingDir(p.flags.workdir as string, '--workdir') : undefined;

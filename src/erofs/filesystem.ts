@@ -21,7 +21,7 @@ import {
   isXWhiteoutCandidate, metacopyOf, rawXattrs, viewXattrs,
 } from './composefs.js';
 import { BytesPending, type ByteSource } from './bytesource.js';
-import { ObjectStore } from './object-store.js';
+import { ObjectStore, type ObjectSource } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
 import { decodersReady } from './reader/decompress.js';
@@ -40,6 +40,8 @@ export interface ErofsFilesystemOptions {
   image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array | ByteSource;
   /** composefs object store: redirected files are opened as basedir/<redirect>. */
   basedir?: string;
+  /** An object source other than a local basedir (a remote prefix); wins over basedir. */
+  objectSource?: ObjectSource;
   /** 'plain' (default): the original tree; 'overlay': metadata for overlayfs with userxattr; 'raw': as the kernel. */
   mode?: ViewMode;
   /** Apply composefs conventions; default: when the image starts with the composefs header or a basedir is given. */
@@ -56,7 +58,9 @@ export interface ErofsFilesystemOptions {
 }
 
 interface ObjectFile {
+  /** A local object's fd, or -1 when the object is remote (bytes). */
   fd: number;
+  bytes: ByteSource | undefined;
   /** Open handles of this instance on it; closed when the last one is released here. */
   refs: number;
   backingId: number | undefined;
@@ -86,7 +90,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readonly mode: ViewMode;
   readonly composefs: boolean;
   private readonly timeout: number;
-  private readonly store: ObjectStore | undefined;
+  private readonly store: ObjectSource | undefined;
   private readonly wantPassthrough: boolean;
   private readonly log: (message: string) => void;
   private conn: ConnectionInfo | undefined;
@@ -106,11 +110,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.reader = ErofsReader.open(options.image, options.cacheSize !== undefined ? { ...options.reader, cacheBytes: options.cacheSize } : options.reader);
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
-    this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined);
+    this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined || options.objectSource !== undefined);
     this.timeout = options.timeout ?? STABLE_TREE_TIMEOUT;
     this.log = options.log ?? defaultLog();
     this.wantPassthrough = options.passthrough ?? false;
-    this.store = options.basedir ? new ObjectStore(options.basedir) : undefined;
+    this.store = options.objectSource ?? (options.basedir ? new ObjectStore(options.basedir) : undefined);
     // Fail at start (not at first stat) if the root is unreadable.
     this.reader.root();
   }
@@ -357,7 +361,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.handles.set(fh, n.nid);
     if (this.handles.size > MAX_HANDLES) this.handles.delete(this.handles.keys().next().value as number);
     const conn = this.conn;
-    if (this.wantPassthrough && !this.passthroughBroken && conn?.passthrough && conn.backingOpen) {
+    if (this.wantPassthrough && !this.passthroughBroken && obj.fd >= 0 && conn?.passthrough && conn.backingOpen) {
       if (obj.backingId === undefined) {
         try {
           obj.backingId = conn.backingOpen(obj.fd);
@@ -383,17 +387,18 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
         this.logOnce(`nostore:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: content is in the object store (${redirect.path}) but no basedir was given`);
         throw new Errno(ERRNO.EIO, 'no object store');
       }
-      let fd: number;
+      let opened: ReturnType<ObjectSource['openObject']>;
       try {
-        fd = this.store.open(redirect.path);
+        opened = this.store.openObject(redirect.path);
       } catch (e) {
+        if (e instanceof BytesPending) throw e; // a remote object being looked up: the request runs again
         const msg = (e as Error).message;
         this.logOnce(`object:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
         // the store's refusals carry the errno overlayfs answers for the same redirect
         if (e instanceof Errno) throw e;
         throw new Errno(ERRNO.EIO, msg);
       }
-      obj = { fd, refs: 0, backingId: undefined };
+      obj = { fd: opened.fd ?? -1, bytes: opened.bytes, refs: 0, backingId: undefined };
       this.objects.set(n.nid, obj);
       if (this.objects.size > MAX_OPEN_OBJECTS) {
         const [oldest, old] = this.objects.entries().next().value as [number, ObjectFile];
@@ -414,7 +419,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       obj.backingId = undefined;
     }
     try {
-      fs.closeSync(obj.fd);
+      if (obj.bytes) obj.bytes.close?.();
+      else fs.closeSync(obj.fd);
     } catch {
       // already closed
     }
@@ -432,6 +438,12 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       if (redirect) {
         // Found by nid, never by fh: the OPEN may have been answered by another worker.
         const obj = this.objectOf(ino, n, redirect);
+        if (obj.bytes) {
+          // A remote object: its own size bounds the read (a short object reads short, like EOF).
+          const got = Math.max(0, Math.min(len, obj.bytes.size - offset));
+          if (got > 0) obj.bytes.readInto(buf, 0, offset, got);
+          return buf.subarray(0, got);
+        }
         let got = 0;
         while (got < len) {
           const r = fs.readSync(obj.fd, buf, got, len - got, offset + got);

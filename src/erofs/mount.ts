@@ -15,7 +15,7 @@ export interface MountErofsOptions {
   /** For remote images: cache directory and bound, S3 endpoint, timeouts. */
   remote?: Omit<RemoteOptions, 'log'>;
   mountpoint: string;
-  /** composefs object store (objects/XX/rest live below it). */
+  /** composefs object store (objects/XX/rest live below it): a directory, or an http(s):// or s3:// prefix. */
   basedir?: string;
   /** Hand object files to the kernel (FUSE passthrough); needs basedir. */
   passthrough?: boolean;
@@ -55,14 +55,14 @@ function perWorkerCache(o: MountErofsOptions): number | undefined {
 }
 
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
-  const remoteStats = isRemoteName(o.image) ? new RemoteStats() : undefined;
+  const remoteStats = isRemoteName(o.image) || (o.basedir !== undefined && isRemoteName(o.basedir)) ? new RemoteStats() : undefined;
   const mode = o.overlay ? 'overlay' : 'plain';
   const options = [...(o.options ?? [])];
   if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
   // overlayfs reads the lower layer with the mounter's credentials, so an overlay view needs no allow_other as root.
   const session = await Session.mount(
     {
-      module: isRemoteName(o.image) ? REMOTE_FS_MODULE : FS_MODULE,
+      module: remoteStats ? REMOTE_FS_MODULE : FS_MODULE,
       export: 'createFilesystem',
       // A remote image's reads wait for fetches: let each worker keep serving meanwhile.
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,

@@ -12,6 +12,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Errno, ERRNO } from '../protocol/errno.js';
+import type { ByteSource } from './bytesource.js';
+
+/** An object a redirect named: a local file (fd, which passthrough can hand to the kernel) or remote bytes. */
+export type StoreObject = { fd: number; bytes?: undefined } | { fd?: undefined; bytes: ByteSource };
+
+/**
+ * Where composefs objects come from: a local directory (ObjectStore) or a URL prefix (src/remote/object-store.ts).
+ * open throws an Errno saying why not (or BytesPending while a remote object is being looked up).
+ */
+export interface ObjectSource {
+  openObject(redirect: string): StoreObject;
+}
 
 export const MAX_REDIRECT_LENGTH = 4096;
 
@@ -50,13 +62,17 @@ function resolveLexically(parts: string[], redirect: string): string[] {
   return out;
 }
 
-export class ObjectStore {
+export class ObjectStore implements ObjectSource {
   /** The store's real path (symlinks of the basedir itself resolved once, at start). */
   readonly root: string;
 
   constructor(basedir: string) {
     this.root = fs.realpathSync(basedir);
     if (!fs.statSync(this.root).isDirectory()) throw new Errno(ERRNO.ENOTDIR, `object store ${basedir} is not a directory`);
+  }
+
+  openObject(redirect: string): StoreObject {
+    return { fd: this.open(redirect) };
   }
 
   /** Opens the object a redirect names, read-only. The caller closes the fd. Throws an Errno saying why not. */

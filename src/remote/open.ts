@@ -27,6 +27,8 @@ export interface RemoteOptions {
   stats?: SharedArrayBuffer;
   /** Log every fetch. */
   debug?: boolean;
+  /** An already open block cache (many objects of one mount share it; cacheDir is then unused). */
+  cache?: BlockCache;
 }
 
 /** Blobs up to this size are fetched whole and checked against their digest (PuzzleFS chunks, small images). */
@@ -52,7 +54,7 @@ function unreachable(e: unknown): boolean {
 }
 
 export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Promise<RemoteByteSource> {
-  const cache = o.cacheDir === null ? undefined : new BlockCache({ dir: o.cacheDir ?? defaultCacheDir(), maxBytes: o.cacheSize });
+  const cache = o.cache ?? (o.cacheDir === null ? undefined : new BlockCache({ dir: o.cacheDir ?? defaultCacheDir(), maxBytes: o.cacheSize }));
   const log = o.log ?? ((m: string) => console.error(m));
   const http: HttpObjectOptions = { timeoutMs: o.timeoutMs, attempts: o.attempts };
   const refKey = hashKey('ref', spec, o.s3Endpoint);

@@ -192,3 +192,22 @@ export async function s3Upload(endpoint: string, bucket: string, key: string, fi
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** Uploads every file below `dir` as PREFIX/RELPATH with one boto3 client (a composefs object store). */
+export async function s3UploadTree(endpoint: string, bucket: string, prefix: string, dir: string): Promise<number> {
+  const script = [
+    'import boto3, os, sys',
+    'from botocore.config import Config',
+    `s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))`,
+    'n = 0',
+    'for d, _, files in os.walk(sys.argv[4]):',
+    '    for f in files:',
+    '        p = os.path.join(d, f)',
+    '        s3.upload_file(p, sys.argv[2], sys.argv[3] + "/" + os.path.relpath(p, sys.argv[4]))',
+    '        n += 1',
+    'print(n)',
+  ].join('\n');
+  const r = await run('python3', ['-c', script, endpoint, bucket, prefix, dir], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`boto3 upload failed: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
