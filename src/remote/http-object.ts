@@ -23,6 +23,26 @@ export interface HttpObjectOptions {
   reauthorize?: (res: Response) => Promise<boolean>;
   /** Known size and pin (e.g. from a manifest): skips the HEAD request. */
   known?: { size: number; etag?: string };
+  /**
+   * A URL prefix that HTTP redirects may not leave (a composefs object store): redirects are then followed here,
+   * at most MAX_REDIRECTS, and one to anywhere else fails the request. Unset: fetch follows them (registry blobs
+   * redirect to their storage).
+   */
+  within?: string;
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * Whether `url` lies beneath `prefix`: same origin, and a path below the prefix's. Dot segments are resolved by
+ * URL parsing (%2e included); an encoded slash or backslash could mean anything to the server, so it never is.
+ */
+export function beneathPrefix(url: string, prefix: string): boolean {
+  const u = new URL(url);
+  const p = new URL(prefix);
+  if (u.origin !== p.origin || /%2f|%5c|\\/i.test(u.pathname)) return false;
+  const dir = p.pathname.endsWith('/') ? p.pathname : `${p.pathname}/`;
+  return u.pathname.startsWith(dir) && u.pathname.length > dir.length;
 }
 
 export interface ObjectStat {
@@ -75,6 +95,7 @@ export class HttpObject {
   private readonly gate: Gate;
   private readonly authorize: Authorize | undefined;
   private readonly reauthorize: HttpObjectOptions['reauthorize'];
+  private readonly within: string | undefined;
 
   private constructor(url: string, o: HttpObjectOptions) {
     this.url = url;
@@ -84,6 +105,7 @@ export class HttpObject {
     this.gate = new Gate(Math.max(1, o.parallel ?? 8));
     this.authorize = o.authorize;
     this.reauthorize = o.reauthorize;
+    this.within = o.within;
   }
 
   /** Opens the object: its size and ETag from a HEAD (or from `known`). 404/403 fail here, with one line. */
@@ -132,6 +154,25 @@ export class HttpObject {
     }));
   }
 
+  /** fetch, with redirects kept beneath `within` when it is set (see HttpObjectOptions.within). */
+  private async fetchFollowing(method: string, headers: Record<string, string>): Promise<Response> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    if (this.within === undefined) return fetch(this.url, { method, headers, redirect: 'follow', signal });
+    let url = this.url;
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(url, { method, headers, redirect: 'manual', signal });
+      if (res.status < 300 || res.status > 399 || res.status === 304) return res;
+      await res.body?.cancel().catch(() => {});
+      const location = res.headers.get('location');
+      const next = location === null ? undefined : new URL(location, url).href;
+      if (next === undefined || !beneathPrefix(next, this.within)) {
+        throw new RemoteError(this.url, res.status, `${this.url}: HTTP ${res.status} redirects to ${location ?? 'nowhere'}, outside ${this.within}`);
+      }
+      if (hop >= MAX_REDIRECTS) throw new RemoteError(this.url, res.status, `${this.url}: more than ${MAX_REDIRECTS} redirects`);
+      url = next;
+    }
+  }
+
   /**
    * One request with retries. `ok` says which statuses are answers; `consume` reads and checks the answer inside
    * the same attempt, so a body cut off by a reset is retried too. RemoteError from `consume` is final.
@@ -147,7 +188,7 @@ export class HttpObject {
       let res: Response;
       try {
         const h = this.authorize ? await this.authorize(method, this.url, headers) : headers;
-        res = await fetch(this.url, { method, headers: h, redirect: 'follow', signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await this.fetchFollowing(method, h);
         if (ok(res.status)) return await consume(res);
       } catch (e) {
         if (e instanceof RemoteError) throw e;

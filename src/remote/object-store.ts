@@ -1,6 +1,7 @@
 // composefs objects at a URL prefix (http(s):// or s3://): the remote ObjectSource. A redirect is checked by the
 // same lexical rules as a local store's (validateRedirect: no '..' above the store, no empty components, no NUL)
-// and every component is percent-encoded, so the URL it makes always lies beneath the prefix. Each object is
+// and every component is percent-encoded, so the URL it makes always lies beneath the prefix; HTTP redirects
+// must stay beneath it too (HttpObjectOptions.within). Each object is
 // opened once (a HEAD for its size and ETag) through openRemoteImage, so its blocks go through the mount's block
 // cache and count in its statistics; until the lookup is done the request waits on BytesPending.
 
@@ -34,7 +35,7 @@ export class RemoteObjectStore implements ObjectSource {
     const entry = this.entries.get(rel);
     if (entry && 'source' in entry) return { bytes: entry.source };
     if (entry) throw new BytesPending(entry.pending);
-    const pending = openRemoteImage(objectUrl(this.prefix, rel), this.options).then(
+    const pending = openRemoteImage(objectUrl(this.prefix, rel), { ...this.options, within: this.prefix }).then(
       (source) => {
         this.entries.set(rel, { source });
       },

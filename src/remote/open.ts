@@ -27,6 +27,8 @@ export interface RemoteOptions {
   stats?: SharedArrayBuffer;
   /** Log every fetch. */
   debug?: boolean;
+  /** A prefix (http(s):// or s3://) that HTTP redirects may not leave (composefs objects). */
+  within?: string;
   /** An already open block cache (many objects of one mount share it; cacheDir is then unused). */
   cache?: BlockCache;
 }
@@ -86,6 +88,7 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
     url = s3.url;
     extra.authorize = s3.authorize;
   }
+  if (o.within !== undefined) extra.within = withinUrl(o.within, o.s3Endpoint);
   let obj: HttpObject;
   try {
     obj = await HttpObject.open(url, { ...http, ...extra });
@@ -98,6 +101,14 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
     obj = await HttpObject.open(url, { ...http, ...extra, known: { size: cached.size, etag: cached.etag } });
   }
   return new RemoteByteSource(obj, { key: hashKey('http', url, obj.etag, obj.size), ...common });
+}
+
+/** The HTTP URL prefix a (http(s):// or s3://) prefix spec names: s3 keys map to URLs as s3Object maps them. */
+function withinUrl(prefix: string, endpoint: string | undefined): string {
+  const dir = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  if (!dir.startsWith('s3://')) return dir;
+  const probe = s3Object(`${dir}_`, endpoint).url; // a placeholder key below the prefix, then cut off
+  return probe.slice(0, -1);
 }
 
 /**
