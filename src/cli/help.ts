@@ -14,7 +14,8 @@ Usage:
   tsfuse erofs mount IMAGE MOUNTPOINT [--basedir DIR] [--passthrough]
                      [--overlay DIR [--upperdir U --workdir W]] [--workers N] [--foreground] [--debug]
                      [--cache-size SIZE]
-        Serve an EROFS (or composefs) image. --basedir names the composefs object store;
+        Serve an EROFS (or composefs) image. --basedir names the composefs object store (a directory,
+        or an http(s):// or s3:// prefix whose objects XX/REST are fetched lazily);
         --passthrough hands object files to the kernel; --overlay DIR mounts overlayfs at DIR on top of
         a metadata-only FUSE mount so the kernel reads content from the object store directly.
         --cache-size SIZE (like 64M; default 16M per worker) bounds the decoded-image caches of the
