@@ -13,7 +13,7 @@ import { buildComposefsImage, diffDumps, dumpTreeInChild, generateTree } from '.
 import { kernelComposefsDump } from '../erofs/conformance/composefs-oracle.js';
 import { withErofsMount } from '../erofs/conformance/mount.js';
 import { inChild } from '../helpers/client.js';
-import { S3_CREDENTIALS, s3Upload, s3UploadTree, startRangeServer, startS3, tempDir, type RunningServer } from './servers/index.js';
+import { s3Upload, s3UploadTree, useS3Credentials, startRangeServer, startS3, tempDir, type RunningServer } from './servers/index.js';
 
 const work = tempDir('tsfuse-remote-cfs-');
 const served = path.join(work, 'served');
@@ -24,7 +24,7 @@ const BUCKET = 'cfs';
 let kernelView: string;
 let storeBytes = 0;
 let s3: RunningServer;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv = (): void => {};
 
 function treeBytes(dir: string): number {
   let n = 0;
@@ -47,17 +47,11 @@ test.before(async () => {
   s3 = await startS3(path.join(work, 's3'), BUCKET);
   await s3Upload(s3.url, BUCKET, 'img/cfs.erofs', image);
   await s3UploadTree(s3.url, BUCKET, 'img/objects', objects);
-  for (const [k, v] of Object.entries(S3_CREDENTIALS)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = useS3Credentials();
 });
 
 test.after(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await s3?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });

@@ -11,14 +11,14 @@ import { buildImage, generateTree } from '../erofs/kit/index.js';
 import { assertSameDump, assertSubstantial, kernelDump, tsfuseDump } from '../erofs/conformance/oracle.js';
 import { run } from '../helpers/client.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
-import { S3_CREDENTIALS, s3Upload, startS3, tempDir, type RunningServer } from './servers/index.js';
+import { s3Upload, startS3, useS3Credentials, tempDir, type RunningServer } from './servers/index.js';
 
 const work = tempDir('tsfuse-remote-s3-');
 const image = path.join(work, 'image.erofs');
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const BUCKET = 'images';
 let s3: RunningServer;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv = (): void => {};
 
 test.before(async () => {
   const tree = path.join(work, 'tree');
@@ -28,18 +28,11 @@ test.before(async () => {
   await buildImage(tree, image);
   s3 = await startS3(path.join(work, 's3'), BUCKET);
   await s3Upload(s3.url, BUCKET, 'trees/image.erofs', image);
-  // The mount's workers read credentials the way the AWS tools do: from the environment.
-  for (const [k, v] of Object.entries(S3_CREDENTIALS)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = useS3Credentials();
 });
 
 test.after(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
   await s3?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });

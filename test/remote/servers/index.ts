@@ -168,6 +168,26 @@ export function registryBytesServed(output: string): number {
 
 export const S3_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 
+/** Puts S3_CREDENTIALS in the environment (the mount's workers read them as the AWS tools do); returns the undo. */
+export function useS3Credentials(): () => void {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(S3_CREDENTIALS)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** The head of a boto3 script: imports and a path-style client for s3rver at sys.argv[1]. */
+function boto3Client(imports: string): string[] {
+  return [imports, 'from botocore.config import Config', `s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))`];
+}
+
 export async function startS3(dataDir: string, bucket: string, port?: number): Promise<RunningServer> {
   const p = port ?? (await freePort());
   const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 's3rver');
@@ -180,9 +200,7 @@ export async function startS3(dataDir: string, bucket: string, port?: number): P
 /** Uploads a file with boto3 (a real S3 client), path-style against `endpoint`. */
 export async function s3Upload(endpoint: string, bucket: string, key: string, file: string): Promise<void> {
   const script = [
-    'import boto3, sys',
-    'from botocore.config import Config',
-    `s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))`,
+    ...boto3Client('import boto3, sys'),
     's3.upload_file(sys.argv[4], sys.argv[2], sys.argv[3])',
   ].join('\n');
   const r = await run('python3', ['-c', script, endpoint, bucket, key, file], { timeoutMs: 60_000 });
@@ -196,9 +214,7 @@ export function tempDir(prefix: string): string {
 /** Uploads every file below `dir` as PREFIX/RELPATH with one boto3 client (a composefs object store). */
 export async function s3UploadTree(endpoint: string, bucket: string, prefix: string, dir: string): Promise<number> {
   const script = [
-    'import boto3, os, sys',
-    'from botocore.config import Config',
-    `s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER", region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))`,
+    ...boto3Client('import boto3, os, sys'),
     'n = 0',
     'for d, _, files in os.walk(sys.argv[4]):',
     '    for f in files:',
