@@ -18,6 +18,9 @@ export function objectUrl(prefix: string, rel: string): string {
   return `${base}/${rel.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** Looked-up objects kept (size, ETag, memory blocks); the oldest is forgotten beyond this and looked up again. */
+const MAX_OBJECTS = 4096;
+
 type Entry = { source: ByteSource } | { pending: Promise<void> };
 
 export class RemoteObjectStore implements ObjectSource {
@@ -38,6 +41,15 @@ export class RemoteObjectStore implements ObjectSource {
     const pending = openRemoteImage(objectUrl(this.prefix, rel), { ...this.options, within: this.prefix }).then(
       (source) => {
         this.entries.set(rel, { source });
+        if (this.entries.size > MAX_OBJECTS) {
+          // The filesystem holds the objects it has open itself; this only bounds what is remembered.
+          for (const [key, e] of this.entries) {
+            if ('source' in e) {
+              this.entries.delete(key);
+              break;
+            }
+          }
+        }
       },
       (e: unknown) => {
         // Forget the failure: a later open asks again (the server may be back).
