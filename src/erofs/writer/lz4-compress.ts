@@ -1,0 +1,121 @@
+// LZ4 block compression in "destSize" form (what mkfs.erofs gets from LZ4_compress_destSize): fill an
+// output of at most `dstCap` bytes with as much of the input as fits, and say how much input was consumed.
+// An EROFS pcluster must decompress to exactly the input it covers, so the caller takes `consumed` as the
+// pcluster's length. One match finder, a hash chain over the input: `depth` 1 is the fast (lz4) mode, a
+// deeper chain is the lz4hc mode. The block rules of the LZ4 format are kept: the last 5 bytes are
+// literals and no match starts in the last 12 bytes of the consumed input.
+
+const MIN_MATCH = 4;
+const LAST_LITERALS = 5;
+const MF_LIMIT = 12;
+const MAX_DISTANCE = 65535;
+const HASH_BITS = 15;
+const NICE_MATCH = 256;
+
+export interface Lz4Result {
+  /** Bytes of the output used. */
+  written: number;
+  /** Bytes of the input the output decompresses to. */
+  consumed: number;
+}
+
+/** Reusable state: memory is fixed by the window, not by the file. */
+export class Lz4Compressor {
+  private readonly head = new Int32Array(1 << HASH_BITS);
+  private chain = new Int32Array(0);
+
+  constructor(readonly depth: number) {}
+
+  /** Cost in bytes of a run of `n` literals with its token and length bytes. */
+  private static literalCost(n: number): number {
+    return 1 + n + (n >= 15 ? Math.floor((n - 15) / 255) + 1 : 0);
+  }
+
+  compress(src: Uint8Array, srcLen: number, dst: Uint8Array, dstCap: number): Lz4Result {
+    if (this.chain.length < srcLen) this.chain = new Int32Array(srcLen);
+    const head = this.head;
+    const chain = this.chain;
+    head.fill(-1);
+    let op = 0;
+    let anchor = 0;
+    let ip = 0;
+    const matchLimit = srcLen - LAST_LITERALS;
+    const mfLimit = srcLen - MF_LIMIT;
+    const hashAt = (p: number): number =>
+      (Math.imul(src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24), 2654435761) >>> (32 - HASH_BITS));
+    const insert = (p: number): void => {
+      const h = hashAt(p);
+      chain[p] = head[h]!;
+      head[h] = p;
+    };
+    while (ip <= mfLimit) {
+      // find the longest match for ip along the chain
+      let bestLen = 0;
+      let bestPos = -1;
+      let cand = head[hashAt(ip)]!;
+      for (let tries = this.depth; cand >= 0 && ip - cand <= MAX_DISTANCE && tries > 0; tries--, cand = chain[cand]!) {
+        if (src[cand + bestLen] !== src[ip + bestLen]) continue;
+        let len = 0;
+        while (ip + len < matchLimit && src[cand + len] === src[ip + len]) len++;
+        if (len > bestLen) {
+          bestLen = len;
+          bestPos = cand;
+          // long enough: searching on would make runs of repeats quadratic
+          if (len >= NICE_MATCH) break;
+        }
+      }
+      if (bestLen < MIN_MATCH) {
+        // the literals alone fill the output: nothing further can be consumed
+        if (op + Lz4Compressor.literalCost(ip - anchor + 1) > dstCap) break;
+        insert(ip);
+        ip++;
+        continue;
+      }
+      const litLen = ip - anchor;
+      const ml = bestLen - MIN_MATCH;
+      const cost = Lz4Compressor.literalCost(litLen) + 2 + (ml >= 15 ? Math.floor((ml - 15) / 255) + 1 : 0);
+      // keep room for a final run of at least MF_LIMIT literals, so the block rules hold wherever it ends
+      if (op + cost + Lz4Compressor.literalCost(MF_LIMIT) > dstCap) break;
+      op = this.emit(dst, op, src, anchor, litLen, ip - bestPos, ml);
+      for (let p = ip; p < ip + bestLen && p <= mfLimit; p++) insert(p);
+      ip += bestLen;
+      anchor = ip;
+    }
+    // final literals: all that is left, or as many as fit
+    let n = Math.min(srcLen - anchor, Math.max(0, dstCap - op - 1));
+    while (n > 0 && op + Lz4Compressor.literalCost(n) > dstCap) n--;
+    op = this.emit(dst, op, src, anchor, n, 0, -1);
+    return { written: op, consumed: anchor + n };
+  }
+
+  private emit(dst: Uint8Array, op: number, src: Uint8Array, lit: number, litLen: number, offset: number, ml: number): number {
+    const tokenAt = op++;
+    let token = (litLen >= 15 ? 15 : litLen) << 4;
+    if (litLen >= 15) {
+      let r = litLen - 15;
+      for (; r >= 255; r -= 255) dst[op++] = 255;
+      dst[op++] = r;
+    }
+    dst.set(src.subarray(lit, lit + litLen), op);
+    op += litLen;
+    if (ml >= 0) {
+      dst[op++] = offset & 0xff;
+      dst[op++] = offset >>> 8;
+      token |= ml >= 15 ? 15 : ml;
+      if (ml >= 15) {
+        let r = ml - 15;
+        for (; r >= 255; r -= 255) dst[op++] = 255;
+        dst[op++] = r;
+      }
+    }
+    dst[tokenAt] = token;
+    return op;
+  }
+}
+
+/** Chain depth per mode: lz4 looks at one candidate, lz4hc at 2^(level-1) (levels 1..12, default 9). */
+export function lz4Depth(mode: 'lz4' | 'lz4hc', level?: number): number {
+  if (mode === 'lz4') return 1;
+  const l = level ?? 9;
+  return 2 ** Math.min(11, Math.max(0, l - 1));
+}
