@@ -10,10 +10,10 @@
 // lowerdir=IMAGE::OBJECTS` (fs/overlayfs, kernel 6.7+ escaping; checked against that oracle on kernel 6.18):
 //  - xattrs: trusted.overlay.overlay.X is shown as trusted.overlay.X; every other trusted.overlay.* (including
 //    the bare name trusted.overlay.overlay) is overlayfs' own and hidden; user.* are plain xattrs;
-//  - whiteouts: a char 0:0 device, or an empty regular file with trusted.overlay.whiteout in a directory marked
-//    with trusted.overlay.whiteouts or trusted.overlay.opaque "x", does not exist (lookup: ENOENT). readdir
-//    of the root leaves them out; readdir of any other directory still lists them (overlayfs only filters
-//    directories it merges, and its root);
+//  - whiteouts: a char 0:0 device, or an empty regular file with trusted.overlay.whiteout (whether or not its
+//    directory is marked with trusted.overlay.whiteouts or opaque "x": measured on 6.18), does not exist
+//    (lookup: ENOENT). readdir of the root leaves out the char 0:0 ones; every other listing keeps them all
+//    (overlayfs filters only directories it merges, and its root);
 //  - a regular file with trusted.overlay.metacopy takes its content from the object its redirect names; the
 //    checks overlayfs makes at lookup are in metacopyOf().
 // This module turns an inode's raw xattrs into the views the filesystem serves.
@@ -39,9 +39,8 @@ export const OVERLAY_USERXATTR_WHITEOUT = 'user.overlay.whiteout';
 export const OVERLAY_USERXATTR_WHITEOUTS = 'user.overlay.whiteouts';
 /** XATTR_NAME_MAX: a name escaped past it cannot be shown (overlayfs answers EOPNOTSUPP for it). */
 const XATTR_NAME_MAX = 255;
-/** struct ovl_metacopy: version, len, flags, digest_algo, digest[64] (fs/overlayfs/overlayfs.h). */
+/** struct ovl_metacopy: version, len, flags, digest_algo, digest[] (fs/overlayfs/overlayfs.h). */
 const METACOPY_MIN_SIZE = 4;
-const METACOPY_MAX_SIZE = 4 + 64;
 
 /**
  * How the image is presented:
@@ -116,16 +115,8 @@ export function isWhiteout(inode: ErofsInode): boolean {
   return (inode.mode & F.S_IFMT) === F.S_IFCHR && inode.rdev === 0;
 }
 
-/** Whether overlayfs takes a directory's empty files marked trusted.overlay.whiteout for whiteouts. */
-export function dirHasXWhiteouts(reader: ErofsReader, dir: ErofsInode): boolean {
-  if (dir.xattrSize === 0) return false;
-  if (reader.getXattr(dir, OVERLAY_WHITEOUTS) !== undefined) return true;
-  const opaque = reader.getXattr(dir, OVERLAY_OPAQUE);
-  return opaque !== undefined && opaque.length === 1 && opaque[0] === 0x78; // "x"
-}
-
-/** An overlayfs "xwhiteout": an empty regular file with trusted.overlay.whiteout (its directory must be marked). */
-export function isXWhiteoutCandidate(reader: ErofsReader, inode: ErofsInode): boolean {
+/** An overlayfs "xwhiteout": an empty regular file with trusted.overlay.whiteout. */
+export function isXWhiteout(reader: ErofsReader, inode: ErofsInode): boolean {
   return (inode.mode & F.S_IFMT) === F.S_IFREG && inode.size === 0 && inode.xattrSize > 0 && reader.getXattr(inode, OVERLAY_WHITEOUT) !== undefined;
 }
 
@@ -157,7 +148,7 @@ export function isMetacopyError(m: Metacopy): m is MetacopyError {
 /**
  * The object a regular file's content lives in, as overlayfs finds it: trusted.overlay.metacopy makes the file
  * metadata-only (whatever data the image holds for it is not used). overlayfs fails the lookup when the xattr
- * has a size other than 0 or 4..68 (EIO), when there is no redirect (EIO: "metacopy with no lower data
+ * has 1 to 3 bytes (EIO), when there is no redirect (EIO: "metacopy with no lower data
  * found"), when the redirect is empty, has an empty component, or is relative with a '/' (EINVAL: "invalid
  * redirect"), and when it is relative at all (EIO: a data-only layer needs an absolute path).
  */
@@ -165,7 +156,7 @@ export function metacopyOf(reader: ErofsReader, inode: ErofsInode): Metacopy {
   if ((inode.mode & F.S_IFMT) !== F.S_IFREG || inode.xattrSize === 0) return undefined;
   const metacopy = reader.getXattr(inode, OVERLAY_METACOPY);
   if (!metacopy) return undefined;
-  if (metacopy.length !== 0 && (metacopy.length < METACOPY_MIN_SIZE || metacopy.length > METACOPY_MAX_SIZE)) {
+  if (metacopy.length !== 0 && metacopy.length < METACOPY_MIN_SIZE) {
     return { errno: ERRNO.EIO, reason: `metacopy xattr of ${metacopy.length} bytes` };
   }
   const raw = reader.getXattr(inode, OVERLAY_REDIRECT);

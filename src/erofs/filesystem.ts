@@ -17,8 +17,8 @@ import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
-  OVERLAY_REDIRECT, type Metacopy, type NamedXattr, type Redirect, type ViewMode, dirHasXWhiteouts, isMetacopyError, isWhiteout,
-  isXWhiteoutCandidate, metacopyOf, rawXattrs, viewXattrs,
+  OVERLAY_REDIRECT, type Metacopy, type NamedXattr, type Redirect, type ViewMode, isMetacopyError, isWhiteout, isXWhiteout,
+  metacopyOf, rawXattrs, viewXattrs,
 } from './composefs.js';
 import { BytesPending, type ByteSource } from './bytesource.js';
 import { ObjectStore, type ObjectSource } from './object-store.js';
@@ -80,8 +80,6 @@ const MAX_HANDLES = 65536;
 interface ViewInfo {
   /** Plain composefs view: the object of a metacopy file, or why overlayfs refuses the file. */
   metacopy: Metacopy;
-  /** Plain composefs view, directories: whether empty files marked as whiteouts are whiteouts here. */
-  xwhiteouts: boolean;
   xattrs: NamedXattr[] | undefined;
 }
 
@@ -199,12 +197,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private view(inode: ErofsInode): ViewInfo {
     let v = this.views.get(inode.nid);
     if (!v) {
-      const pc = this.plainComposefs();
-      const cv = this.composefsView();
-      const dir = (inode.mode & F.S_IFMT) === F.S_IFDIR;
       v = {
-        metacopy: cv ? metacopyOf(this.reader, inode) : undefined,
-        xwhiteouts: pc && dir && dirHasXWhiteouts(this.reader, inode),
+        metacopy: this.composefsView() ? metacopyOf(this.reader, inode) : undefined,
         xattrs: undefined,
       };
       this.views.set(inode.nid, v);
@@ -226,10 +220,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   }
 
   /** A whiteout of the plain composefs view: overlayfs answers ENOENT for it (see composefs.ts). */
-  private hidden(dir: ErofsInode, inode: ErofsInode): boolean {
-    if (!this.plainComposefs()) return false;
-    if (isWhiteout(inode)) return true;
-    return isXWhiteoutCandidate(this.reader, inode) && this.view(dir).xwhiteouts;
+  private hidden(inode: ErofsInode): boolean {
+    return this.plainComposefs() && (isWhiteout(inode) || isXWhiteout(this.reader, inode));
   }
 
   /** The redirect of a metacopy file in the plain composefs view. */
@@ -240,8 +232,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   }
 
   /** The entry of `child` of `dir` as the view answers a LOOKUP: ENOENT for whiteouts, overlayfs' refusals. */
-  private childEntry(dir: ErofsInode, child: ErofsInode): Entry | undefined {
-    if (this.hidden(dir, child)) return undefined;
+  private childEntry(child: ErofsInode): Entry | undefined {
+    if (this.hidden(child)) return undefined;
     // In overlay mode too: overlayfs with userxattr would answer EPERM for these, the kernel's view EIO/EINVAL.
     if (this.composefsView() && (child.mode & F.S_IFMT) === F.S_IFREG && child.xattrSize > 0) {
       const m = this.view(child).metacopy;
@@ -314,7 +306,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
       this.remember(this.inoOf(child.nid), parent, name);
-      const entry = this.childEntry(dir, child);
+      const entry = this.childEntry(child);
       if (!entry) return this.negativeEntry();
       return entry;
     } catch (e) {
@@ -497,11 +489,10 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     const dot = new Uint8Array([0x2e]);
     if (offset === 0 && dir.dotOmitted) yield { name: dot, nid: dir.nid, mode: F.S_IFDIR, next: OFFSET_SYNTH_DOT };
     const from = offset <= OFFSET_SYNTH_DOT ? 0 : offset;
-    // overlayfs leaves whiteouts out of the root's listing only (see composefs.ts); elsewhere LOOKUP hides them.
+    // overlayfs leaves char 0:0 whiteouts out of the root's listing only (see composefs.ts); LOOKUP hides them all.
     const filterRoot = this.plainComposefs() && dir.nid === this.reader.rootNid;
-    const xw = filterRoot && this.view(dir).xwhiteouts;
     for (const e of this.reader.entries(dir, from)) {
-      if (filterRoot && (e.fileType === F.FT_CHRDEV || (xw && e.fileType === F.FT_REG_FILE)) && this.hidden(dir, this.reader.inode(e.nid))) continue;
+      if (filterRoot && e.fileType === F.FT_CHRDEV && isWhiteout(this.reader.inode(e.nid))) continue;
       const mode = fileTypeToMode(e.fileType);
       yield { name: e.name, nid: bytesEqual(e.name, dot) ? dir.nid : e.nid, mode, next: e.pos + F.DIRENT_SIZE };
     }
@@ -518,14 +509,16 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readdirplus(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
     this.guard('readdirplus', ino, () => {
       const dec = new TextDecoder();
-      const dir = this.dirOf(ino);
       for (const e of this.walkDir(ino, offset)) {
         let entry: Entry;
+        const name = dec.decode(e.name);
+        // named before the child is looked at, so that a refusal logged for it names its path
+        if (name !== '.' && name !== '..') this.remember(this.inoOf(e.nid), ino, name);
         try {
           entry = this.guard('readdirplus', this.inoOf(e.nid), () => {
             const child = this.reader.inode(e.nid);
             // a whiteout listed outside the root: a name without attributes, as LOOKUP answers ENOENT for it
-            const got = this.childEntry(dir, child);
+            const got = this.childEntry(child);
             if (!got) throw new Errno(ERRNO.ENOENT);
             return got;
           });
@@ -537,8 +530,6 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
           entry = { ino: 0, attr };
         }
         if (!out.add(e.name, entry, e.next)) break;
-        const name = dec.decode(e.name);
-        if (entry.ino !== 0 && name !== '.' && name !== '..') this.remember(entry.ino, ino, name);
       }
     });
   }
