@@ -1,4 +1,4 @@
-// Decoder throughput for EROFS's lzma and zstd pclusters, against the C tools on the same bytes:
+// Decoder throughput for EROFS's lz4, lzma and zstd pclusters, against the C tools on the same bytes:
 //
 //   node dist/bench/micro/decoders.js [--mib 64] [--chunk 131072]
 //
@@ -8,13 +8,17 @@
 // (`xz -d` of --format=raw --lzma1, `zstd -d`): the per-piece cost they are spared is small at 128 KiB.
 // Prints MB/s of decoded output (best of 3). fzstd (pure JS) is measured when it is installed
 // (`npm install --no-save fzstd`): on 64 MiB of /usr it decoded about 12x slower than libzstd-wasm, so
-// src/compress/zstd.ts keeps libzstd-wasm for decoding.
+// src/compress/zstd.ts keeps libzstd-wasm for decoding. LZ4 is cut as mkfs.erofs -zlz4hc cuts it (4 KiB
+// compressed pclusters filled from the input, our destSize compressor) and decoded by the WebAssembly decoder
+// the reader uses and by the JavaScript one it falls back to; `lz4 -d` decodes 64 KiB blocks of one frame.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { microLzmaDecompress } from '../../src/compress/lzma.js';
 import { zstdDecompress, zstdReady } from '../../src/compress/zstd.js';
+import { lz4DecompressBlock, lz4DecompressBlockJs } from '../../src/erofs/reader/lz4.js';
+import { Lz4Compressor } from '../../src/erofs/writer/lz4-compress.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -100,3 +104,26 @@ if (fzstd) {
 }
 const zstdStream = new Uint8Array(execFileSync('zstd', ['-q', '-c', '-3'], { input: data, maxBuffer: 1 << 30 }));
 tool('zstd  zstd -d (one stream, C)', data.length, 'zstd', ['-q', '-dc'], zstdStream);
+
+// lz4: 4 KiB pclusters filled by the destSize compressor (lz4hc depth), as an EROFS lz4hc image stores them.
+const lz4c = new Lz4Compressor(16);
+const lz4Blocks: Array<{ block: Uint8Array; n: number }> = [];
+{
+  const out = new Uint8Array(4096);
+  for (let pos = 0; pos < data.length; ) {
+    const win = data.subarray(pos, Math.min(data.length, pos + 65536));
+    const r = lz4c.compress(win, win.length, out, 4096);
+    lz4Blocks.push({ block: out.slice(0, r.written), n: r.consumed });
+    pos += r.consumed;
+  }
+}
+console.log(`lz4: ${lz4Blocks.length} pclusters of 4 KiB, ${(data.length / lz4Blocks.length / 1024).toFixed(1)} KiB each decoded`);
+const lz4Out = new Uint8Array(1 << 20);
+best('lz4   tsfuse WebAssembly (src/compress/lz4.wat)', data.length, () => {
+  for (const b of lz4Blocks) lz4DecompressBlock(b.block, 0, b.block.length, lz4Out, b.n, false);
+});
+best('lz4   tsfuse JavaScript (fallback)', data.length, () => {
+  for (const b of lz4Blocks) lz4DecompressBlockJs(b.block, 0, b.block.length, lz4Out, b.n, false);
+});
+const lz4Stream = new Uint8Array(execFileSync('lz4', ['-q', '-9', '-B4', '-BI', '-c'], { input: data, maxBuffer: 1 << 30 }));
+tool('lz4   lz4 -d (one frame, 64 KiB blocks, C)', data.length, 'lz4', ['-q', '-dc'], lz4Stream);

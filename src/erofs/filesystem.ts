@@ -98,7 +98,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   /** fh -> nid of the handles this instance handed out, oldest first (see MAX_HANDLES). */
   private readonly handles = new Map<number, number>();
   private nextFh = 1;
-  private readonly views = new LruCache<number, ViewInfo>(65536);
+  // Bounded small (a few MiB per worker): with one copy per worker these were most of the RSS on a /usr image.
+  private readonly views = new LruCache<number, ViewInfo>(16384);
   private readonly logged = new Set<string>();
   /** ino -> where we first saw it, only to name paths in log lines. */
   private readonly names = new Map<number, { parent: number; name: string }>();
@@ -148,7 +149,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   }
 
   private remember(ino: number, parent: number, name: string): void {
-    if (ino !== 1 && !this.names.has(ino) && this.names.size < 1_000_000) this.names.set(ino, { parent, name });
+    if (ino !== 1 && !this.names.has(ino) && this.names.size < 32768) this.names.set(ino, { parent, name });
   }
 
   private logOnce(key: string, message: string): void {

@@ -3,10 +3,32 @@
 // fill the output exactly) and partial (LZ4_decompress_safe_partial: stop once `dstLen` bytes exist).
 // Every read of the input and every write/back-reference of the output is bounds-checked; a malformed stream
 // throws CorruptImageError, it never reads or writes outside the given ranges.
+// The WebAssembly decoder (src/compress/lz4.wat) does the work where it can run; this JavaScript one is the
+// fallback, and the reference the tests hold the WebAssembly one to.
 
+import { LZ4_WASM_MAX_INPUT, lz4DecodeWasm, lz4WasmAvailable, lz4WasmError } from '../../compress/lz4-wasm.js';
 import { corrupt } from './errors.js';
 
+const useWasm = lz4WasmAvailable();
+
 export function lz4DecompressBlock(
+  src: Uint8Array,
+  srcStart: number,
+  srcEnd: number,
+  dst: Uint8Array,
+  dstLen: number,
+  partial: boolean,
+): number {
+  if (srcStart < 0 || srcEnd > src.length || srcStart > srcEnd || dstLen > dst.length) {
+    throw new RangeError('lz4: bad buffer ranges');
+  }
+  if (!useWasm || srcEnd - srcStart > LZ4_WASM_MAX_INPUT) return lz4DecompressBlockJs(src, srcStart, srcEnd, dst, dstLen, partial);
+  const got = lz4DecodeWasm(src, srcStart, srcEnd, dst, dstLen, partial);
+  if (got < 0) corrupt(lz4WasmError(got));
+  return got;
+}
+
+export function lz4DecompressBlockJs(
   src: Uint8Array,
   srcStart: number,
   srcEnd: number,
