@@ -8,6 +8,7 @@ import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { RemoteStats } from '../remote/stats.js';
+import type { VerityMode } from './verity-check.js';
 
 export interface MountErofsOptions {
   /** A path, or an http(s)://, s3:// or docker:// name (fetched lazily through the block cache). */
@@ -17,6 +18,8 @@ export interface MountErofsOptions {
   mountpoint: string;
   /** composefs object store (objects/XX/rest live below it): a directory, or an http(s):// or s3:// prefix. */
   basedir?: string;
+  /** fs-verity of composefs objects: 'off', 'check' (default: when the image carries a digest), 'require'. */
+  verity?: VerityMode;
   /** Hand object files to the kernel (FUSE passthrough); needs basedir. */
   passthrough?: boolean;
   /** Mount overlayfs at this directory on top of a metadata-only FUSE mount. */
@@ -68,6 +71,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
         image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
+        verity: o.verity ?? 'check', debug: !!o.debug,
         remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
       },
     },
