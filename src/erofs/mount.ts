@@ -86,7 +86,10 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   let overlay: string | undefined;
   if (o.overlay) {
     try {
-      mountOverlay({ target: o.overlay, lower: o.mountpoint, data: o.basedir!, upperdir: o.upperdir, workdir: o.workdir });
+      // The kernel reads the objects itself here, so only overlayfs can check them: require asks it to (objects
+      // then need fs-verity enabled); check and off leave them unchecked in this mode.
+      const verityRequire = o.verity === 'require';
+      mountOverlay({ target: o.overlay, lower: o.mountpoint, data: o.basedir!, upperdir: o.upperdir, workdir: o.workdir, verityRequire });
       overlay = o.overlay;
     } catch (err) {
       await session.unmount();

@@ -9,6 +9,7 @@
 //    the ioctl, so the three ways a digest is found (measured and right, measured and wrong, no fs-verity:
 //    computed) are each taken;
 //  - real fs-verity: an ext4 made with -O verity, loop-mounted, `fsverity enable` on every object;
+//  - --overlay mode: require becomes overlayfs' own verity=require;
 //  - the software digest with SHA-512 against `fsverity digest --hash-alg=sha512`, and the CLI's --verity check.
 // Image and stores live under /var/tmp (ext4). Needs root.
 
@@ -196,6 +197,27 @@ test('remote object store (HTTP): the digest is computed over the fetched object
     await server.stop();
     fs.rmSync(served, { recursive: true, force: true });
     fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('--overlay: require hands the check to overlayfs (verity=require); an object without fs-verity answers EIO', async () => {
+  const store = storeCopy('store-overlay', false);
+  const ov = tempDir('tsfuse-verity-ov-');
+  try {
+    await withImage({ image, basedir: store, overlay: ov, verity: 'require' }, async () => {
+      const line = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === ov);
+      assert.match(line ?? '', /[ ,]verity=require[ ,]/, `overlayfs mounted with verity=require: ${line}`);
+      const reads = await readAll(ov);
+      for (const [rel, object] of Object.entries(objectOf)) {
+        // the kernel has no software fallback: only an object with fs-verity enabled can pass
+        const measured = await run('fsverity', ['measure', path.join(store, object)], { check: false, timeoutMs: 30_000 });
+        if (measured.status === 0) assertSource(reads, rel);
+        else assert.is(reads[rel]!.error, 'EIO', `${rel}: an object without fs-verity`);
+      }
+      assertSource(reads, 'tiny.txt');
+    });
+  } finally {
+    fs.rmSync(ov, { recursive: true, force: true });
   }
 });
 
