@@ -7,7 +7,14 @@
 // up to a single hash: the root (a file of one block has the data block's hash as its root). The digest is
 // the hash of the 256-byte fsverity_descriptor holding the root and the size.
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/**
+ * One-shot crypto.hash (Node 20.12+) where there is one: a 4 KiB block hashed without a Hash object each time,
+ * 10-30% faster on a 64 MiB object here (A/B of the two in one process; a loaded machine, so a rough figure);
+ * createHash otherwise.
+ */
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
 
 const BLOCK = 4096;
 
@@ -43,7 +50,7 @@ export class VerityHasher {
   }
 
   private hash(b: Uint8Array): Buffer {
-    return createHash(this.algorithm).update(b).digest();
+    return oneShot ? oneShot(this.algorithm, b, 'buffer') : crypto.createHash(this.algorithm).update(b).digest();
   }
 
   /** Bytes hashed so far. */
