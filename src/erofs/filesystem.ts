@@ -31,7 +31,7 @@ import type { ErofsInode } from './reader/inode.js';
 import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
-import { ObjectVerifier, VerityError, type VerityCounters, type VerityMode } from './verity-check.js';
+import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
@@ -428,11 +428,6 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       this.logOnce(`verity:${redirect.path}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
       throw e instanceof VerityError ? e : new Errno(ERRNO.EIO, msg);
     }
-  }
-
-  /** How this instance checked objects so far (fs-verity). */
-  verityCounters(): VerityCounters {
-    return { ...this.verifier.counters };
   }
 
   private closeObject(obj: ObjectFile): void {

@@ -17,7 +17,7 @@ import { BytesPending, type ByteSource } from './bytesource.js';
 import type { Redirect } from './composefs.js';
 import type { StoreObject } from './object-store.js';
 import { LruCache } from './reader/lru.js';
-import { measureVerity } from '../kernel/fsverity.js';
+import { measureVerity, type MeasuredVerity } from '../kernel/fsverity.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import { VERITY_HASH_ALGORITHMS, VerityHasher, type VerityHashName, verityHashName } from '../verity/digest.js';
 
@@ -59,6 +59,7 @@ export class ObjectVerifier {
   /** Remote digests that could not be computed (fetch failed), reported once by the open that waited on them. */
   private readonly failures = new Map<string, string>();
   private buffer: Buffer | undefined;
+  private noFfi = false;
 
   constructor(
     readonly mode: VerityMode,
@@ -79,7 +80,7 @@ export class ObjectVerifier {
     }
     const expected = redirect.digest ?? new Uint8Array(0);
     if (obj.fd !== undefined) {
-      const measured = measureVerity(obj.fd);
+      const measured = this.measure(obj.fd, object);
       if (measured) {
         this.counters.measured++;
         this.debug?.(`tsfuse erofs: verity: object ${object}: digest measured by the kernel (FS_IOC_MEASURE_VERITY)`);
@@ -95,6 +96,22 @@ export class ObjectVerifier {
     }
     const actual = obj.fd !== undefined ? this.computeLocal(obj.fd, name, object) : this.computeRemote(obj.bytes, obj.identity ?? `${object}:${obj.bytes.size}`, name, object);
     this.compare(object, redirect.digestAlg, expected, redirect.digestAlg, actual, 'computed');
+  }
+
+  /**
+   * FS_IOC_MEASURE_VERITY, or undefined when the object has no fs-verity. Without ffi (a thread whose libc was never
+   * opened by the main thread) the object is hashed instead; a failing ioctl is an error (EIO).
+   */
+  private measure(fd: number, object: string): MeasuredVerity | undefined {
+    if (this.noFfi) return undefined;
+    try {
+      return measureVerity(fd);
+    } catch (e) {
+      if (e instanceof Errno) throw new VerityError(`object ${object}: ${e.message}`);
+      this.debug?.(`tsfuse erofs: verity: no ffi for FS_IOC_MEASURE_VERITY (${(e as Error)?.message}): objects are hashed`);
+      this.noFfi = true;
+      return undefined;
+    }
   }
 
   private compare(object: string, wantAlg: number, want: Uint8Array, gotAlg: number, got: Uint8Array, how: string): void {

@@ -29,6 +29,7 @@ import { withPassthrough } from '../helpers/passthrough.js';
 import { startRangeServer } from '../remote/servers/index.js';
 import { FS_IOC_MEASURE_VERITY } from '../../src/kernel/ioctl-numbers.js';
 import { Errno, ERRNO } from '../../src/protocol/errno.js';
+import { ObjectVerifier, VerityError } from '../../src/erofs/verity-check.js';
 import { VerityHasher } from '../../src/verity/digest.js';
 
 const base = tempDir('tsfuse-verity-', '/var/tmp');
@@ -152,6 +153,50 @@ test('require: the tampered object answers EIO, the others read (2 workers)', as
     // each worker checks on its own and logs once
     assert.ok(lines.length >= 1 && lines.length <= 2, serverLines(h.logs).join('\n'));
   });
+});
+
+test('passthrough: the check comes before the object is handed to the kernel', async () => {
+  const store = storeCopy('store-pt', true);
+  await withImage({ image, basedir: store, passthrough: true }, async (h) => {
+    const reads = await readAll(h.mnt);
+    assert.is(reads['a.bin']!.error, 'EIO');
+    for (const rel of ['sub/b.bin', 'c.txt', 'tiny.txt']) assertSource(reads, rel);
+    assert.is(linesAbout(h, objectOf['a.bin']!, /fs-verity digest mismatch/).length, 1, serverLines(h.logs).join('\n'));
+  });
+});
+
+test('ObjectVerifier: a hashed object is remembered by its identity; rewritten in place it is hashed again', () => {
+  const file = path.join(base, 'memo.bin');
+  const data = randomBytes(100_000);
+  fs.writeFileSync(file, data);
+  const redirect = { path: '/xx/memo', digest: new VerityHasher().update(data).digest(), digestAlg: 1 };
+  const v = new ObjectVerifier('check');
+  const checkFile = (): void => {
+    const fd = fs.openSync(file, 'r');
+    try {
+      v.check({ fd }, redirect);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  checkFile();
+  checkFile();
+  assert.equal(v.counters, { measured: 0, computed: 1, remembered: 1, mismatches: 0 });
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([data[70_000]! ^ 1]), 0, 1, 70_000);
+  fs.closeSync(fd);
+  assert.throws(checkFile, (e: Error) => e instanceof VerityError && /object \/xx\/memo: fs-verity digest mismatch/.test(e.message));
+  assert.equal(v.counters, { measured: 0, computed: 2, remembered: 1, mismatches: 1 });
+  // off checks nothing; require refuses an entry without a digest
+  const fd2 = fs.openSync(file, 'r');
+  try {
+    new ObjectVerifier('off').check({ fd: fd2 }, redirect);
+    new ObjectVerifier('check').check({ fd: fd2 }, { ...redirect, digest: undefined, digestAlg: 0 });
+    assert.throws(() => new ObjectVerifier('require').check({ fd: fd2 }, { ...redirect, digest: undefined, digestAlg: 0 }), /carries no fs-verity digest/);
+    assert.throws(() => new ObjectVerifier('check').check({ fd: fd2 }, { ...redirect, digestAlg: 9 }), /algorithm 9 is unknown/);
+  } finally {
+    fs.closeSync(fd2);
+  }
 });
 
 test('off: the tampered bytes are served as they are', async () => {
