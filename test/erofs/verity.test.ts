@@ -3,7 +3,7 @@
 //    file answers EIO (one log line naming the object) while the other files read as the source, in check and
 //    require modes; off serves the tampered bytes;
 //  - an image without digests (the same dumpfile with its digest fields '-'): require refuses every redirected
-//    open, check serves them;
+//    open, as the kernel's composefs view with verity=require does (the oracle), check serves them;
 //  - a remote object store (HTTP): the digest is computed over the fetched object, a tampered one answers EIO;
 //  - FS_IOC_MEASURE_VERITY through the kernel: the object store served by a tsfuse passthrough mount that answers
 //    the ioctl, so the three ways a digest is found (measured and right, measured and wrong, no fs-verity:
@@ -20,6 +20,7 @@ import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFilesInChild } from './conformance/child.js';
+import { withKernelComposefs } from './conformance/composefs-oracle.js';
 import { type ErofsMountHandle, serverLines, tempDir, withErofsMount } from './conformance/mount.js';
 import type { ErofsMountOptions } from './conformance/mount.js';
 import { tsfuse } from './writer/helpers.js';
@@ -211,12 +212,14 @@ test('off: the tampered bytes are served as they are', async () => {
   });
 });
 
-test('require refuses redirected files of an image without digests; check serves them', async () => {
+test('require refuses redirected files of an image without digests, as the kernel\'s verity=require; check serves them', async () => {
   const store = storeCopy('store-nodigest', false);
+  const kernel = await withKernelComposefs(noDigests, store, (view) => readAll(view), 'verity=require');
   await withImage({ image: noDigests, basedir: store, verity: 'require' }, async (h) => {
     const reads = await readAll(h.mnt);
     for (const rel of ['a.bin', 'sub/b.bin', 'c.txt']) assert.is(reads[rel]!.error, 'EIO', rel);
     assertSource(reads, 'tiny.txt');
+    assert.equal(reads, kernel, 'the kernel composefs view with verity=require answers the same');
     assert.is(linesAbout(h, objectOf['c.txt']!, /carries no fs-verity digest/).length, 1, serverLines(h.logs).join('\n'));
   });
   await withImage({ image: noDigests, basedir: store }, async (h) => {
