@@ -4,7 +4,8 @@
 //    require modes; off serves the tampered bytes;
 //  - an image without digests (the same dumpfile with its digest fields '-'): require refuses every redirected
 //    open, as the kernel's composefs view with verity=require does (the oracle), check serves them;
-//  - a remote object store (HTTP): the digest is computed over the fetched object, a tampered one answers EIO;
+//  - a remote object store (HTTP): the digest is computed over the fetched object; a tampered one, or bytes
+//    corrupted in transit, answer EIO;
 //  - FS_IOC_MEASURE_VERITY through the kernel: the object store served by a tsfuse passthrough mount that answers
 //    the ioctl, so the three ways a digest is found (measured and right, measured and wrong, no fs-verity:
 //    computed) are each taken;
@@ -266,6 +267,28 @@ test('--overlay: require hands the check to overlayfs (verity=require); an objec
     });
   } finally {
     fs.rmSync(ov, { recursive: true, force: true });
+  }
+});
+
+test('remote object store (HTTP): bytes corrupted in transit (the server flips a byte of every body) answer EIO', async () => {
+  const served = tempDir('tsfuse-verity-http-', '/var/tmp');
+  const cacheDir = tempDir('tsfuse-verity-cache-');
+  const server = await startRangeServer(served);
+  try {
+    storeCopy('objects', false, served);
+    await server.mode('wrong=1');
+    await withImage({ image, basedir: `${server.url}/objects`, remote: { cacheDir } }, async (h) => {
+      const reads = await readAll(h.mnt);
+      for (const rel of ['a.bin', 'sub/b.bin', 'c.txt']) {
+        assert.is(reads[rel]!.error, 'EIO', rel);
+        assert.is(linesAbout(h, objectOf[rel]!, /fs-verity digest mismatch/).length, 1, serverLines(h.logs).join('\n'));
+      }
+      assertSource(reads, 'tiny.txt');
+    });
+  } finally {
+    await server.stop();
+    fs.rmSync(served, { recursive: true, force: true });
+    fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });
 
