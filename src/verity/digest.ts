@@ -1,11 +1,12 @@
 // The fs-verity file digest (SHA-256 by default, or SHA-512; 4096-byte Merkle tree blocks, no salt) computed in
-// user space, equal to what the kernel's FS_IOC_MEASURE_VERITY reports and `fsverity digest` prints. One implementation for every
-// user: composefs names objects by it (XX/REST) and records it in trusted.overlay.metacopy; PuzzleFS records one
-// per blob. Streaming: memory is one block per tree level, whatever the size.
+// user space, equal to what the kernel's FS_IOC_MEASURE_VERITY reports and `fsverity digest` prints. One
+// implementation for every user: composefs names objects by it (XX/REST) and records it in
+// trusted.overlay.metacopy (and checks objects against it, src/erofs/verity-check.ts); PuzzleFS records one per
+// blob. Streaming: memory is one block per tree level, whatever the size.
 //
-// The tree: hashes of the data blocks (the last one zero-padded), then hashes of blocks of 128 (SHA-512: 64) such hashes,
-// up to a single hash: the root (a file of one block has the data block's hash as its root). The digest is
-// the hash of the 256-byte fsverity_descriptor holding the root and the size.
+// The tree: hashes of the data blocks (the last one zero-padded), then hashes of blocks of 128 (SHA-512: 64)
+// such hashes, up to a single hash: the root (a file of one block has the data block's hash as its root). The
+// digest is the hash of the 256-byte fsverity_descriptor holding the root and the size.
 
 import * as crypto from 'node:crypto';
 

@@ -380,7 +380,10 @@ test('real fs-verity: objects on a loop-mounted ext4 -O verity with `fsverity en
         // Only a kernel built without fs-verity excuses this, and only when it says so in its own config.
         const noVerity = /# CONFIG_FS_VERITY is not set/.test(kernelConfig() ?? '');
         if (!(noVerity && /not supported/i.test(r.stderr))) throw new Error(`fsverity enable ${rel}: ${r.stderr.trim()}`);
-        process.stdout.write(`  NOTE: this kernel is built without CONFIG_FS_VERITY (/proc/config.gz): fs-verity cannot be enabled on ${loop}; checked instead that the objects there are hashed (the ioctl path is covered by the FUSE store test)\n`);
+        process.stdout.write(
+          `  NOTE: this kernel is built without CONFIG_FS_VERITY (/proc/config.gz): fs-verity cannot be enabled on ${loop};\n` +
+            '  checked instead that the objects there are hashed (the ioctl path is covered by the FUSE store test)\n',
+        );
         break;
       }
       const m = await run('fsverity', ['measure', path.join(store, rel)], { timeoutMs: 30_000 });
