@@ -10,6 +10,7 @@ import { isRemoteName } from '../remote/names.js';
 import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
 import { cmdPuzzlefs } from './puzzlefs.js';
 import { MIN_CACHE_BYTES, parseSize } from '../erofs/reader/cache-budget.js';
+import { VERITY_MODES, type VerityMode } from '../erofs/verity-check.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -133,7 +134,10 @@ async function cmdErofs(argv: string[]): Promise<number> {
     const p = parseArgs(rest, {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
       upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' }, ...REMOTE_FLAGS,
+      verity: { kind: 'string' },
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
+    const verity = (p.flags.verity ?? 'check') as VerityMode;
+    if (!VERITY_MODES.includes(verity)) fail(`--verity takes off, check or require (not ${JSON.stringify(p.flags.verity)})`);
     const remoteBasedir = p.flags.basedir !== undefined && isRemoteName(p.flags.basedir as string);
     const remote = isRemoteName(p.positional[0]!) || remoteBasedir ? remoteOptionsOf(p) : undefined;
     const image = isRemoteName(p.positional[0]!) ? p.positional[0]! : existingFile(p.positional[0], 'image');
@@ -155,7 +159,7 @@ async function cmdErofs(argv: string[]): Promise<number> {
       const { mountErofs } = await import('../erofs/mount.js');
       const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
-        workers, options, debug: !!p.flags.debug, cacheSize, remote,
+        workers, options, debug: !!p.flags.debug, cacheSize, remote, verity,
       });
       const stats = m.remoteStats;
       if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${image}: ${stats()}\n`));

@@ -31,6 +31,7 @@ import type { ErofsInode } from './reader/inode.js';
 import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
+import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
@@ -53,6 +54,10 @@ export interface ErofsFilesystemOptions {
   reader?: ReaderOptions;
   /** Bytes this instance's image caches may hold (reader.cacheBytes; --cache-size divided by the workers). */
   cacheSize?: number;
+  /** fs-verity of composefs objects (verity-check.ts): 'off', 'check' (default: when the image has a digest), 'require'. */
+  verity?: VerityMode;
+  /** Log how each object's fs-verity digest was checked (measured by the kernel or computed). */
+  debug?: boolean;
   /** Where problems are reported (default console.error). */
   log?: (message: string) => void;
 }
@@ -89,6 +94,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readonly composefs: boolean;
   private readonly timeout: number;
   private readonly store: ObjectSource | undefined;
+  private readonly verifier: ObjectVerifier;
   private readonly wantPassthrough: boolean;
   private readonly log: (message: string) => void;
   private conn: ConnectionInfo | undefined;
@@ -114,6 +120,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.log = options.log ?? defaultLog();
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.objectSource ?? (options.basedir ? new ObjectStore(options.basedir) : undefined);
+    this.verifier = new ObjectVerifier(options.verity ?? 'check', options.debug ? this.log : undefined);
     // Fail at start (not at first stat) if the root is unreadable.
     this.reader.root();
   }
@@ -391,6 +398,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
         if (e instanceof Errno) throw e;
         throw new Errno(ERRNO.EIO, msg);
       }
+      this.verify(ino, redirect, opened);
       obj = { fd: opened.fd ?? -1, bytes: opened.bytes, refs: 0, backingId: undefined };
       this.objects.set(n.nid, obj);
       if (this.objects.size > MAX_OPEN_OBJECTS) {
@@ -400,6 +408,19 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       }
     }
     return obj;
+  }
+
+  /** The object's fs-verity check (verity-check.ts) before anything is served from it; EIO, logged once, if it fails. */
+  private verify(ino: number, redirect: Redirect, opened: ReturnType<ObjectSource['openObject']>): void {
+    try {
+      this.verifier.check(opened, redirect);
+    } catch (e) {
+      if (e instanceof BytesPending) throw e; // a remote object's digest being computed: the request runs again
+      if (opened.fd !== undefined) fs.closeSync(opened.fd); // a remote source stays with its store
+      const msg = (e as Error).message;
+      this.logOnce(`verity:${redirect.path}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
+      throw e instanceof VerityError ? e : new Errno(ERRNO.EIO, msg);
+    }
   }
 
   private closeObject(obj: ObjectFile): void {

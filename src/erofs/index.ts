@@ -22,6 +22,7 @@ export { dumpComposefs, dumpComposefsToString } from './dump.js';
 export { describeImage, imageInfo, type ImageInfo, type ImageCounts } from './describe.js';
 export { type ViewMode, type Redirect, redirectOf, viewXattrs, rawXattrs } from './composefs.js';
 export { ObjectStore, validateRedirect } from './object-store.js';
+export { ObjectVerifier, VerityError, VERITY_MODES, type VerityMode, type VerityCounters } from './verity-check.js';
 export {
   ErofsFilesystem,
   createErofsFilesystem,

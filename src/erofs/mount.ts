@@ -8,6 +8,7 @@ import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
 import { RemoteStats } from '../remote/stats.js';
+import type { VerityMode } from './verity-check.js';
 
 export interface MountErofsOptions {
   /** A path, or an http(s)://, s3:// or docker:// name (fetched lazily through the block cache). */
@@ -17,6 +18,8 @@ export interface MountErofsOptions {
   mountpoint: string;
   /** composefs object store (objects/XX/rest live below it): a directory, or an http(s):// or s3:// prefix. */
   basedir?: string;
+  /** fs-verity of composefs objects: 'off', 'check' (default: when the image carries a digest), 'require'. */
+  verity?: VerityMode;
   /** Hand object files to the kernel (FUSE passthrough); needs basedir. */
   passthrough?: boolean;
   /** Mount overlayfs at this directory on top of a metadata-only FUSE mount. */
@@ -68,6 +71,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
         image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
+        verity: o.verity ?? 'check', debug: !!o.debug,
         remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
       },
     },
@@ -82,7 +86,10 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   let overlay: string | undefined;
   if (o.overlay) {
     try {
-      mountOverlay({ target: o.overlay, lower: o.mountpoint, data: o.basedir!, upperdir: o.upperdir, workdir: o.workdir });
+      // The kernel reads the objects itself here, so only overlayfs can check them: require asks it to (objects
+      // then need fs-verity enabled); check and off leave them unchecked in this mode.
+      const verityRequire = o.verity === 'require';
+      mountOverlay({ target: o.overlay, lower: o.mountpoint, data: o.basedir!, upperdir: o.upperdir, workdir: o.workdir, verityRequire });
       overlay = o.overlay;
     } catch (err) {
       await session.unmount();

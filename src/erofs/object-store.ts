@@ -14,8 +14,11 @@ import * as path from 'node:path';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import type { ByteSource } from './bytesource.js';
 
-/** An object a redirect named: a local file (fd, which passthrough can hand to the kernel) or remote bytes. */
-export type StoreObject = { fd: number; bytes?: undefined } | { fd?: undefined; bytes: ByteSource };
+/**
+ * An object a redirect named: a local file (fd, which passthrough can hand to the kernel) or remote bytes, with
+ * what identifies that very version of the object (remembered fs-verity checks are keyed by it).
+ */
+export type StoreObject = { fd: number; bytes?: undefined } | { fd?: undefined; bytes: ByteSource; identity?: string };
 
 /**
  * Where composefs objects come from: a local directory (ObjectStore) or a URL prefix (src/remote/object-store.ts).

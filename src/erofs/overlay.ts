@@ -15,6 +15,11 @@ export interface OverlayOptions {
   /** With workdir: a writable view. */
   upperdir?: string;
   workdir?: string;
+  /**
+   * overlayfs' own fs-verity check of the objects it reads (verity=require: every metacopy file needs a digest and
+   * its object fs-verity with that digest; there is no software fallback in the kernel).
+   */
+  verityRequire?: boolean;
 }
 
 function escapeLayer(p: string): string {
@@ -24,6 +29,7 @@ function escapeLayer(p: string): string {
 
 export function overlayMountData(o: OverlayOptions): string {
   const parts = [`lowerdir=${escapeLayer(o.lower)}::${escapeLayer(o.data)}`, 'userxattr'];
+  if (o.verityRequire) parts.push('verity=require');
   if (o.upperdir || o.workdir) {
     if (!o.upperdir || !o.workdir) throw new Error('overlay: upperdir and workdir go together');
     parts.push(`upperdir=${escapeLayer(o.upperdir)}`, `workdir=${escapeLayer(o.workdir)}`);

@@ -15,6 +15,8 @@ export {
 } from './device.js';
 export { IOC, IO, IOR, IOW } from './ioctl-numbers.js';
 export { backingOpen, backingClose } from './backing.js';
+export { measureVerity } from './fsverity.js';
+export type { MeasuredVerity } from './fsverity.js';
 export { mount, umount2, MS, MNT } from './vfs.js';
 export { mountFuse, unmountFuse, fuseMountData } from './mount.js';
 export type { MountFuseOptions, MountedFuse, MountMethod, UnmountFuseOptions } from './mount.js';

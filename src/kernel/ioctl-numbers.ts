@@ -13,6 +13,7 @@ export function IOC(dir: number, type: number, nr: number, size: number): number
 export const IO = (type: number, nr: number): number => IOC(IOC_NONE, type, nr, 0);
 export const IOR = (type: number, nr: number, size: number): number => IOC(IOC_READ, type, nr, size);
 export const IOW = (type: number, nr: number, size: number): number => IOC(IOC_WRITE, type, nr, size);
+export const IOWR = (type: number, nr: number, size: number): number => IOC(IOC_READ | IOC_WRITE, type, nr, size);
 
 /** FUSE_DEV_IOC_MAGIC from fuse_kernel.h. */
 export const FUSE_DEV_IOC_MAGIC = 229;
@@ -27,3 +28,10 @@ export const FUSE_DEV_IOC_BACKING_OPEN = IOW(FUSE_DEV_IOC_MAGIC, 1, FUSE_BACKING
 export const FUSE_DEV_IOC_BACKING_CLOSE = IOW(FUSE_DEV_IOC_MAGIC, 2, 4);
 /** Ask for a synchronous INIT during mount (kernel 6.18+): _IO(229, 3) = 0xe503. Not used yet. */
 export const FUSE_DEV_IOC_SYNC_INIT = IO(FUSE_DEV_IOC_MAGIC, 3);
+
+/** fs-verity's ioctl type ('f', include/uapi/linux/fsverity.h). */
+export const FS_IOC_MAGIC = 0x66;
+/** sizeof(struct fsverity_digest) without its flexible digest[]: {u16 digest_algorithm, u16 digest_size}. */
+export const FSVERITY_DIGEST_HEADER_SIZE = 4;
+/** Read a file's fs-verity digest: _IOWR('f', 134, struct fsverity_digest) = 0xc0046686. */
+export const FS_IOC_MEASURE_VERITY = IOWR(FS_IOC_MAGIC, 134, FSVERITY_DIGEST_HEADER_SIZE);

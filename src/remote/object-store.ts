@@ -5,12 +5,13 @@
 // opened once (a HEAD for its size and ETag) through openRemoteImage, so its blocks go through the mount's block
 // cache and count in its statistics; until the lookup is done the request waits on BytesPending.
 
-import { BytesPending, type ByteSource } from '../erofs/bytesource.js';
+import { BytesPending } from '../erofs/bytesource.js';
 import { validateRedirect, type ObjectSource, type StoreObject } from '../erofs/object-store.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import { BlockCache, defaultCacheDir } from './block-cache.js';
 import { RemoteError } from './http-object.js';
 import { openRemoteImage, type RemoteOptions } from './open.js';
+import type { RemoteByteSource } from './remote-byte-source.js';
 
 /** The URL of the object a (validated, store-relative) path names beneath prefix. */
 export function objectUrl(prefix: string, rel: string): string {
@@ -21,7 +22,7 @@ export function objectUrl(prefix: string, rel: string): string {
 /** Looked-up objects kept (size, ETag, memory blocks); the oldest is forgotten beyond this and looked up again. */
 const MAX_OBJECTS = 4096;
 
-type Entry = { source: ByteSource } | { pending: Promise<void> };
+type Entry = { source: RemoteByteSource } | { pending: Promise<void> };
 
 export class RemoteObjectStore implements ObjectSource {
   private readonly entries = new Map<string, Entry>();
@@ -36,7 +37,8 @@ export class RemoteObjectStore implements ObjectSource {
   openObject(redirect: string): StoreObject {
     const rel = validateRedirect(redirect);
     const entry = this.entries.get(rel);
-    if (entry && 'source' in entry) return { bytes: entry.source };
+    // the source's key names the pinned object (URL, ETag, size): what a remembered fs-verity check stands for
+    if (entry && 'source' in entry) return { bytes: entry.source, identity: entry.source.key };
     if (entry) throw new BytesPending(entry.pending);
     const pending = openRemoteImage(objectUrl(this.prefix, rel), { ...this.options, within: this.prefix }).then(
       (source) => {
