@@ -21,8 +21,10 @@ export interface Lz4Result {
 
 /** Reusable state: memory is fixed by the window, not by the file. */
 export class Lz4Compressor {
-  private readonly head = new Int32Array(1 << HASH_BITS);
+  /** Positions stamped with `gen`: an entry below `gen` was left by an earlier call (no clearing per call). */
+  private readonly head = new Int32Array(1 << HASH_BITS).fill(-1);
   private chain = new Int32Array(0);
+  private gen = 0;
 
   constructor(readonly depth: number) {}
 
@@ -33,28 +35,35 @@ export class Lz4Compressor {
 
   compress(src: Uint8Array, srcLen: number, dst: Uint8Array, dstCap: number): Lz4Result {
     if (this.chain.length < srcLen) this.chain = new Int32Array(srcLen);
+    if (this.gen + srcLen >= 0x7fff_0000) {
+      this.head.fill(-1);
+      this.gen = 0;
+    }
+    const gen = this.gen;
+    this.gen += srcLen + 1;
     const head = this.head;
     const chain = this.chain;
-    head.fill(-1);
+    const depth = this.depth;
+    // the fast mode skips ahead faster the longer it finds nothing (LZ4's acceleration), so data that does
+    // not compress costs little; the hc mode looks at every position
+    const fast = depth === 1;
     let op = 0;
     let anchor = 0;
     let ip = 0;
+    let misses = 0;
     const matchLimit = srcLen - LAST_LITERALS;
     const mfLimit = srcLen - MF_LIMIT;
-    const hashAt = (p: number): number =>
-      (Math.imul(src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24), 2654435761) >>> (32 - HASH_BITS));
-    const insert = (p: number): void => {
-      const h = hashAt(p);
-      chain[p] = head[h]!;
-      head[h] = p;
-    };
+    const finalReserve = Lz4Compressor.literalCost(MF_LIMIT);
     while (ip <= mfLimit) {
-      // find the longest match for ip along the chain
+      const h = Math.imul(src[ip]! | (src[ip + 1]! << 8) | (src[ip + 2]! << 16) | (src[ip + 3]! << 24), 2654435761) >>> (32 - HASH_BITS);
+      let cand = head[h]! - gen;
+      chain[ip] = cand;
+      head[h] = ip + gen;
+      // the longest match for ip along the chain
       let bestLen = 0;
       let bestPos = -1;
-      let cand = head[hashAt(ip)]!;
-      for (let tries = this.depth; cand >= 0 && ip - cand <= MAX_DISTANCE && tries > 0; tries--, cand = chain[cand]!) {
-        if (src[cand + bestLen] !== src[ip + bestLen]) continue;
+      for (let tries = depth; cand >= 0 && ip - cand <= MAX_DISTANCE && tries > 0; tries--, cand = chain[cand]!) {
+        if (src[cand + bestLen] !== src[ip + bestLen] || src[cand] !== src[ip] || src[cand + 1] !== src[ip + 1]) continue;
         let len = 0;
         while (ip + len < matchLimit && src[cand + len] === src[ip + len]) len++;
         if (len > bestLen) {
@@ -65,20 +74,27 @@ export class Lz4Compressor {
         }
       }
       if (bestLen < MIN_MATCH) {
+        const litLen = ip - anchor + 1;
         // the literals alone fill the output: nothing further can be consumed
-        if (op + Lz4Compressor.literalCost(ip - anchor + 1) > dstCap) break;
-        insert(ip);
-        ip++;
+        if (op + 1 + litLen + (litLen >= 15 ? ((litLen - 15) / 255 | 0) + 1 : 0) > dstCap) break;
+        ip += fast ? 1 + (misses++ >> 6) : 1;
         continue;
       }
+      misses = 0;
       const litLen = ip - anchor;
       const ml = bestLen - MIN_MATCH;
       const cost = Lz4Compressor.literalCost(litLen) + 2 + (ml >= 15 ? Math.floor((ml - 15) / 255) + 1 : 0);
       // keep room for a final run of at least MF_LIMIT literals, so the block rules hold wherever it ends
-      if (op + cost + Lz4Compressor.literalCost(MF_LIMIT) > dstCap) break;
+      if (op + cost + finalReserve > dstCap) break;
       op = this.emit(dst, op, src, anchor, litLen, ip - bestPos, ml);
-      for (let p = ip; p < ip + bestLen && p <= mfLimit; p++) insert(p);
-      ip += bestLen;
+      const end = ip + bestLen;
+      // hc: every position of the match goes into the chains; fast: only the one near its end (as LZ4 does)
+      for (let p = fast ? end - 2 : ip + 1; p < end && p <= mfLimit; p++) {
+        const hp = Math.imul(src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24), 2654435761) >>> (32 - HASH_BITS);
+        chain[p] = head[hp]! - gen;
+        head[hp] = p + gen;
+      }
+      ip = end;
       anchor = ip;
     }
     // final literals: all that is left, or as many as fit
