@@ -1,11 +1,16 @@
-// `tsfuse erofs build`: a plain (uncompressed) EROFS image of a directory. Hardlinks are found by (dev, ino)
+// `tsfuse erofs build`: an EROFS image of a directory. Hardlinks are found by (dev, ino)
 // and share one inode; regular files are FLAT_PLAIN/FLAT_INLINE (blocks copied from the source in pieces,
 // a short tail inline), or with a chunk size CHUNK_BASED, where chunks of zeros become holes. Inodes are
 // compact when they can be (mtime equal to the image's build time, 16-bit ids), else extended with
-// nanosecond mtimes. The same layout engine as the composefs writer, so the same rules for tails and
+// nanosecond mtimes. With --compress lz4/lz4hc, regular files are compressed into one-block pclusters with
+// compact indexes (compress-file.ts, compact-index.ts) unless that saves nothing, as mkfs.erofs decides. The same layout engine as the composefs writer, so the same rules for tails and
 // directories.
 
+import * as path from 'node:path';
+import * as os from 'node:os';
 import * as F from '../reader/format.js';
+import { FileCompressor, Spill } from './compress-file.js';
+import { Lz4Compressor, lz4Depth } from './lz4-compress.js';
 import { writeImage } from './image.js';
 import { computeLayout } from './layout.js';
 import { zeroChunks } from './file-copy.js';
@@ -24,6 +29,13 @@ export interface BuildOptions {
   uidOffset?: number;
   /** Every inode gets the oldest mtime of the tree (and so a compact inode). */
   ignoreMtime?: boolean;
+  /** Compress regular files (not with chunkSize). */
+  compress?: 'none' | 'lz4' | 'lz4hc';
+}
+
+function spillPath(image: string): string {
+  const dir = image === '-' ? os.tmpdir() : path.dirname(path.resolve(image));
+  return path.join(dir, `.${path.basename(image)}.spill-${process.pid}-${Date.now().toString(36)}`);
 }
 
 export class BuildError extends Error {}
@@ -53,6 +65,8 @@ export function buildErofs(o: BuildOptions): void {
       throw new BuildError(`chunk size ${o.chunkSize} is not a power of two from the block size up`);
     }
   }
+  const compress = o.compress ?? 'none';
+  if (compress !== 'none' && chunkBits !== undefined) throw new BuildError('--compress and --chunksize exclude each other');
   const uidOffset = o.uidOffset ?? 0;
   const links = new Map<string, { node: WNode; names: number }>();
   const nodes: WNode[] = [];
@@ -110,16 +124,31 @@ export function buildErofs(o: BuildOptions): void {
     for (const n of nodes) [n.mtimeSec, n.mtimeNsec] = [s, ns];
   }
   addDots(root, root);
-  const layout = computeLayout(root, { blockBits });
-  const out = new ImageOutput(o.image);
+  const spill = compress === 'none' ? undefined : new Spill(spillPath(o.image));
   try {
-    writeImage(out, layout, {
-      featureCompat: F.COMPAT_MTIME | F.COMPAT_XATTR_FILTER,
-      featureIncompat: anyChunked ? F.INCOMPAT_CHUNKED_FILE : 0,
-    });
-    out.commit();
-  } catch (e) {
-    out.abort();
-    throw e;
+    if (spill) {
+      const fc = new FileCompressor(new Lz4Compressor(lz4Depth(compress as 'lz4' | 'lz4hc')), bs, spill);
+      for (const n of nodes) {
+        const d = n.data;
+        if (d?.kind !== 'file') continue;
+        const file = fc.compress(d.path, n.size);
+        if (file) n.data = { kind: 'compressed', path: d.path, spill, file };
+      }
+    }
+    const layout = computeLayout(root, { blockBits });
+    const out = new ImageOutput(o.image);
+    try {
+      writeImage(out, layout, {
+        featureCompat: F.COMPAT_MTIME | F.COMPAT_XATTR_FILTER,
+        // mkfs.erofs sets 0PADDING whenever it compresses; the kernel needs it to decompress in place
+        featureIncompat: (anyChunked ? F.INCOMPAT_CHUNKED_FILE : 0) | (spill ? F.INCOMPAT_LZ4_0PADDING : 0),
+      });
+      out.commit();
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+  } finally {
+    spill?.close();
   }
 }

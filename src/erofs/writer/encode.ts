@@ -45,6 +45,7 @@ export function encodeSuperblock(l: Layout, f: SuperblockFields): Uint8Array {
 /** The data layout an inode gets. */
 export function dataLayout(n: WNode): number {
   if (n.type === F.S_IFREG && n.size > 0 && (n.data?.kind === 'stub' || n.data?.kind === 'chunked')) return F.LAYOUT_CHUNK_BASED;
+  if (n.data?.kind === 'compressed') return F.LAYOUT_COMPRESSED_COMPACT;
   return n.tailSize > 0 ? F.LAYOUT_FLAT_INLINE : F.LAYOUT_FLAT_PLAIN;
 }
 
@@ -64,6 +65,8 @@ function inodeUnion(n: WNode, l: Layout): number {
   const d = n.data;
   if (t === F.S_IFREG && n.size > 0 && d) {
     if (d.kind === 'chunked') u = d.chunkBits - l.blockBits;
+    // compressed inodes keep their block count here (what stat's st_blocks shows)
+    else if (d.kind === 'compressed') u = n.nBlocks;
     // libcomposefs writes the chunk format over the low half of raw_blkaddr (a union): keep that exactly
     else if (d.kind === 'stub') u = ((u & 0xffff0000) | (stubChunkBits(n.size, l.blockBits) - l.blockBits)) >>> 0;
   }

@@ -13,7 +13,7 @@ function describe(p: Buffer | string): string {
   return Buffer.isBuffer(p) ? p.toString() : p;
 }
 
-function open(p: Buffer | string): number {
+export function openSource(p: Buffer | string): number {
   try {
     return fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch (e) {
@@ -21,12 +21,13 @@ function open(p: Buffer | string): number {
   }
 }
 
-function readFully(fd: number, p: Buffer | string, buf: Buffer, len: number, pos: number): void {
+/** Reads `len` bytes at file offset `pos` into `buf` at `at`; a short file is an error (it shrank). */
+export function readFully(fd: number, p: Buffer | string, buf: Buffer, len: number, pos: number, at = 0): void {
   let got = 0;
   while (got < len) {
     let n: number;
     try {
-      n = fs.readSync(fd, buf, got, len - got, pos + got);
+      n = fs.readSync(fd, buf, at + got, len - got, pos + got);
     } catch (e) {
       throw new SourceFileError(`${describe(p)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -37,22 +38,27 @@ function readFully(fd: number, p: Buffer | string, buf: Buffer, len: number, pos
 
 /** Writes bytes [start, start + len) of the file at `p` into the image. */
 export function copyFileRange(out: ImageOutput, p: Buffer | string, start: number, len: number): void {
-  const fd = open(p);
+  const fd = openSource(p);
   try {
-    for (let off = 0; off < len; off += PIECE) {
-      const n = Math.min(PIECE, len - off);
-      readFully(fd, p, piece, n, start + off);
-      out.write(n === PIECE ? piece : piece.subarray(0, n));
-    }
+    copyFdRange(out, fd, p, start, len);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** The same from an open file (`p` names it in errors). */
+export function copyFdRange(out: ImageOutput, fd: number, p: Buffer | string, start: number, len: number): void {
+  for (let off = 0; off < len; off += PIECE) {
+    const n = Math.min(PIECE, len - off);
+    readFully(fd, p, piece, n, start + off);
+    out.write(n === PIECE ? piece : piece.subarray(0, n));
   }
 }
 
 /** Bytes [start, start + len) of a file (for small reads: tails). */
 export function readFileRange(p: Buffer | string, start: number, len: number): Buffer {
   const buf = Buffer.alloc(len);
-  const fd = open(p);
+  const fd = openSource(p);
   try {
     readFully(fd, p, buf, len, start);
   } finally {
@@ -65,7 +71,7 @@ export function readFileRange(p: Buffer | string, start: number, len: number): B
 export function zeroChunks(p: Buffer | string, size: number, chunkBits: number): boolean[] {
   const chunk = 2 ** chunkBits;
   const out: boolean[] = [];
-  const fd = open(p);
+  const fd = openSource(p);
   try {
     for (let c = 0; c * chunk < size; c++) {
       const end = Math.min(size, (c + 1) * chunk);

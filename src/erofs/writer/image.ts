@@ -6,7 +6,8 @@
 import * as F from '../reader/format.js';
 import type { Layout } from './layout.js';
 import { dirBlocks, encodeDirChunk, encodeInode, encodeSuperblock } from './encode.js';
-import { copyFileRange, readFileRange } from './file-copy.js';
+import { encodeCompactIndex } from './compact-index.js';
+import { copyFdRange, copyFileRange, readFileRange } from './file-copy.js';
 import type { WNode } from './node.js';
 import type { ImageOutput } from './output.js';
 import { encodeXattrEntry } from './xattr-entry.js';
@@ -45,6 +46,10 @@ function writeTail(out: ImageOutput, n: WNode, l: Layout): void {
     return;
   }
   const d = n.data!;
+  if (d.kind === 'compressed') {
+    out.write(encodeCompactIndex((n.compact ? F.COMPACT_INODE_SIZE : F.EXTENDED_INODE_SIZE) + n.xattrSize, d.file.types, n.blkaddr));
+    return;
+  }
   const start = n.nBlocks * bs;
   if (d.kind === 'content') out.write(d.bytes.subarray(start, n.size));
   else if (d.kind === 'file') out.write(readFileRange(d.path, start, n.size - start));
@@ -76,6 +81,10 @@ function writeDataBlocks(out: ImageOutput, n: WNode, l: Layout): void {
     return;
   }
   const d = n.data!;
+  if (d.kind === 'compressed') {
+    copyFdRange(out, d.spill.fd, d.spill.path, d.file.spillOffset, n.nBlocks * bs);
+    return;
+  }
   const len = Math.min(n.size, n.nBlocks * bs);
   if (d.kind === 'content') out.write(d.bytes.subarray(0, len));
   else if (d.kind === 'file') copyFileRange(out, d.path, 0, len);

@@ -8,6 +8,7 @@
 
 import { compareBytes } from '../reader/bytes.js';
 import * as F from '../reader/format.js';
+import { compactIndexSize } from './compact-index.js';
 import { WNode, bytes, type WXattr } from './node.js';
 import { xattrBodySize, xattrEntrySize } from './xattr-entry.js';
 
@@ -178,6 +179,9 @@ function inodeDataSize(node: WNode, bs: number, blockBits: number): void {
       node.nBlocks++;
       node.tailSize = 0;
     }
+  } else if (d.kind === 'compressed') {
+    // the index's size depends on the xattrs before it: computeLayout sets tailSize
+    node.nBlocks = d.file.blocks;
   } else if (d.kind === 'stub') {
     const n = chunkCount(node.size, stubChunkBits(node.size, blockBits));
     if (n > MAX_STUB_CHUNKS) throw new LayoutError(`${node.origin}: file too large for a composefs stub`);
@@ -208,7 +212,8 @@ function fitsCompact(node: WNode, l: Pick<Layout, 'minMtimeSec' | 'minMtimeNsec'
 function tailPadding(node: WNode, pos: number, inodeSize: number, xattrSize: number, bs: number): number {
   const nonTail = inodeSize + xattrSize;
   const total = nonTail + node.tailSize;
-  if (node.data?.kind === 'chunked') return 0;
+  // chunk tables and compressed indexes are read entry by entry (packs never straddle a block)
+  if (node.data?.kind === 'chunked' || node.data?.kind === 'compressed') return 0;
   if (node.type === F.S_IFLNK) {
     // inode and target together in one block if they fit; a target that cannot goes to a block of its own
     const posBlock = Math.floor(pos / bs);
@@ -249,6 +254,7 @@ export function computeLayout(root: WNode, opts: LayoutOptions): Layout {
       else unshared += xattrEntrySize(x);
     }
     node.xattrSize = xattrBodySize(nShared, unshared);
+    if (node.data?.kind === 'compressed') node.tailSize = compactIndexSize(inodeSize + node.xattrSize, node.data.file.types.length);
     if (node.xattrSize > 0 && (node.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xffff) {
       throw new LayoutError(`${node.origin}: xattrs too large for one inode`);
     }

@@ -21,8 +21,12 @@ export interface Lz4Result {
 
 /** Reusable state: memory is fixed by the window, not by the file. */
 export class Lz4Compressor {
-  private readonly head = new Int32Array(1 << HASH_BITS);
+  /** Positions stamped with `gen`: an entry below `gen` was left by an earlier call (no clearing per call). */
+  private readonly head = new Int32Array(1 << HASH_BITS).fill(-1);
   private chain = new Int32Array(0);
+  private gen = 0;
+  /** Where the match `find` last returned starts. */
+  private matchPos = -1;
 
   constructor(readonly depth: number) {}
 
@@ -31,54 +35,84 @@ export class Lz4Compressor {
     return 1 + n + (n >= 15 ? Math.floor((n - 15) / 255) + 1 : 0);
   }
 
+  /** Puts `ip` into its hash chain and returns the longest match for it found there (matchPos says where). */
+  private find(src: Uint8Array, ip: number, gen: number, matchLimit: number, depth: number): number {
+    const h = Math.imul(src[ip]! | (src[ip + 1]! << 8) | (src[ip + 2]! << 16) | (src[ip + 3]! << 24), 2654435761) >>> (32 - HASH_BITS);
+    const chain = this.chain;
+    let cand = this.head[h]! - gen;
+    chain[ip] = cand;
+    this.head[h] = ip + gen;
+    let bestLen = 0;
+    for (let tries = depth; cand >= 0 && ip - cand <= MAX_DISTANCE && tries > 0; tries--, cand = chain[cand]!) {
+      if (src[cand + bestLen] !== src[ip + bestLen] || src[cand] !== src[ip] || src[cand + 1] !== src[ip + 1]) continue;
+      let len = 0;
+      while (ip + len < matchLimit && src[cand + len] === src[ip + len]) len++;
+      if (len > bestLen) {
+        bestLen = len;
+        this.matchPos = cand;
+        // long enough: searching on would make runs of repeats quadratic
+        if (len >= NICE_MATCH) break;
+      }
+    }
+    return bestLen;
+  }
+
   compress(src: Uint8Array, srcLen: number, dst: Uint8Array, dstCap: number): Lz4Result {
     if (this.chain.length < srcLen) this.chain = new Int32Array(srcLen);
-    const head = this.head;
-    const chain = this.chain;
-    head.fill(-1);
+    if (this.gen + srcLen >= 0x7fff_0000) {
+      this.head.fill(-1);
+      this.gen = 0;
+    }
+    const gen = this.gen;
+    this.gen += srcLen + 1;
+    // the fast mode skips ahead faster the longer it finds nothing (LZ4's acceleration), so data that does
+    // not compress costs little; the hc mode looks at every position and defers a match by one byte when
+    // the next position has a longer one (lazy evaluation)
+    const fast = this.depth === 1;
+    const lazyDepth = Math.max(1, this.depth >> 3);
     let op = 0;
     let anchor = 0;
     let ip = 0;
+    let misses = 0;
     const matchLimit = srcLen - LAST_LITERALS;
     const mfLimit = srcLen - MF_LIMIT;
-    const hashAt = (p: number): number =>
-      (Math.imul(src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24), 2654435761) >>> (32 - HASH_BITS));
-    const insert = (p: number): void => {
-      const h = hashAt(p);
-      chain[p] = head[h]!;
-      head[h] = p;
-    };
+    const finalReserve = Lz4Compressor.literalCost(MF_LIMIT);
     while (ip <= mfLimit) {
-      // find the longest match for ip along the chain
-      let bestLen = 0;
-      let bestPos = -1;
-      let cand = head[hashAt(ip)]!;
-      for (let tries = this.depth; cand >= 0 && ip - cand <= MAX_DISTANCE && tries > 0; tries--, cand = chain[cand]!) {
-        if (src[cand + bestLen] !== src[ip + bestLen]) continue;
-        let len = 0;
-        while (ip + len < matchLimit && src[cand + len] === src[ip + len]) len++;
-        if (len > bestLen) {
-          bestLen = len;
-          bestPos = cand;
-          // long enough: searching on would make runs of repeats quadratic
-          if (len >= NICE_MATCH) break;
-        }
-      }
+      let bestLen = this.find(src, ip, gen, matchLimit, this.depth);
       if (bestLen < MIN_MATCH) {
+        const litLen = ip - anchor + 1;
         // the literals alone fill the output: nothing further can be consumed
-        if (op + Lz4Compressor.literalCost(ip - anchor + 1) > dstCap) break;
-        insert(ip);
-        ip++;
+        if (op + 1 + litLen + (litLen >= 15 ? ((litLen - 15) / 255 | 0) + 1 : 0) > dstCap) break;
+        ip += fast ? 1 + (misses++ >> 6) : 1;
         continue;
+      }
+      misses = 0;
+      let bestPos = this.matchPos;
+      let inserted = ip + 1;
+      if (!fast) {
+        while (bestLen < NICE_MATCH && ip + 1 <= mfLimit) {
+          const next = this.find(src, ip + 1, gen, matchLimit, lazyDepth);
+          inserted = ip + 2;
+          if (next <= bestLen) break;
+          ip++;
+          bestLen = next;
+          bestPos = this.matchPos;
+        }
       }
       const litLen = ip - anchor;
       const ml = bestLen - MIN_MATCH;
       const cost = Lz4Compressor.literalCost(litLen) + 2 + (ml >= 15 ? Math.floor((ml - 15) / 255) + 1 : 0);
       // keep room for a final run of at least MF_LIMIT literals, so the block rules hold wherever it ends
-      if (op + cost + Lz4Compressor.literalCost(MF_LIMIT) > dstCap) break;
+      if (op + cost + finalReserve > dstCap) break;
       op = this.emit(dst, op, src, anchor, litLen, ip - bestPos, ml);
-      for (let p = ip; p < ip + bestLen && p <= mfLimit; p++) insert(p);
-      ip += bestLen;
+      const end = ip + bestLen;
+      // hc: every position of the match goes into the chains; fast: only the one near its end (as LZ4 does)
+      for (let p = fast ? Math.max(inserted, end - 2) : inserted; p < end && p <= mfLimit; p++) {
+        const hp = Math.imul(src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24), 2654435761) >>> (32 - HASH_BITS);
+        this.chain[p] = this.head[hp]! - gen;
+        this.head[hp] = p + gen;
+      }
+      ip = end;
       anchor = ip;
     }
     // final literals: all that is left, or as many as fit

@@ -4,6 +4,7 @@
 
 import { bytesEqual, compareBytes } from '../reader/bytes.js';
 import * as F from '../reader/format.js';
+import type { CompressedFile, Spill } from './compress-file.js';
 
 export interface WXattr {
   /** Full name, e.g. "user.comment" (C-string semantics: no NUL). */
@@ -22,7 +23,9 @@ export type FileData =
   /** A composefs metacopy stub: chunk-based with every chunk a hole, content in the object store. */
   | { kind: 'stub' }
   /** A file on disk stored chunk-based: chunks of zeros become holes (NULL_ADDR). */
-  | { kind: 'chunked'; path: Buffer; chunkBits: number };
+  | { kind: 'chunked'; path: Buffer; chunkBits: number }
+  /** A file on disk compressed into one-block pclusters, already written to a spill file (compress-file.ts). */
+  | { kind: 'compressed'; path: Buffer; spill: Spill; file: CompressedFile };
 
 export class WNode {
   name: Uint8Array | undefined;
