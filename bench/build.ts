@@ -1,5 +1,5 @@
 // Image builders side by side: `tsfuse erofs build` against Debian's `mkfs.erofs` on the same trees, plain,
-// lz4 and lz4hc, each build a child process under /usr/bin/time (wall time, CPU time, peak RSS), alternating
+// lz4 and lz4hc, and `tsfuse mkcomposefs` (with and without --digest-store) on the same trees, each build a child process under /usr/bin/time (wall time, CPU time, peak RSS), alternating
 // the two tools so that load on the machine hits both alike; then the image sizes, and the LZ4 compressor
 // alone (in this process, CPU time) on the regular files of the real tree. Trees: the bench's generated tree
 // (lib/data.ts, quick or full parameters) and a real one (/usr/lib/python3 with --quick, /usr without, or
@@ -98,6 +98,13 @@ async function treeRows(label: string, src: string, work: string): Promise<strin
       lines.push(`| ${name} | ${m.wallS.toFixed(1)} s | ${m.cpuS.toFixed(1)} s | ${m.rssMiB.toFixed(0)} MiB | ${mib(m.bytes)} MiB | ${rel} |`);
     }
   }
+  // mkcomposefs is not packaged here, so ours stands alone: the image alone, and with the object store filled
+  const store = path.join(work, 'objects');
+  const cfs = await measure(process.execPath, [CLI, 'mkcomposefs', src, image], image);
+  lines.push(`| tsfuse mkcomposefs | ${cfs.wallS.toFixed(1)} s | ${cfs.cpuS.toFixed(1)} s | ${cfs.rssMiB.toFixed(0)} MiB | ${mib(cfs.bytes)} MiB | (no C mkcomposefs here) |`);
+  const withStore = await measure(process.execPath, [CLI, 'mkcomposefs', `--digest-store=${store}`, src, image], image);
+  fs.rmSync(store, { recursive: true, force: true });
+  lines.push(`| tsfuse mkcomposefs --digest-store | ${withStore.wallS.toFixed(1)} s | ${withStore.cpuS.toFixed(1)} s | ${withStore.rssMiB.toFixed(0)} MiB | ${mib(withStore.bytes)} MiB | objects copied |`);
   lines.push('');
   return lines;
 }
