@@ -37,7 +37,7 @@ export class LayoutError extends Error {}
 
 const ACL_ACCESS = bytes(F.XATTR_PREFIXES[F.XATTR_INDEX_POSIX_ACL_ACCESS]!);
 const ACL_DEFAULT = bytes(F.XATTR_PREFIXES[F.XATTR_INDEX_POSIX_ACL_DEFAULT]!);
-const SLOT = 1 << F.INODE_SLOT_BITS;
+const SLOT = F.INODE_SLOT_SIZE;
 /** libcomposefs caps stub chunk tables at one block's worth (LCFS_MAX_NONINLINE_CHUNKS). */
 export const MAX_STUB_CHUNKS = 1024;
 
@@ -249,7 +249,7 @@ export function computeLayout(root: WNode, opts: LayoutOptions): Layout {
       else unshared += xattrEntrySize(x);
     }
     node.xattrSize = xattrBodySize(nShared, unshared);
-    if (node.xattrSize > 0 && (node.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xffff) {
+    if (node.xattrSize > 0 && (node.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / F.XATTR_SLOT_SIZE + 1 > 0xffff) {
       throw new LayoutError(`${node.origin}: xattrs too large for one inode`);
     }
     const start = roundUp(pos, SLOT);
