@@ -6,13 +6,14 @@
 // formats) answer EOPNOTSUPP and log the path once.
 
 import { ReadOnlyFilesystem } from '../fs/read-only.js';
+import { LogOnce, imageFailure } from '../fs/image-errors.js';
 import * as fs from 'node:fs';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type {
   Attr, ConnectionInfo, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
 } from '../fs/types.js';
 import { FOPEN } from '../protocol/abi.js';
-import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
+import { Errno, ERRNO } from '../protocol/errno.js';
 import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
@@ -25,7 +26,7 @@ import { ObjectStore, type ObjectSource } from './object-store.js';
 import { bytesEqual } from './reader/bytes.js';
 import { fileTypeToMode } from './reader/dir.js';
 import { decodersReady } from './reader/decompress.js';
-import { CorruptImageError, UnsupportedFeatureError } from './reader/errors.js';
+import { UnsupportedFeatureError } from './reader/errors.js';
 import * as F from './reader/format.js';
 import type { ErofsInode } from './reader/inode.js';
 import { LruCache } from './reader/lru.js';
@@ -106,7 +107,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private nextFh = 1;
   // Bounded small (a few MiB per worker): with one copy per worker these were most of the RSS on a /usr image.
   private readonly views = new LruCache<number, ViewInfo>(16384);
-  private readonly logged = new Set<string>();
+  private readonly logs: LogOnce;
   /** ino -> where we first saw it, only to name paths in log lines. */
   private readonly names = new Map<number, { parent: number; name: string }>();
 
@@ -118,6 +119,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.composefs = options.composefs ?? (this.reader.isComposefs || options.basedir !== undefined || options.objectSource !== undefined);
     this.timeout = options.timeout ?? STABLE_TREE_TIMEOUT;
     this.log = options.log ?? defaultLog();
+    this.logs = new LogOnce(this.log);
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.objectSource ?? (options.basedir ? new ObjectStore(options.basedir) : undefined);
     this.verifier = new ObjectVerifier(options.verity ?? 'check', options.debug ? this.log : undefined);
@@ -159,12 +161,6 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     if (ino !== 1 && !this.names.has(ino) && this.names.size < 32768) this.names.set(ino, { parent, name });
   }
 
-  private logOnce(key: string, message: string): void {
-    if (this.logged.has(key)) return;
-    if (this.logged.size < 10_000) this.logged.add(key);
-    this.log(message);
-  }
-
   /** Runs an operation, turning reader errors into the errno FUSE should see (and one log line). */
   private guard<T>(op: string, ino: number, fn: () => T): T {
     try {
@@ -178,17 +174,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private mapError(op: string, ino: number, e: unknown): unknown {
     // A remote image's bytes on their way: the operation is run again when they arrive (src/remote/await-bytes.ts).
     if (e instanceof BytesPending) return e;
-    if (e instanceof CorruptImageError) {
-      this.logOnce(`corrupt:${e.reason}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
-      return new Errno(ERRNO.EIO, e.reason);
-    }
     if (e instanceof UnsupportedFeatureError) {
-      this.logOnce(`unsupported:${ino}:${e.feature}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
+      this.logs.once(`unsupported:${ino}:${e.feature}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: ${e.message}`);
       return e;
     }
-    if (e instanceof Errno || errnoOf(e) !== undefined) return e;
-    this.logOnce(`bug:${op}:${(e as Error)?.message}`, `tsfuse erofs: ${op} ${this.pathOf(ino)}: unexpected ${(e as Error)?.stack ?? e}`);
-    return new Errno(ERRNO.EIO, String((e as Error)?.message ?? e));
+    return imageFailure(this.logs, 'tsfuse erofs', op, () => this.pathOf(ino), e);
   }
 
   // ---- views --------------------------------------------------------------------------------------------------
@@ -246,7 +236,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     if (this.composefsView() && (child.mode & F.S_IFMT) === F.S_IFREG && child.xattrSize > 0) {
       const m = this.view(child).metacopy;
       if (isMetacopyError(m)) {
-        this.logOnce(`metacopy:${child.nid}`, `tsfuse erofs: lookup ${this.pathOf(this.inoOf(child.nid))}: ${m.reason}`);
+        this.logs.once(`metacopy:${child.nid}`, `tsfuse erofs: lookup ${this.pathOf(this.inoOf(child.nid))}: ${m.reason}`);
         throw new Errno(m.errno, m.reason);
       }
     }
@@ -384,7 +374,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       this.objects.set(n.nid, obj);
     } else {
       if (!this.store) {
-        this.logOnce(`nostore:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: content is in the object store (${redirect.path}) but no basedir was given`);
+        this.logs.once(`nostore:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: content is in the object store (${redirect.path}) but no basedir was given`);
         throw new Errno(ERRNO.EIO, 'no object store');
       }
       let opened: ReturnType<ObjectSource['openObject']>;
@@ -393,7 +383,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       } catch (e) {
         if (e instanceof BytesPending) throw e; // a remote object being looked up: the request runs again
         const msg = (e as Error).message;
-        this.logOnce(`object:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
+        this.logs.once(`object:${ino}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
         // the store's refusals carry the errno overlayfs answers for the same redirect
         if (e instanceof Errno) throw e;
         throw new Errno(ERRNO.EIO, msg);
@@ -418,7 +408,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       if (e instanceof BytesPending) throw e; // a remote object's digest being computed: the request runs again
       if (opened.fd !== undefined) fs.closeSync(opened.fd); // a remote source stays with its store
       const msg = (e as Error).message;
-      this.logOnce(`verity:${redirect.path}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
+      this.logs.once(`verity:${redirect.path}`, `tsfuse erofs: open ${this.pathOf(ino)}: ${msg}`);
       throw e instanceof VerityError ? e : new Errno(ERRNO.EIO, msg);
     }
   }

@@ -1,14 +1,12 @@
 // Errors of the PuzzleFS readers. A corrupt image is an Errno (EIO), so a caller that lets one escape to the
 // FUSE server still answers EIO; `reason` says what was wrong, for the one log line.
 
-import { Errno, ERRNO } from '../protocol/errno.js';
+import { CorruptDataError } from '../fs/image-errors.js';
 
-export class CorruptPuzzleError extends Errno {
-  readonly reason: string;
+export class CorruptPuzzleError extends CorruptDataError {
   constructor(reason: string) {
-    super(ERRNO.EIO, `corrupt PuzzleFS image: ${reason}`);
+    super('PuzzleFS', reason);
     this.name = 'CorruptPuzzleError';
-    this.reason = reason;
   }
 }
 

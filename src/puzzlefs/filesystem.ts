@@ -8,15 +8,15 @@
 // Errors: a corrupt image answers EIO and logs its reason once.
 
 import { ReadOnlyFilesystem } from '../fs/read-only.js';
+import { LogOnce, imageFailure } from '../fs/image-errors.js';
 import { checkAccess } from '../fs/access.js';
 import { NAME_MAX, O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { zstdReady } from '../compress/zstd.js';
 import type { Attr, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs } from '../fs/types.js';
 import { FOPEN } from '../protocol/abi.js';
-import { Errno, ERRNO, errnoOf } from '../protocol/errno.js';
+import { Errno, ERRNO } from '../protocol/errno.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../protocol/types.js';
-import { CorruptPuzzleError } from './errors.js';
 import { type ImageInode, PuzzleImage, ROOT_INO } from './image.js';
 import type { InodeKind } from './schema.js';
 
@@ -49,7 +49,7 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
   readonly image: PuzzleImage;
   private readonly timeout: number;
   private readonly log: (message: string) => void;
-  private readonly logged = new Set<string>();
+  private readonly logs: LogOnce;
   private readBuf = Buffer.allocUnsafe(128 * 1024);
 
   constructor(options: PuzzleFilesystemOptions) {
@@ -59,26 +59,13 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
     });
     this.timeout = options.timeout ?? 86400;
     this.log = options.log ?? defaultLog();
+    this.logs = new LogOnce(this.log);
   }
 
   // ---- errors -------------------------------------------------------------------------------------------------
 
   private fail(op: string, ino: number, e: unknown): unknown {
-    if (e instanceof CorruptPuzzleError) {
-      const key = `corrupt:${e.reason}`;
-      if (!this.logged.has(key)) {
-        if (this.logged.size < 10_000) this.logged.add(key);
-        this.log(`tsfuse puzzlefs: ${op} inode ${ino}: ${e.message}`);
-      }
-      return new Errno(ERRNO.EIO, e.reason);
-    }
-    if (e instanceof Errno || errnoOf(e) !== undefined) return e;
-    const key = `bug:${op}:${(e as Error)?.message}`;
-    if (!this.logged.has(key)) {
-      this.logged.add(key);
-      this.log(`tsfuse puzzlefs: ${op} inode ${ino}: unexpected ${(e as Error)?.stack ?? e}`);
-    }
-    return new Errno(ERRNO.EIO, String((e as Error)?.message ?? e));
+    return imageFailure(this.logs, 'tsfuse puzzlefs', op, () => `inode ${ino}`, e);
   }
 
   private guard<T>(op: string, ino: number, fn: () => T): T {

@@ -19,10 +19,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  type ComposefsManifest, type TreeInfo, buildComposefsImage, diffDumps, dumpTreeInChild, fsPath, generateTree, run,
-  unescapeBytes, withKernelMount,
-} from './kit/index.js';
+import { type ComposefsManifest, type TreeInfo, buildComposefsImage, fsPath, generateTree, run, unescapeBytes, withKernelMount } from './kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../helpers/tree-dump.js';
 import { InitFlags } from '../../src/protocol/abi.js';
 import { dumpfileToKitDump } from './conformance/cfsdump.js';
 import { inodesInChild, nodeEval, readFilesInChild } from './conformance/child.js';

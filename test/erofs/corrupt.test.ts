@@ -18,9 +18,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  type CorruptCopy, Prng, buildImage, corruptCopies, diffDumps, dumpTreeInChild, fixSuperblockChecksum, mapImage, run, withKernelMount,
-} from './kit/index.js';
+import { type CorruptCopy, Prng, buildImage, corruptCopies, fixSuperblockChecksum, mapImage, run, withKernelMount } from './kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../helpers/tree-dump.js';
 import { Timings, isMounted, serverLines, tempDir, withErofsMount } from './conformance/mount.js';
 import { tinyTree } from './conformance/trees.js';
 import type { WalkResult } from './conformance/walk-child.js';

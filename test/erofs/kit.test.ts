@@ -8,31 +8,8 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import { EROFS_FIXTURES } from '../helpers/fixtures.js';
 import * as assert from 'uvu/assert';
-import {
-  type ComposefsManifest,
-  type DumpOptions,
-  IMAGE_VARIANTS,
-  SPECIAL_MTIMES,
-  SUPPORTED_VARIANTS,
-  TREE_FILE_SIZES,
-  type TreeInfo,
-  UnsupportedVariantError,
-  buildComposefsImage,
-  buildImage,
-  buildSquashfs,
-  corruptCopies,
-  diffDumps,
-  dumpTree,
-  dumpTreeInChild,
-  fsPath,
-  fsverityDigestFile,
-  generateTree,
-  kernelMountAttempt,
-  mapImage,
-  readTreeXattrs,
-  touchToNs,
-  withKernelMount,
-} from './kit/index.js';
+import { type ComposefsManifest, IMAGE_VARIANTS, SPECIAL_MTIMES, SUPPORTED_VARIANTS, TREE_FILE_SIZES, type TreeInfo, UnsupportedVariantError, buildComposefsImage, buildImage, buildSquashfs, corruptCopies, fsPath, fsverityDigestFile, generateTree, kernelMountAttempt, mapImage, readTreeXattrs, touchToNs, withKernelMount } from './kit/index.js';
+import { type DumpOptions, diffDumps, dumpTree, dumpTreeInChild } from '../helpers/tree-dump.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-kit-test-'));
 let tree: TreeInfo;

@@ -1,12 +1,13 @@
 // Helpers for the tests that check our tables against C: locate the reference fuse_kernel.h, compile a tiny C
-// program against a copy of it with the system compiler, run it and parse its "key value" lines.
+// program against a copy of it (or of another reference header, e.g. erofs_fs.h) with the system compiler, run
+// it and parse its "key value" lines.
 //
 // The header is the repository's reference/fuse_kernel.h (see reference/README.md), or $TSFUSE_FUSE_KERNEL_H.
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FUSE_KERNEL_H } from '../helpers/fixtures.js';
 
 export function headerPath(): string {
@@ -30,17 +31,25 @@ function compiler(): string {
   throw new Error('no C compiler (cc/gcc/clang) found: the ABI checks need one');
 }
 
+/** Another header to compile against, with the C lines that must precede it (kernel types, macros). */
+export interface HeaderUnderTest {
+  path: string;
+  prelude?: string;
+}
+
 /**
- * Compiles `body` (statements of main) with the given includes plus "fuse_kernel.h" (a copy, in a temp dir),
- * runs it and returns its stdout parsed as `key value` lines (values as BigInt, keys unique).
+ * Compiles `body` (statements of main) with the given includes plus "fuse_kernel.h" (or `header`; a copy, in a
+ * temp dir), runs it and returns its stdout parsed as `key value` lines (values as BigInt, keys unique).
  */
-export function runC(includes: string[], body: string): Map<string, bigint> {
+export function runC(includes: string[], body: string, header: HeaderUnderTest = { path: headerPath() }): Map<string, bigint> {
   const dir = mkdtempSync(join(tmpdir(), 'tsfuse-abi-'));
   try {
-    copyFileSync(headerPath(), join(dir, 'fuse_kernel.h'));
+    const name = basename(header.path);
+    copyFileSync(header.path, join(dir, name));
     const src = [
       ...['stdio.h', 'stddef.h', 'stdint.h', ...includes].map((h) => `#include <${h}>`),
-      '#include "fuse_kernel.h"',
+      header.prelude ?? '',
+      `#include "${name}"`,
       '#define P(k, v) printf("%s %lld\\n", k, (long long)(v))',
       '#define U(k, v) printf("%s %llu\\n", k, (unsigned long long)(v))',
       'int main(void) {',

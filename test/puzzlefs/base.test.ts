@@ -12,7 +12,7 @@ import { zstdReady } from '../../src/compress/zstd.js';
 import { buildImage } from '../../src/puzzlefs/builder.js';
 import { PuzzleImage } from '../../src/puzzlefs/image.js';
 import { MEDIA_ROOTFS } from '../../src/puzzlefs/oci.js';
-import { diffDumps, dumpTreeInChild } from '../erofs/kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../helpers/tree-dump.js';
 import { CLI, makeTree, runChild, setXattr, tempDir, withPuzzleMount, withTmpfs } from './helpers.js';
 
 const NO_TIMES = { mtime: false };

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { buildImage, type BuildResult } from '../../src/puzzlefs/builder.js';
 import { MEDIA_ROOTFS, OciLayout } from '../../src/puzzlefs/oci.js';
 import { readSeekTable } from '../../src/puzzlefs/seekable-zstd.js';
-import { diffDumps, dumpTreeInChild } from '../erofs/kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../helpers/tree-dump.js';
 import { REFERENCE_DIR } from '../helpers/fixtures.js';
 import { CLI, makeTree, runChild, tempDir, withPuzzleMount, withTmpfs } from './helpers.js';
 

@@ -33,7 +33,7 @@ export class DirBlock {
     private readonly metaboxAllowed: boolean,
   ) {
     if (data.length < F.DIRENT_SIZE) corrupt(`${where}: directory block ${index} is only ${data.length} bytes`);
-    const nameoff0 = le16(data, 8);
+    const nameoff0 = le16(data, F.DE_NAMEOFF);
     if (nameoff0 < F.DIRENT_SIZE || nameoff0 >= data.length || nameoff0 % F.DIRENT_SIZE !== 0) {
       corrupt(`${where}: directory block ${index} has invalid de[0].nameoff ${nameoff0}`);
     }
@@ -43,10 +43,10 @@ export class DirBlock {
   /** The name of dirent `i` as a view into the block. */
   name(i: number): Uint8Array {
     const d = this.data;
-    const nameoff = le16(d, i * F.DIRENT_SIZE + 8);
+    const nameoff = le16(d, i * F.DIRENT_SIZE + F.DE_NAMEOFF);
     let end: number;
     if (i + 1 < this.count) {
-      end = le16(d, (i + 1) * F.DIRENT_SIZE + 8);
+      end = le16(d, (i + 1) * F.DIRENT_SIZE + F.DE_NAMEOFF);
     } else {
       // The last name runs to the first NUL or the end of the (possibly short, inline) block.
       if (nameoff >= d.length) corrupt(`${this.where}: trailing dirent name offset ${nameoff} past block ${this.index}`);
@@ -62,14 +62,14 @@ export class DirBlock {
 
   nid(i: number): number {
     const d = this.data;
-    const o = i * F.DIRENT_SIZE;
+    const o = i * F.DIRENT_SIZE + F.DE_NID;
     const hi = le32(d, o + 4);
     if (hi & 0x8000_0000 && !this.metaboxAllowed) corrupt(`${this.where}: dirent ${i} points into a metabox the image does not have`);
     return encodeNid(hi, le32(d, o), `${this.where} dirent ${i}`);
   }
 
   fileType(i: number): number {
-    return this.data[i * F.DIRENT_SIZE + 10]!;
+    return this.data[i * F.DIRENT_SIZE + F.DE_FILE_TYPE]!;
   }
 
   entry(i: number): DirEntry {

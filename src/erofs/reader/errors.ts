@@ -2,14 +2,13 @@
 // with a sensible errno (EIO / EOPNOTSUPP) instead of the server's generic "unexpected exception" path.
 
 import { Errno, ERRNO } from '../../protocol/errno.js';
+import { CorruptDataError } from '../../fs/image-errors.js';
 
 /** The image contradicts itself or points outside itself. `reason` says what was wrong, for the log. */
-export class CorruptImageError extends Errno {
-  readonly reason: string;
+export class CorruptImageError extends CorruptDataError {
   constructor(reason: string) {
-    super(ERRNO.EIO, `corrupt EROFS image: ${reason}`);
+    super('EROFS', reason);
     this.name = 'CorruptImageError';
-    this.reason = reason;
   }
 }
 

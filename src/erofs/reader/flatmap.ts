@@ -58,9 +58,9 @@ export function mapFlat(ctx: ReaderContext, inode: ErofsInode, la: number): Flat
     const llen = Math.min(chunkSize, size - start);
     let blk: number;
     if (indexes) {
-      const hi = le16(e, 0);
-      const deviceId = le16(e, 2);
-      const lo = le32(e, 4);
+      const hi = le16(e, F.CI_STARTBLK_HI);
+      const deviceId = le16(e, F.CI_DEVICE_ID);
+      const lo = le32(e, F.CI_STARTBLK_LO);
       const wide = (inode.chunkFormat & F.CHUNK_FORMAT_48BIT) !== 0;
       blk = (wide ? hi : 0) * 0x1_0000_0000 + lo;
       if (blk === (wide ? 0xffff_ffff_ffff : 0xffff_ffff)) return { la: start, llen, kind: MapKind.Hole, pa: 0 };

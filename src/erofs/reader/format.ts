@@ -1,10 +1,13 @@
-// EROFS on-disk constants (mirrors reference/erofs_fs.h). Offsets are named here once so the decoders
-// read like the header instead of like a hex dump.
+// EROFS on-disk constants (mirrors reference/erofs_fs.h): magic numbers, feature bits, layouts, flags. The struct
+// offsets and sizes live in ondisk.ts (one table, checked against the header) and are re-exported here, so a
+// decoder imports one module and reads like the header instead of like a hex dump.
+
+export * from './ondisk.js';
 
 export const EROFS_SUPER_MAGIC_V1 = 0xe0f5e1e2;
 /** The superblock sits 1024 bytes in, leaving room for boot sectors (and the composefs header). */
 export const EROFS_SUPER_OFFSET = 1024;
-/** Base superblock size; sb_extslots adds 16 bytes each. */
+/** Base superblock size ("128 + sb_extslots * 16"): metabox_nid sits in the first extension slot. */
 export const EROFS_SB_BASE_SIZE = 128;
 export const EROFS_SB_EXTSLOT_SIZE = 16;
 
@@ -68,19 +71,18 @@ export const I_NLINK_1_BIT = 4;
 export const I_DOT_OMITTED_BIT = 4;
 export const I_ALL = (1 << (I_NLINK_1_BIT + 1)) - 1;
 
-export const INODE_SLOT_BITS = 5; // 32-byte slots
-export const COMPACT_INODE_SIZE = 32;
-export const EXTENDED_INODE_SIZE = 64;
+export const INODE_SLOT_BITS = 5;
+/** A nid counts 32-byte slots (from meta_blkaddr, or in the metabox). */
+export const INODE_SLOT_SIZE = 1 << INODE_SLOT_BITS;
 
 export const CHUNK_FORMAT_BLKBITS_MASK = 0x1f;
 export const CHUNK_FORMAT_INDEXES = 0x20;
 export const CHUNK_FORMAT_48BIT = 0x40;
 export const CHUNK_FORMAT_ALL = (CHUNK_FORMAT_48BIT << 1) - 1;
 export const BLOCK_MAP_ENTRY_SIZE = 4;
-export const CHUNK_INDEX_SIZE = 8;
 
-export const XATTR_IBODY_HEADER_SIZE = 12;
-export const XATTR_ENTRY_SIZE = 4;
+/** i_xattr_icount counts 4-byte slots; shared xattr ids are le32 slots of the shared area. */
+export const XATTR_SLOT_SIZE = 4;
 export const XATTR_INDEX_USER = 1;
 export const XATTR_INDEX_POSIX_ACL_ACCESS = 2;
 export const XATTR_INDEX_POSIX_ACL_DEFAULT = 3;
@@ -101,7 +103,6 @@ export const XATTR_PREFIXES: Readonly<Record<number, string>> = {
   [XATTR_INDEX_SECURITY]: 'security.',
 };
 
-export const DIRENT_SIZE = 12;
 export const NAME_LEN = 255;
 export const FT_UNKNOWN = 0;
 export const FT_REG_FILE = 1;
@@ -144,8 +145,11 @@ export const LCLUSTER_TYPE_NONHEAD = 2;
 export const LCLUSTER_TYPE_HEAD2 = 3;
 export const LI_PARTIAL_REF = 1 << 15;
 export const LI_D0_CBLKCNT = 1 << 11;
-export const LCLUSTER_INDEX_SIZE = 8;
-export const MAP_HEADER_SIZE = 8;
+
+/** Z_EROFS_MAP_HEADER_START: the map header starts at the next 8-byte boundary after inode and xattrs. */
+export const MAP_HEADER_ALIGN = 8;
+/** Z_EROFS_FULL_INDEX_START: full lcluster indexes begin this many bytes after the map header ends. */
+export const FULL_INDEX_GAP = 8;
 
 export const EXTENT_PLEN_PARTIAL = 1 << 27;
 export const EXTENT_PLEN_FMT_BIT = 28;
@@ -153,6 +157,11 @@ export const EXTENT_PLEN_MASK = (PCLUSTER_MAX_SIZE << 1) - 1;
 
 /** composefs images start with this header (libcomposefs lcfs_erofs_header_s) before the EROFS superblock. */
 export const LCFS_EROFS_MAGIC = 0xd078629a;
+// lcfs_erofs_header_s (libcomposefs lcfs-erofs.h, not in erofs_fs.h): four le32 then unused[4].
+export const LCFS_H_MAGIC = 0;
+export const LCFS_H_VERSION = 4;
+export const LCFS_H_FLAGS = 8;
+export const LCFS_H_COMPOSEFS_VERSION = 12;
 export const LCFS_EROFS_FLAGS_HAS_ACL = 1;
 
 // File type bits: POSIX, from the protocol layer (the reader stays free of the FUSE server layers).

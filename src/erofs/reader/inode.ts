@@ -62,7 +62,7 @@ export function isCompressedLayout(layout: number): boolean {
 
 export function inodeLocation(sb: Superblock, nid: number): number {
   const lo = nidLow(nid);
-  return nidInMetabox(nid) ? lo * 32 : sb.metaBlkaddr * sb.blockSize + lo * 32;
+  return nidInMetabox(nid) ? lo * F.INODE_SLOT_SIZE : sb.metaBlkaddr * sb.blockSize + lo * F.INODE_SLOT_SIZE;
 }
 
 /**
@@ -72,39 +72,39 @@ export function inodeLocation(sb: Superblock, nid: number): number {
 export function decodeInode(sb: Superblock, nid: number, iloc: number, raw: Uint8Array): ErofsInode {
   const where = `inode ${formatNid(nid)}`;
   if (raw.length < F.COMPACT_INODE_SIZE) corrupt(`${where}: lies past the end of its area`);
-  const format = le16(raw, 0);
+  const format = le16(raw, F.I_FORMAT);
   if (format & ~F.I_ALL) throw new UnsupportedFeatureError(`${where}: i_format 0x${format.toString(16)}`);
   const layout = (format >> F.I_DATALAYOUT_BIT) & F.I_DATALAYOUT_MASK;
   if (layout > F.LAYOUT_CHUNK_BASED) throw new UnsupportedFeatureError(`${where}: data layout ${layout}`);
   const extended = (format & F.I_VERSION_MASK) === 1;
-  const xattrIcount = le16(raw, 2);
-  const mode = le16(raw, 4);
+  const xattrIcount = le16(raw, F.I_XATTR_ICOUNT);
+  const mode = le16(raw, F.I_MODE);
   const type = mode & F.S_IFMT;
 
   let nlink: number, size: number, uid: number, gid: number, mtime: number, mtimeNsec: number;
   let startHi = 0;
   let addrBits48 = true;
-  const iu = le32(raw, 16);
+  const iu = le32(raw, F.I_U);
   if (extended) {
     if (raw.length < F.EXTENDED_INODE_SIZE) corrupt(`${where}: extended inode runs past the end of its area`);
-    size = le64Safe(raw, 8, `${where} size`);
-    uid = le32(raw, 24);
-    gid = le32(raw, 28);
-    mtime = le64SignedSafe(raw, 32, `${where} mtime`);
-    mtimeNsec = le32(raw, 40);
-    nlink = le32(raw, 44);
-    startHi = le16(raw, 6);
+    size = le64Safe(raw, F.IE_SIZE, `${where} size`);
+    uid = le32(raw, F.IE_UID);
+    gid = le32(raw, F.IE_GID);
+    mtime = le64SignedSafe(raw, F.IE_MTIME, `${where} mtime`);
+    mtimeNsec = le32(raw, F.IE_MTIME_NSEC);
+    nlink = le32(raw, F.IE_NLINK);
+    startHi = le16(raw, F.I_NB);
   } else {
-    size = le32(raw, 8);
-    uid = le16(raw, 24);
-    gid = le16(raw, 26);
-    mtime = sb.epoch + le32(raw, 12);
+    size = le32(raw, F.IC_SIZE);
+    uid = le16(raw, F.IC_UID);
+    gid = le16(raw, F.IC_GID);
+    mtime = sb.epoch + le32(raw, F.IC_MTIME);
     mtimeNsec = sb.fixedNsec;
     if (type !== F.S_IFDIR && (format >> F.I_NLINK_1_BIT) & 1) {
       nlink = 1;
-      startHi = le16(raw, 6);
+      startHi = le16(raw, F.I_NB);
     } else {
-      nlink = le16(raw, 6);
+      nlink = le16(raw, F.I_NB);
       addrBits48 = false;
     }
   }
@@ -140,12 +140,13 @@ export function decodeInode(sb: Superblock, nid: number, iloc: number, raw: Uint
   }
 
   const inodeSize = extended ? F.EXTENDED_INODE_SIZE : F.COMPACT_INODE_SIZE;
-  const xattrSize = xattrIcount === 0 ? 0 : F.XATTR_IBODY_HEADER_SIZE + 4 * (xattrIcount - 1);
+  // erofs_xattr_ibody_size: the header counts as one of the icount 4-byte slots.
+  const xattrSize = xattrIcount === 0 ? 0 : F.XATTR_IBODY_HEADER_SIZE + F.XATTR_SLOT_SIZE * (xattrIcount - 1);
 
   let chunkFormat = 0;
   let chunkBits = 0;
   if (layout === F.LAYOUT_CHUNK_BASED) {
-    chunkFormat = iu & 0xffff;
+    chunkFormat = le16(raw, F.I_U_CHUNK_FORMAT);
     if (chunkFormat & ~F.CHUNK_FORMAT_ALL) throw new UnsupportedFeatureError(`${where}: chunk format 0x${chunkFormat.toString(16)}`);
     chunkBits = sb.blkszbits + (chunkFormat & F.CHUNK_FORMAT_BLKBITS_MASK);
     if (chunkBits > 47) corrupt(`${where}: chunk size 2^${chunkBits}`);

@@ -69,12 +69,14 @@ export function loadLongPrefixes(ctx: ReaderContext): LongPrefix[] {
     if (len < 1) corrupt(`long xattr prefix ${i} is empty`);
     const rec = read(pos, len);
     pos += len;
-    const base = shortPrefix(rec[0]!);
-    if (!base) corrupt(`long xattr prefix ${i} has unknown base index ${rec[0]}`);
-    const prefix = new Uint8Array(base.length + len - 1);
+    const baseIndex = rec[F.XLP_BASE_INDEX]!;
+    const base = shortPrefix(baseIndex);
+    if (!base) corrupt(`long xattr prefix ${i} has unknown base index ${baseIndex}`);
+    const infix = rec.subarray(F.XLP_INFIX);
+    const prefix = new Uint8Array(base.length + infix.length);
     prefix.set(base, 0);
-    prefix.set(rec.subarray(1), base.length);
-    out.push({ baseIndex: rec[0]!, prefix });
+    prefix.set(infix, base.length);
+    out.push({ baseIndex, prefix });
   }
   return out;
 }
@@ -94,12 +96,12 @@ function readHeader(ctx: ReaderContext, inode: ErofsInode): XattrHeader | undefi
   if (inode.xattrSize === F.XATTR_IBODY_HEADER_SIZE) throw new UnsupportedFeatureError(`${where}: header-only xattr body`);
   const pos = inode.iloc + inode.inodeSize;
   const body = ctx.readMeta(pos, inode.xattrSize, inode.inMetabox);
-  const sharedCount = body[4]!;
-  const headerSize = F.XATTR_IBODY_HEADER_SIZE + 4 * sharedCount;
+  const sharedCount = body[F.XH_SHARED_COUNT]!;
+  const headerSize = F.XH_SHARED_XATTRS + F.XATTR_SLOT_SIZE * sharedCount;
   if (headerSize > inode.xattrSize) corrupt(`${where}: ${sharedCount} shared xattrs do not fit the xattr body`);
   const sharedIds: number[] = [];
-  for (let i = 0; i < sharedCount; i++) sharedIds.push(le32(body, F.XATTR_IBODY_HEADER_SIZE + 4 * i));
-  return { filter: le32(body, 0), sharedIds, inlinePos: pos + headerSize, inlineSize: inode.xattrSize - headerSize };
+  for (let i = 0; i < sharedCount; i++) sharedIds.push(le32(body, F.XH_SHARED_XATTRS + F.XATTR_SLOT_SIZE * i));
+  return { filter: le32(body, F.XH_NAME_FILTER), sharedIds, inlinePos: pos + headerSize, inlineSize: inode.xattrSize - headerSize };
 }
 
 function resolveName(index: number, suffix: Uint8Array, prefixes: LongPrefix[]): { name: Uint8Array | undefined; baseIndex: number } {
@@ -130,12 +132,12 @@ function readEntry(
 ): { index: number; suffix: Uint8Array; value: Uint8Array; size: number } {
   if (limit < F.XATTR_ENTRY_SIZE) corrupt(`${where}: xattr entry header past the xattr area`);
   const h = ctx.readMeta(pos, F.XATTR_ENTRY_SIZE, inMetabox);
-  const nameLen = h[0]!;
-  const index = h[1]!;
-  const valueSize = le16(h, 2);
-  const size = Math.ceil((F.XATTR_ENTRY_SIZE + nameLen + valueSize) / 4) * 4;
+  const nameLen = h[F.XE_NAME_LEN]!;
+  const index = h[F.XE_NAME_INDEX]!;
+  const valueSize = le16(h, F.XE_VALUE_SIZE);
+  const size = Math.ceil((F.XE_NAME + nameLen + valueSize) / F.XATTR_ENTRY_SIZE) * F.XATTR_ENTRY_SIZE;
   if (size > limit) corrupt(`${where}: xattr entry of ${size} bytes runs past the xattr area`);
-  const body = ctx.readMeta(pos + F.XATTR_ENTRY_SIZE, nameLen + valueSize, inMetabox);
+  const body = ctx.readMeta(pos + F.XE_NAME, nameLen + valueSize, inMetabox);
   return { index, suffix: body.subarray(0, nameLen), value: body.subarray(nameLen), size };
 }
 
@@ -165,7 +167,7 @@ export function readXattrs(ctx: ReaderContext, inode: ErofsInode, prefixes: Long
   if (hdr.sharedIds.length) {
     const base = sharedBase(ctx);
     for (const id of hdr.sharedIds) {
-      const p = base.pos + id * 4;
+      const p = base.pos + id * F.XATTR_SLOT_SIZE;
       if (p >= base.limit) corrupt(`${where}: shared xattr id ${id} points past the shared area`);
       const e = readEntry(ctx, p, base.limit - p, base.inMetabox, where);
       const { name, baseIndex } = resolveName(e.index, e.suffix, prefixes);

@@ -50,7 +50,7 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
   if (inode.z) return inode.z;
   const where = `inode ${formatNid(inode.nid)}`;
   const sb = ctx.sb;
-  const pos = roundUp(inode.dataStart, 8);
+  const pos = roundUp(inode.dataStart, F.MAP_HEADER_ALIGN);
   const h = ctx.readMeta(pos, F.MAP_HEADER_SIZE, inode.inMetabox);
   const z: ZInfo = {
     advise: 0,
@@ -62,26 +62,28 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
     extents: 0,
     wholeFragment: false,
   };
-  if (h[7]! >> F.FRAGMENT_INODE_BIT) {
-    // The whole file lives in the packed inode; the other 63 bits are its offset there.
+  if (h[F.MH_CLUSTERBITS]! >> F.FRAGMENT_INODE_BIT) {
+    // The whole file lives in the packed inode; the other 63 bits of the header (read as one le64) are its
+    // offset there.
     z.advise = F.ADVISE_FRAGMENT_PCLUSTER;
-    const hi = le32(h, 4) & 0x7fff_ffff;
+    const hi = le32(h, F.MH_FRAGMENTOFF + 4) & 0x7fff_ffff;
     if (hi >= 0x200000) corrupt(`${where}: fragment offset out of range`);
-    z.fragmentOff = hi * 0x1_0000_0000 + le32(h, 0);
+    z.fragmentOff = hi * 0x1_0000_0000 + le32(h, F.MH_FRAGMENTOFF);
     z.wholeFragment = true;
     inode.z = z;
     return z;
   }
-  z.advise = le16(h, 4);
-  z.lclusterBits = sb.blkszbits + (h[7]! & 15);
+  z.advise = le16(h, F.MH_ADVISE);
+  z.lclusterBits = sb.blkszbits + (h[F.MH_CLUSTERBITS]! & 15);
   if (inode.layout === F.LAYOUT_COMPRESSED_FULL && z.advise & F.ADVISE_EXTENTS) {
-    z.extents = le32(h, 0) + le16(h, 6) * 0x1_0000_0000;
+    z.extents = le32(h, F.MH_EXTENTS_LO) + le16(h, F.MH_EXTENTS_HI) * 0x1_0000_0000;
     inode.z = z;
     return z;
   }
-  z.algorithms = [h[6]! & 15, h[6]! >> 4];
-  if (z.advise & F.ADVISE_FRAGMENT_PCLUSTER) z.fragmentOff = le32(h, 0);
-  else if (z.advise & F.ADVISE_INLINE_PCLUSTER) z.idataSize = le16(h, 2);
+  const algs = h[F.MH_ALGORITHMTYPE]!;
+  z.algorithms = [algs & 15, algs >> 4];
+  if (z.advise & F.ADVISE_FRAGMENT_PCLUSTER) z.fragmentOff = le32(h, F.MH_FRAGMENTOFF);
+  else if (z.advise & F.ADVISE_INLINE_PCLUSTER) z.idataSize = le16(h, F.MH_IDATA_SIZE);
 
   for (const alg of z.algorithms) {
     if (alg >= F.COMPRESSION_MAX) throw new UnsupportedFeatureError(`${where}: compression format ${alg}`);
@@ -109,15 +111,15 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
 }
 
 function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, lcn: number): void {
-  const pos = roundUp(inode.dataStart, 8) + F.MAP_HEADER_SIZE + 8 + lcn * F.LCLUSTER_INDEX_SIZE;
+  const pos = roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE + F.FULL_INDEX_GAP + lcn * F.LCLUSTER_INDEX_SIZE;
   const di = ctx.readMeta(pos, F.LCLUSTER_INDEX_SIZE, inode.inMetabox);
   m.lcn = lcn;
   m.nextpackoff = pos + F.LCLUSTER_INDEX_SIZE;
-  const advise = le16(di, 0);
+  const advise = le16(di, F.LI_ADVISE);
   m.type = advise & 3;
   if (m.type === F.LCLUSTER_TYPE_NONHEAD) {
     m.clusterofs = 2 ** z.lclusterBits;
-    m.delta0 = le16(di, 4);
+    m.delta0 = le16(di, F.LI_DELTA);
     if (m.delta0 & F.LI_D0_CBLKCNT) {
       if (!(z.advise & (F.ADVISE_BIG_PCLUSTER_1 | F.ADVISE_BIG_PCLUSTER_2))) {
         corrupt(`inode ${formatNid(inode.nid)}: CBLKCNT without big pclusters`);
@@ -125,12 +127,12 @@ function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, 
       m.compressedblks = m.delta0 & ~F.LI_D0_CBLKCNT;
       m.delta0 = 1;
     }
-    m.delta1 = le16(di, 6);
+    m.delta1 = le16(di, F.LI_DELTA + 2);
   } else {
     m.partialref = (advise & F.LI_PARTIAL_REF) !== 0;
-    m.clusterofs = le16(di, 2);
+    m.clusterofs = le16(di, F.LI_CLUSTEROFS);
     if (m.clusterofs >= 2 ** z.lclusterBits) corrupt(`inode ${formatNid(inode.nid)}: clusterofs ${m.clusterofs} past the lcluster`);
-    m.pblk = le32(di, 4);
+    m.pblk = le32(di, F.LI_BLKADDR);
   }
 }
 
@@ -154,7 +156,7 @@ function compactedLaDistance(lobits: number, encodebits: number, vcnt: number, p
 
 function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, lcnIn: number, lookahead: boolean): void {
   const where = `inode ${formatNid(inode.nid)}`;
-  const ebase = roundUp(inode.dataStart, 8) + F.MAP_HEADER_SIZE;
+  const ebase = roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE;
   const lclusterbits = z.lclusterBits;
   const totalidx = Math.ceil(inode.size / ctx.sb.blockSize);
   if (lcnIn >= totalidx || lclusterbits > 14) corrupt(`${where}: lcluster ${lcnIn} outside the compact index`);
@@ -401,7 +403,7 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
   const unit = 2 ** z.lclusterBits;
   const interlaced = (z.advise & F.ADVISE_INTERLACED_PCLUSTER) !== 0;
   const recsz = 4 << ((z.advise >> F.ADVISE_EXTRECSZ_BIT) & F.ADVISE_EXTRECSZ_MASK);
-  let pos = roundUp(roundUp(inode.dataStart, 8) + F.MAP_HEADER_SIZE, recsz);
+  let pos = roundUp(roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE, recsz);
   let lend = inode.size;
   let lstart: number;
   let last: boolean;
@@ -422,12 +424,12 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
     if (((la - lstart) / unit) * recsz > ctx.imageSize) corrupt(`${where}: extent table larger than the image`);
     for (; lstart <= la; lstart += unit) {
       const ext = ctx.readMeta(pos, recsz, inode.inMetabox);
-      plen = le32(ext, 0);
+      plen = le32(ext, F.EXT_PLEN);
       if (pa >= 0) {
         mpa = pa;
         pa += plen & F.EXTENT_PLEN_MASK;
       } else {
-        mpa = le32(ext, 4);
+        mpa = le32(ext, F.EXT_PSTART_LO);
       }
       pos += recsz;
     }
@@ -441,9 +443,9 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
     while (l < r) {
       const mid = l + Math.floor((r - l) / 2);
       const ext = ctx.readMeta(pos + mid * recsz, recsz, inode.inMetabox);
-      let ela = le32(ext, 12);
-      const epa = le32(ext, 4) + le32(ext, 8) * 0x1_0000_0000;
-      if (recsz > 16) ela += le32(ext, 16) * 0x1_0000_0000;
+      let ela = le32(ext, F.EXT_LSTART_LO);
+      const epa = le32(ext, F.EXT_PSTART_LO) + le32(ext, F.EXT_PSTART_HI) * 0x1_0000_0000;
+      if (recsz > F.EXT_LSTART_HI) ela += le32(ext, F.EXT_LSTART_HI) * 0x1_0000_0000;
       if (ela > la) {
         r = mid;
         if (ela > lend) corrupt(`${where}: extent records out of order`);
@@ -452,7 +454,7 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
         l = mid + 1;
         if (la === ela) r = Math.min(l + 1, r);
         lstart = ela;
-        plen = le32(ext, 0);
+        plen = le32(ext, F.EXT_PLEN);
         mpa = epa;
       }
     }

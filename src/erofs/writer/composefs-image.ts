@@ -23,10 +23,10 @@ export interface ComposefsWriteOptions {
 function header(version: number, hasAcl: boolean): Uint8Array {
   const h = new Uint8Array(F.LCFS_EROFS_HEADER_SIZE);
   const v = new DataView(h.buffer);
-  v.setUint32(0, F.LCFS_EROFS_MAGIC, true);
-  v.setUint32(4, F.LCFS_EROFS_VERSION, true);
-  v.setUint32(8, hasAcl ? F.LCFS_EROFS_FLAGS_HAS_ACL : 0, true);
-  v.setUint32(12, version, true);
+  v.setUint32(F.LCFS_H_MAGIC, F.LCFS_EROFS_MAGIC, true);
+  v.setUint32(F.LCFS_H_VERSION, F.LCFS_EROFS_VERSION, true);
+  v.setUint32(F.LCFS_H_FLAGS, hasAcl ? F.LCFS_EROFS_FLAGS_HAS_ACL : 0, true);
+  v.setUint32(F.LCFS_H_COMPOSEFS_VERSION, version, true);
   return h;
 }
 

@@ -1,5 +1,5 @@
 // Byte encoders for the on-disk structures (reference/erofs_fs.h): superblock, compact and extended inodes,
-// the inline xattr body and directory blocks. Field offsets follow the reader's decoders.
+// the inline xattr body and directory blocks. Field offsets come from the on-disk table (reader/ondisk.ts).
 
 import { modeToFileType } from '../reader/dir.js';
 import * as F from '../reader/format.js';
@@ -28,17 +28,17 @@ export interface SuperblockFields {
 export function encodeSuperblock(l: Layout, f: SuperblockFields): Uint8Array {
   const out = new Uint8Array(F.EROFS_SB_BASE_SIZE);
   const v = new DataView(out.buffer);
-  v.setUint32(0, F.EROFS_SUPER_MAGIC_V1, true);
-  v.setUint32(8, f.featureCompat, true);
-  out[12] = l.blockBits;
-  v.setUint16(14, l.root.nid, true);
-  le64(v, 0x10, f.inos);
-  le64s(v, 0x18, l.minMtimeSec); // build time = epoch of compact inodes' mtimes
-  v.setUint32(0x20, l.minMtimeNsec, true);
-  v.setUint32(0x24, f.blocks, true);
-  v.setUint32(0x28, l.metaBlkaddr, true);
-  v.setUint32(0x2c, Math.floor(l.inodesEnd / l.blockSize), true);
-  v.setUint32(0x50, f.featureIncompat, true);
+  v.setUint32(F.SB_MAGIC, F.EROFS_SUPER_MAGIC_V1, true);
+  v.setUint32(F.SB_FEATURE_COMPAT, f.featureCompat, true);
+  out[F.SB_BLKSZBITS] = l.blockBits;
+  v.setUint16(F.SB_RB, l.root.nid, true);
+  le64(v, F.SB_INOS, f.inos);
+  le64s(v, F.SB_EPOCH, l.minMtimeSec); // build time = epoch of compact inodes' mtimes
+  v.setUint32(F.SB_FIXED_NSEC, l.minMtimeNsec, true);
+  v.setUint32(F.SB_BLOCKS_LO, f.blocks, true);
+  v.setUint32(F.SB_META_BLKADDR, l.metaBlkaddr, true);
+  v.setUint32(F.SB_XATTR_BLKADDR, Math.floor(l.inodesEnd / l.blockSize), true);
+  v.setUint32(F.SB_FEATURE_INCOMPAT, f.featureIncompat, true);
   return out;
 }
 
@@ -79,39 +79,37 @@ export function encodeInode(n: WNode, l: Layout): Uint8Array {
   const isize = n.compact ? F.COMPACT_INODE_SIZE : F.EXTENDED_INODE_SIZE;
   const out = new Uint8Array(isize + n.xattrSize);
   const v = new DataView(out.buffer);
-  const icount = n.xattrSize === 0 ? 0 : (n.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / 4 + 1;
+  const icount = n.xattrSize === 0 ? 0 : (n.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / F.XATTR_SLOT_SIZE + 1;
   const format = (dataLayout(n) << F.I_DATALAYOUT_BIT) | (n.compact ? 0 : 1);
-  v.setUint16(0, format, true);
-  v.setUint16(2, icount, true);
-  v.setUint16(4, n.mode & 0xffff, true);
+  v.setUint16(F.I_FORMAT, format, true);
+  v.setUint16(F.I_XATTR_ICOUNT, icount, true);
+  v.setUint16(F.I_MODE, n.mode & 0xffff, true);
+  v.setUint32(F.I_U, inodeUnion(n, l), true);
+  v.setUint32(F.I_INO, n.inodeNum >>> 0, true);
   const size = inodeSizeField(n, bs);
   if (n.compact) {
-    v.setUint16(6, n.nlink, true);
-    v.setUint32(8, size, true);
-    v.setUint32(16, inodeUnion(n, l), true);
-    v.setUint32(20, n.inodeNum >>> 0, true);
-    v.setUint16(24, n.uid, true);
-    v.setUint16(26, n.gid, true);
+    v.setUint16(F.I_NB, n.nlink, true);
+    v.setUint32(F.IC_SIZE, size, true);
+    v.setUint16(F.IC_UID, n.uid, true);
+    v.setUint16(F.IC_GID, n.gid, true);
   } else {
-    le64(v, 8, size);
-    v.setUint32(16, inodeUnion(n, l), true);
-    v.setUint32(20, n.inodeNum >>> 0, true);
-    v.setUint32(24, n.uid >>> 0, true);
-    v.setUint32(28, n.gid >>> 0, true);
-    le64s(v, 32, n.mtimeSec);
-    v.setUint32(40, n.mtimeNsec, true);
-    v.setUint32(44, n.nlink >>> 0, true);
+    le64(v, F.IE_SIZE, size);
+    v.setUint32(F.IE_UID, n.uid >>> 0, true);
+    v.setUint32(F.IE_GID, n.gid >>> 0, true);
+    le64s(v, F.IE_MTIME, n.mtimeSec);
+    v.setUint32(F.IE_MTIME_NSEC, n.mtimeNsec, true);
+    v.setUint32(F.IE_NLINK, n.nlink >>> 0, true);
   }
   if (n.xattrSize) {
     let p = isize;
-    v.setUint32(p, xattrFilter(n.xattrs), true);
+    v.setUint32(p + F.XH_NAME_FILTER, xattrFilter(n.xattrs), true);
     const shared = n.xattrs.filter((x) => x.sharedOffset >= 0);
-    out[p + 4] = shared.length;
-    p += F.XATTR_IBODY_HEADER_SIZE;
+    out[p + F.XH_SHARED_COUNT] = shared.length;
+    p += F.XH_SHARED_XATTRS;
     const base = l.inodesEnd % bs;
     for (const x of shared) {
-      v.setUint32(p, (base + x.sharedOffset) / 4, true);
-      p += 4;
+      v.setUint32(p, (base + x.sharedOffset) / F.XATTR_SLOT_SIZE, true);
+      p += F.XATTR_SLOT_SIZE;
     }
     for (const x of n.xattrs) {
       if (x.sharedOffset >= 0) continue;
@@ -151,9 +149,10 @@ export function encodeDirChunk(n: WNode, first: number, count: number): Uint8Arr
   for (let i = 0; i < count; i++) {
     const c = n.children[first + i]!;
     const t = c.target();
-    le64(v, i * F.DIRENT_SIZE, t.nid);
-    v.setUint16(i * F.DIRENT_SIZE + 8, nameoff, true);
-    out[i * F.DIRENT_SIZE + 10] = modeToFileType(t.mode);
+    const de = i * F.DIRENT_SIZE;
+    le64(v, de + F.DE_NID, t.nid);
+    v.setUint16(de + F.DE_NAMEOFF, nameoff, true);
+    out[de + F.DE_FILE_TYPE] = modeToFileType(t.mode);
     out.set(c.name!, nameoff);
     nameoff += c.name!.length;
   }

@@ -28,7 +28,7 @@ function expectAt(out: ImageOutput, offset: number, what: string): void {
 const NULL_ENTRY = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
 
 function writeNullEntries(out: ImageOutput, count: number): void {
-  const b = new Uint8Array(count * 4).fill(0xff);
+  const b = new Uint8Array(count * F.BLOCK_MAP_ENTRY_SIZE).fill(0xff);
   out.write(b);
 }
 
@@ -53,11 +53,11 @@ function writeTail(out: ImageOutput, n: WNode, l: Layout): void {
   const start = n.nBlocks * bs;
   if (d.kind === 'content') out.write(d.bytes.subarray(start, n.size));
   else if (d.kind === 'file') out.write(readFileRange(d.path, start, n.size - start));
-  else if (d.kind === 'stub') writeNullEntries(out, n.tailSize / 4);
+  else if (d.kind === 'stub') writeNullEntries(out, n.tailSize / F.BLOCK_MAP_ENTRY_SIZE);
   else {
-    const b = new Uint8Array(n.chunkMap!.length * 4);
+    const b = new Uint8Array(n.chunkMap!.length * F.BLOCK_MAP_ENTRY_SIZE);
     const v = new DataView(b.buffer);
-    n.chunkMap!.forEach((a, i) => v.setUint32(i * 4, a, true));
+    n.chunkMap!.forEach((a, i) => v.setUint32(i * F.BLOCK_MAP_ENTRY_SIZE, a, true));
     out.write(b);
   }
 }
@@ -90,7 +90,7 @@ function writeDataBlocks(out: ImageOutput, n: WNode, l: Layout): void {
   else if (d.kind === 'file') copyFileRange(out, d.path, 0, len);
   else if (d.kind === 'stub') {
     // a stub table that did not fit inline: libcomposefs writes one block of NULL_ADDR entries
-    for (let i = 0; i < bs / 4; i++) out.write(NULL_ENTRY);
+    for (let i = 0; i < bs / F.BLOCK_MAP_ENTRY_SIZE; i++) out.write(NULL_ENTRY);
   } else {
     const chunk = 2 ** d.chunkBits;
     n.chunkMap!.forEach((a, i) => {

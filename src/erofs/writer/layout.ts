@@ -38,7 +38,7 @@ export class LayoutError extends Error {}
 
 const ACL_ACCESS = bytes(F.XATTR_PREFIXES[F.XATTR_INDEX_POSIX_ACL_ACCESS]!);
 const ACL_DEFAULT = bytes(F.XATTR_PREFIXES[F.XATTR_INDEX_POSIX_ACL_DEFAULT]!);
-const SLOT = 1 << F.INODE_SLOT_BITS;
+const SLOT = F.INODE_SLOT_SIZE;
 /** libcomposefs caps stub chunk tables at one block's worth (LCFS_MAX_NONINLINE_CHUNKS). */
 export const MAX_STUB_CHUNKS = 1024;
 
@@ -255,7 +255,7 @@ export function computeLayout(root: WNode, opts: LayoutOptions): Layout {
     }
     node.xattrSize = xattrBodySize(nShared, unshared);
     if (node.data?.kind === 'compressed') node.tailSize = compactIndexSize(inodeSize + node.xattrSize, node.data.file.types.length);
-    if (node.xattrSize > 0 && (node.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xffff) {
+    if (node.xattrSize > 0 && (node.xattrSize - F.XATTR_IBODY_HEADER_SIZE) / F.XATTR_SLOT_SIZE + 1 > 0xffff) {
       throw new LayoutError(`${node.origin}: xattrs too large for one inode`);
     }
     const start = roundUp(pos, SLOT);

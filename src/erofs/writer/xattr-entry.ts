@@ -26,19 +26,19 @@ export function xattrIndex(key: Uint8Array): [number, Uint8Array] {
 /** Bytes the entry takes (header, name suffix, value, padded to 4). */
 export function xattrEntrySize(x: WXattr): number {
   const [, suffix] = xattrIndex(x.key);
-  return Math.ceil((F.XATTR_ENTRY_SIZE + suffix.length + x.value.length) / 4) * 4;
+  return Math.ceil((F.XE_NAME + suffix.length + x.value.length) / F.XATTR_ENTRY_SIZE) * F.XATTR_ENTRY_SIZE;
 }
 
 /** The entry bytes, padded to 4. */
 export function encodeXattrEntry(x: WXattr): Uint8Array {
   const [index, suffix] = xattrIndex(x.key);
   const out = new Uint8Array(xattrEntrySize(x));
-  out[0] = suffix.length;
-  out[1] = index;
-  out[2] = x.value.length & 0xff;
-  out[3] = x.value.length >>> 8;
-  out.set(suffix, F.XATTR_ENTRY_SIZE);
-  out.set(x.value, F.XATTR_ENTRY_SIZE + suffix.length);
+  out[F.XE_NAME_LEN] = suffix.length;
+  out[F.XE_NAME_INDEX] = index;
+  out[F.XE_VALUE_SIZE] = x.value.length & 0xff;
+  out[F.XE_VALUE_SIZE + 1] = x.value.length >>> 8;
+  out.set(suffix, F.XE_NAME);
+  out.set(x.value, F.XE_NAME + suffix.length);
   return out;
 }
 
@@ -55,5 +55,5 @@ export function xattrFilter(xattrs: readonly WXattr[]): number {
 /** Size of the inline xattr body: header, shared ids, inline entries (0 when there are none). */
 export function xattrBodySize(nShared: number, unsharedBytes: number): number {
   if (nShared === 0 && unsharedBytes === 0) return 0;
-  return Math.ceil((F.XATTR_IBODY_HEADER_SIZE + nShared * 4 + unsharedBytes) / 4) * 4;
+  return Math.ceil((F.XH_SHARED_XATTRS + nShared * F.XATTR_SLOT_SIZE + unsharedBytes) / F.XATTR_SLOT_SIZE) * F.XATTR_SLOT_SIZE;
 }

@@ -6,8 +6,9 @@
 // src/kernel/fsops.ts), except waiting for a contended lock (SETLKW), which polls asynchronously.
 //
 // This file holds the operations; the parts with a job of their own are beside it: inodes.ts (the inode
-// table), handles.ts (open files, FOPEN_* answers, backing ids), xattrs.ts, locks.ts, permissions.ts
-// (owner/mode fixes for new objects, suid/sgid dropping), dirstream.ts, attr.ts.
+// table), handles.ts (open files, FOPEN_* answers, backing ids), dir-handles.ts (open directories and the
+// READDIR fill loop), xattrs.ts, locks.ts, permissions.ts (owner/mode fixes for new objects, suid/sgid
+// dropping), dirstream.ts, attr.ts.
 //
 // One instance must serve a whole mount (embedded mode, or a single worker): nodeids and file handles live
 // in this object, so several workers each with their own instance would disagree about them.
@@ -38,7 +39,7 @@ import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 import { checkAccess, inSupplementaryGroups } from '../access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
-import { DirStream } from './dirstream.js';
+import { DirHandles } from './dir-handles.js';
 import { closeQuiet, errCode } from './fd.js';
 import { FileHandles } from './handles.js';
 import { Inode, InodeTable, sameFile } from './inodes.js';
@@ -75,7 +76,7 @@ export class PassthroughFs implements Filesystem {
   readonly nocache: boolean;
   private readonly t: InodeTable;
   private readonly handles: FileHandles;
-  private readonly dirs = new Map<number, DirStream>();
+  private readonly dirs = new DirHandles();
   private readonly xattrs: Xattrs;
   private readonly fixes: PermissionFixes;
   private readonly locks: Locks;
@@ -118,9 +119,8 @@ export class PassthroughFs implements Filesystem {
       closeQuiet(h.fd);
       this.locks.closeAll(h.inode);
     }
-    for (const d of this.dirs.values()) closeQuiet(d.fd);
+    this.dirs.closeAll();
     this.handles.clear();
-    this.dirs.clear();
     this.t.close();
   }
 
@@ -134,12 +134,6 @@ export class PassthroughFs implements Filesystem {
       entryTimeout: this.timeout,
       attrTimeout: this.timeout,
     };
-  }
-
-  private dir(fh: number): DirStream {
-    const d = this.dirs.get(fh);
-    if (!d) throw new Errno('EBADF', `unknown directory handle ${fh}`);
-    return d;
   }
 
   // ---- names -----------------------------------------------------------------------------------------
@@ -558,16 +552,15 @@ export class PassthroughFs implements Filesystem {
     const inode = this.t.getDir(ino);
     const fd = fs.openSync(this.t.procDir(inode), O_RDONLY | O_DIRECTORY);
     const rootIno = inode === this.t.root ? this.t.root.ino : undefined;
-    this.dirs.set(fd, new DirStream(fd, inode, rootIno));
-    return { fh: fd, flags: this.timeout > 0 ? FOPEN.KEEP_CACHE | FOPEN.CACHE_DIR : 0 };
+    return { fh: this.dirs.add(fd, inode, rootIno), flags: this.timeout > 0 ? FOPEN.KEEP_CACHE | FOPEN.CACHE_DIR : 0 };
   }
 
   readdir(_ctx: RequestContext, _ino: number, fh: number, offset: number, out: DirentSink): void {
-    this.fillDir(fh, offset, (d) => out.add(d.ino, d.name, d.mode, d.next));
+    this.dirs.fill(fh, offset, (d) => out.add(d.ino, d.name, d.mode, d.next));
   }
 
   readdirplus(_ctx: RequestContext, _ino: number, fh: number, offset: number, out: DirentPlusSink): void {
-    this.fillDir(fh, offset, (d) => {
+    this.dirs.fill(fh, offset, (d) => {
       const name = d.name;
       if (name === '.' || name === '..') {
         // the kernel ignores the attributes of these and counts no lookup (ino 0)
@@ -587,39 +580,12 @@ export class PassthroughFs implements Filesystem {
     });
   }
 
-  /**
-   * Feeds the entries of handle `fh` from `offset` to `emit` until it says the reply is full (false); 'skip'
-   * passes over an entry that vanished. An error after some entries were added ends the reply there instead
-   * (the error comes back on the next call, at the entry that caused it).
-   */
-  private fillDir(fh: number, offset: number, emit: (d: DirStream) => boolean | 'skip'): void {
-    const d = this.dir(fh);
-    if (!d.seek(offset)) return;
-    let added = 0;
-    for (;;) {
-      let r: boolean | 'skip';
-      try {
-        if (!d.more()) return;
-        r = emit(d);
-      } catch (e) {
-        if (added === 0) throw e;
-        return;
-      }
-      if (r === false) return;
-      d.consume();
-      if (r === true) added++;
-    }
-  }
-
   releasedir(_ctx: RequestContext, _ino: number, fh: number, _flags: number): void {
-    const d = this.dirs.get(fh);
-    if (!d) return;
-    this.dirs.delete(fh);
-    fs.closeSync(d.fd);
+    this.dirs.release(fh);
   }
 
   fsyncdir(_ctx: RequestContext, _ino: number, fh: number, datasync: boolean): void {
-    const d = this.dir(fh);
+    const d = this.dirs.get(fh);
     if (datasync) fs.fdatasyncSync(d.fd);
     else fs.fsyncSync(d.fd);
   }

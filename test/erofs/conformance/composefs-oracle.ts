@@ -1,11 +1,12 @@
 // The kernel's composefs view of an image, as the oracle for tsfuse's plain and overlay modes:
 //   mount -t erofs -o ro IMAGE E && mount -t overlay overlay -o ro,metacopy=on,redirect_dir=on,lowerdir=E::OBJECTS V
-// (what mount.composefs sets up, with verity off). Dumps go through kit/dumptree.ts like every oracle test.
+// (what mount.composefs sets up, with verity off). Dumps go through test/helpers/tree-dump.ts like every oracle test.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type DumpOptions, dumpTreeInChild, run, withKernelMount } from '../kit/index.js';
+import { run, withKernelMount } from '../kit/index.js';
+import { type DumpOptions, dumpTreeInChild } from '../../helpers/tree-dump.js';
 import { DUMP_TIMEOUT_MS } from './oracle.js';
 
 /** overlayfs option values escape ',', ':' and '\' with a backslash. */

@@ -1,9 +1,10 @@
 // The oracle comparison: the same image mounted by the in-kernel EROFS driver and by tsfuse, both trees dumped
-// in child processes (kit/dumptree.ts: path, type, mode, uid, gid, nlink, mtime ns, size, rdev, symlink
+// in child processes (test/helpers/tree-dump.ts: path, type, mode, uid, gid, nlink, mtime ns, size, rdev, symlink
 // target, every xattr, sha256 of content), and the dumps compared.
 
 import * as assert from 'uvu/assert';
-import { type DumpOptions, diffDumps, dumpTreeInChild, withKernelMount } from '../kit/index.js';
+import { withKernelMount } from '../kit/index.js';
+import { type DumpOptions, diffDumps, dumpTreeInChild } from '../../helpers/tree-dump.js';
 import { type ErofsMountOptions, serverLines, withErofsMount } from './mount.js';
 
 export const DUMP_TIMEOUT_MS = 120_000;

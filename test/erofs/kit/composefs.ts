@@ -28,12 +28,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type BPath, bDirname, bJoin, escapeBytes, fsPath } from './bytes.js';
+import { type BPath, bDirname, bJoin, escapeBytes, fsPath } from '../../helpers/bytes.js';
 import { fsverityDigest, objectPath } from './fsverity.js';
 import { type BuildResult, type ImageVariant, buildImage } from './images.js';
 import { nsToTouch, setMtimes } from './mtimes.js';
 import { runSync } from '../../helpers/proc.js';
-import { type Xattr, readTreeXattrs, removeXattr, setXattrs } from './xattrs.js';
+import { type Xattr, readTreeXattrs, removeXattr, setXattrs } from '../../helpers/xattrs.js';
 
 export const OVERLAY_PREFIX = 'trusted.overlay.';
 export const OVERLAY_ESCAPE_PREFIX = 'trusted.overlay.overlay.';

@@ -1,8 +1,8 @@
 // The EROFS conformance test kit: source trees, images, kernel mounts, dumps, composefs images, corruption.
-export * from './bytes.js';
+export * from '../../helpers/bytes.js';
 export * from './composefs.js';
 export * from './corrupt.js';
-export * from './dumptree.js';
+export * from '../../helpers/tree-dump.js';
 export * from './erofsmap.js';
 export * from './fsverity.js';
 export * from './images.js';
@@ -11,4 +11,4 @@ export * from './mtimes.js';
 export * from './prng.js';
 export * from '../../helpers/proc.js';
 export * from './tree.js';
-export * from './xattrs.js';
+export * from '../../helpers/xattrs.js';

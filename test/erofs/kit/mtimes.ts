@@ -3,7 +3,7 @@
 // be passed as arguments: they fall back to lutimes (microsecond precision).
 
 import * as fs from 'node:fs';
-import { type BPath, fsPath } from './bytes.js';
+import { type BPath, fsPath } from '../../helpers/bytes.js';
 import { batches, runSync } from '../../helpers/proc.js';
 
 /** "SEC.NNNNNNNNN" of a nanosecond timestamp (non-negative). */

@@ -8,11 +8,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type BPath, fsPath, utf8ToB } from './bytes.js';
+import { type BPath, fsPath, utf8ToB } from '../../helpers/bytes.js';
 import { Prng } from './prng.js';
 import { runSync } from '../../helpers/proc.js';
 import { setMtimes, touchToNs } from './mtimes.js';
-import { type Xattr, setXattrs } from './xattrs.js';
+import { type Xattr, setXattrs } from '../../helpers/xattrs.js';
 
 export type TreeScale = 'small' | 'big';
 

@@ -1,8 +1,11 @@
 // Test helpers that drive a Filesystem the way the FUSE server would, without a mount.
 
 import type { DirentPlusSink, DirentSink, Entry, Filesystem, RequestContext } from '../../../src/fs/types.js';
-import { type Tree, type TreeEntry, typeName } from './tree.js';
-import * as crypto from 'node:crypto';
+import type { Attr } from '../../../src/protocol/types.js';
+import { type BPath, bJoin, utf8ToB } from '../../helpers/bytes.js';
+import { type DumpEntry, sha256Hex, typeName } from '../../helpers/tree-dump.js';
+import type { Xattr } from '../../helpers/xattrs.js';
+import type { Tree } from './tree.js';
 
 export const ctx: RequestContext = { uid: 0, gid: 0, pid: 1, opcode: 0, interrupted: false };
 
@@ -83,39 +86,36 @@ export async function readAll(fsys: Filesystem, ino: number, size: number, chunk
   }
 }
 
-/** The tree as seen through the Filesystem API (readdirplus, getattr, read, readlink, listxattr/getxattr). */
+/** The tree as seen through the Filesystem API (getattr, readdirplus, read, readlink, listxattr/getxattr). */
 export async function filesystemTree(fsys: Filesystem, options: { contents?: boolean } = {}): Promise<Tree> {
-  const tree: Tree = new Map();
-  const walk = async (ino: number, rel: string) => {
+  const items: Tree = [];
+  const visit = async (ino: number, a: Attr, rel: BPath): Promise<void> => {
+    const xattrs: Xattr[] = [];
+    for (const n of await fsys.listxattr!(ctx, ino)) xattrs.push([utf8ToB(n), Buffer.from(await fsys.getxattr!(ctx, ino, n))]);
+    const type = typeName(a.mode);
+    const e: DumpEntry = {
+      path: rel,
+      mode: a.mode,
+      uid: a.uid,
+      gid: a.gid,
+      size: a.size,
+      nlink: a.nlink,
+      mtimeNs: BigInt(a.mtime) * 1_000_000_000n + BigInt(a.mtimeNsec ?? 0),
+      rdev: a.rdev ?? 0,
+      xattrs,
+    };
+    if (type === 'reg' && options.contents !== false) e.sha256 = sha256Hex(await readAll(fsys, ino, a.size));
+    if (type === 'lnk') {
+      const t = await fsys.readlink!(ctx, ino);
+      e.target = typeof t === 'string' ? Buffer.from(t, 'utf8') : t;
+    }
+    items.push(e);
+    if (type !== 'dir') return;
     for (const it of await readdirplusAll(fsys, ino)) {
       if (it.name === '.' || it.name === '..') continue;
-      const a = it.entry.attr;
-      const names = await fsys.listxattr!(ctx, it.entry.ino);
-      const xattrs: string[] = [];
-      for (const n of names) xattrs.push(`${n}=${Buffer.from(await fsys.getxattr!(ctx, it.entry.ino, n)).toString('hex')}`);
-      const e: TreeEntry = {
-        type: typeName(a.mode),
-        mode: a.mode,
-        uid: a.uid,
-        gid: a.gid,
-        size: a.size,
-        nlink: a.nlink,
-        mtimeNs: BigInt(a.mtime) * 1_000_000_000n + BigInt(a.mtimeNsec ?? 0),
-        rdev: a.rdev ?? 0,
-        xattrs: xattrs.sort(),
-      };
-      if (e.type === 'file' && options.contents !== false) {
-        e.sha256 = crypto.createHash('sha256').update(await readAll(fsys, it.entry.ino, a.size)).digest('hex');
-      }
-      if (e.type === 'link') {
-        const t = await fsys.readlink!(ctx, it.entry.ino);
-        e.target = typeof t === 'string' ? t : new TextDecoder().decode(t);
-      }
-      const r = `${rel}/${it.name}`;
-      tree.set(r, e);
-      if (e.type === 'dir') await walk(it.entry.ino, r);
+      await visit(it.entry.ino, it.entry.attr, bJoin(rel, utf8ToB(it.name)));
     }
   };
-  await walk(1, '');
-  return tree;
+  await visit(1, await fsys.getattr!(ctx, 1, undefined), '');
+  return items;
 }

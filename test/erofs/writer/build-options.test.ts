@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import { openImage } from '../../../src/erofs/index.js';
 import type { ErofsReader } from '../../../src/erofs/reader/reader.js';
 import { tinyTree } from '../conformance/trees.js';
-import { diffDumps, dumpTreeInChild, withKernelMount } from '../kit/index.js';
+import { withKernelMount } from '../kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../../helpers/tree-dump.js';
 import { tsfuse } from './helpers.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-build-opts-'));

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffDumps, dumpTreeInChild, generateTree, readXattrs } from '../kit/index.js';
+import { generateTree, readXattrs } from '../kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../../helpers/tree-dump.js';
 import { tsfuse, withComposefsView } from './helpers.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-cfsview-test-'));

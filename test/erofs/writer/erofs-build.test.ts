@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffDumps, dumpTreeInChild, generateTree, run, setXattrs, withKernelMount } from '../kit/index.js';
+import { generateTree, run, setXattrs, withKernelMount } from '../kit/index.js';
+import { diffDumps, dumpTreeInChild } from '../../helpers/tree-dump.js';
 import { tsfuse } from './helpers.js';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfuse-build-'));

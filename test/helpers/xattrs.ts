@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BPath } from './bytes.js';
-import { runSync } from '../../helpers/proc.js';
+import { runSync } from './proc.js';
 
 export type Xattr = [name: string, value: Buffer];
 
