@@ -19,6 +19,7 @@ import { Dispatcher } from './dispatch.js';
 import { pumpRings } from './pump-rings.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
+import { ServeUntilReaders } from './serve-until-readers.js';
 import { SessionThreads, untilMessage } from './threads.js';
 import type { ServeStart } from './worker.js';
 
@@ -141,33 +142,54 @@ export class Session {
   }
 
   /**
-   * Worker mode: the workers boot and build their filesystems while nothing is mounted yet, so a filesystem
-   * that cannot be built (a bad image, a wrong module path) fails before anything is mounted; then each is
-   * handed its fd and serves it.
+   * Worker mode: the first worker boots and builds its filesystem while nothing is mounted yet, so a filesystem
+   * that cannot be built (a bad image, a wrong module path) fails before anything is mounted; then the mount
+   * is made and handed to it, and the session is ready once it serves. Only then are the other workers
+   * spawned (on a small machine, booting them all at once delays the first); each serves from when it is up.
    */
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
     const n = threadCount(opts);
-    const loads: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) loads.push(untilMessage(threads.spawn({ role: 'serve', index: i, module: mod }), i, 'loaded'));
-    await orUndo(threads, undefined, () => Promise.all(loads));
+    const spawn = (i: number): Promise<void> => untilMessage(threads.spawn({ role: 'serve', index: i, module: mod }), i, 'loaded');
+    await orUndo(threads, undefined, () => spawn(0));
     const c = await orUndo(threads, undefined, () => openConnection(opts, undefined, n, channel, log));
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
-    await orUndo(threads, c, () => Promise.all(threads.workers.map((w, i) => {
+    const start = (i: number): Promise<void> => {
+      const w = threads.workers[i]!;
       const ready = untilMessage(w, i, 'ready');
-      const start: ServeStart = { type: 'start', fd: c.fds[i]!, sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
-      w.postMessage(start);
+      const msg: ServeStart = { type: 'start', fd: c.fds[i]!, sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
+      w.postMessage(msg);
       return ready;
-    })));
+    };
+    const first = start(0);
+    first.catch(() => undefined); // awaited below, after the other workers are spawned
+    // Spawned once the first one has its fd: each Worker constructor holds this thread for milliseconds. A later
+    // worker that fails leaves the mount with fewer threads, not without a server (unless the start-up failed
+    // as a whole: then they are ended on purpose).
+    let undone = false;
+    for (let i = 1; i < n; i++) {
+      spawn(i)
+        .then(() => start(i))
+        .catch((err) => {
+          if (!undone) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
+        });
+    }
+    await orUndo(threads, c, () =>
+      first.catch((err) => {
+        undone = true;
+        throw err;
+      }),
+    );
     return new Session(c, threads, threads.ended(), channel, log);
   }
 
   /**
    * Embedded mode: the filesystem object is initialised and served in this thread; one reader thread per fd
-   * reads requests into its ring, and pumpRings dispatches them here.
+   * reads requests into its ring, and pumpRings dispatches them here. Until the first reader is up, this
+   * thread answers requests itself (serve-until-readers.ts): the session is ready once INIT is answered.
    */
   private static async mountEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
@@ -179,14 +201,13 @@ export class Session {
       const dispatcher = new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel);
       const slots = opts.slotsPerReader ?? 16;
       const doorbell = new SharedArrayBuffer(4);
-      const readies: Promise<void>[] = [];
-      const readers = c.fds.map((fd, i) => {
-        const ring = createRing({ slots, slotSize: c.bufSize });
-        readies.push(untilMessage(threads.spawn({ role: 'reader', index: i, fd, ring, doorbell }), i, 'ready'));
-        return { fd, ring };
-      });
+      const readers = c.fds.map((fd) => ({ fd, ring: createRing({ slots, slotSize: c.bufSize }) }));
+      // This thread answers what is queued already before the readers' Worker constructors (milliseconds each
+      // on this thread) run, and polls until the first reader is up.
+      const first = new ServeUntilReaders(c.fd, c.bufSize, dispatcher);
+      threads.addLoop(first.ended);
+      first.handOverWhen(Promise.any(readers.map(({ fd, ring }, i) => untilMessage(threads.spawn({ role: 'reader', index: i, fd, ring, doorbell }), i, 'ready'))));
       threads.addLoop(pumpRings(readers, new Int32Array(doorbell), dispatcher));
-      await Promise.all(readies);
     });
     const closed = threads.ended().then(async () => {
       if (fs.destroy) await fs.destroy();
