@@ -15,11 +15,7 @@ import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusec
 import { unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
 import { closeConnection, connectionInfo, openConnection, type Connection, type NegotiatedInit } from './connection.js';
-import { Dispatcher } from './dispatch.js';
-import { pumpRings } from './pump-rings.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
-import { createRing } from './ring.js';
-import { ServeUntilReaders } from './serve-until-readers.js';
 import { SessionThreads, untilMessage } from './threads.js';
 import type { ServeStart } from './worker.js';
 
@@ -195,6 +191,10 @@ export class Session {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
+    // Loaded on the first embedded mount: a worker-mode server (the CLI) does not compile the dispatcher here.
+    const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
+      import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
+    ]);
     const c = await orUndo(threads, undefined, () => openConnection(opts, fs, threadCount(opts), channel, log));
     await orUndo(threads, c, async () => {
       if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
