@@ -148,37 +148,37 @@ export class Session {
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
     const n = threadCount(opts);
-    const spawn = (i: number): Promise<void> => untilMessage(threads.spawn({ role: 'serve', index: i, module: mod }), i, 'loaded');
-    await orUndo(threads, undefined, () => spawn(0));
+    const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
+      const worker = threads.spawn({ role: 'serve', index: i, module: mod });
+      return { worker, loaded: untilMessage(worker, i, 'loaded') };
+    };
+    const first = spawn(0);
+    await orUndo(threads, undefined, () => first.loaded);
     const c = await orUndo(threads, undefined, () => openConnection(opts, undefined, n, channel, log));
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
-    const start = (i: number): Promise<void> => {
-      const w = threads.workers[i]!;
-      const ready = untilMessage(w, i, 'ready');
-      const msg: ServeStart = { type: 'start', fd: c.fds[i]!, sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
-      w.postMessage(msg);
+    const start = (worker: Worker, i: number): Promise<void> => {
+      const ready = untilMessage(worker, i, 'ready');
+      const msg: ServeStart = { type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
+      worker.postMessage(msg);
       return ready;
     };
-    const first = start(0);
-    first.catch(() => undefined); // awaited below, after the other workers are spawned
+    let undone = false; // the start-up failed as a whole: the other workers are ended on purpose
+    const firstReady = start(first.worker, 0).catch((err) => {
+      undone = true;
+      throw err;
+    });
     // Spawned once the first one has its fd: each Worker constructor holds this thread for milliseconds. A later
-    // worker that fails leaves the mount with fewer threads, not without a server (unless the start-up failed
-    // as a whole: then they are ended on purpose).
-    let undone = false;
+    // worker that fails leaves the mount with fewer threads, not without a server.
     for (let i = 1; i < n; i++) {
-      spawn(i)
-        .then(() => start(i))
+      const other = spawn(i);
+      other.loaded
+        .then(() => start(other.worker, i))
         .catch((err) => {
           if (!undone) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
         });
     }
-    await orUndo(threads, c, () =>
-      first.catch((err) => {
-        undone = true;
-        throw err;
-      }),
-    );
+    await orUndo(threads, c, () => firstReady);
     return new Session(c, threads, threads.ended(), channel, log);
   }
 
