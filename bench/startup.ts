@@ -163,11 +163,7 @@ async function main(): Promise<void> {
   const base = mkdtempSync('/var/tmp/tsfuse-startup-');
   const mnt = join(base, 'mnt');
   mkdirSync(mnt);
-  const tree = join(base, 'tree');
-  mkdirSync(tree);
-  for (let i = 0; i < 9; i++) writeFileSync(join(tree, `file-${i}`), `file ${i}\n`);
   const image = join(base, 'small.erofs');
-  runSync('mkfs.erofs', ['--quiet', image, tree]);
   const log = (): void => undefined;
   const figures: { id: string; what: string; run: () => Promise<Sample> }[] = [
     { id: 'node', what: '`node -e 0`, spawn to exit', run: nodeFloor },
@@ -180,6 +176,10 @@ async function main(): Promise<void> {
   ].filter((f) => !args.only || args.only.has(f.id));
   const samples = new Map<string, Sample[]>(figures.map((f) => [f.id, []]));
   try {
+    const tree = join(base, 'tree');
+    mkdirSync(tree);
+    for (let i = 0; i < 9; i++) writeFileSync(join(tree, `file-${i}`), `file ${i}\n`);
+    runSync('mkfs.erofs', ['--quiet', image, tree]);
     for (let r = 0; r < args.rounds; r++) {
       for (const f of figures) {
         const s = await f.run();
