@@ -4,13 +4,10 @@
 import { realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
-import { launchInBackground, signalFailure, signalReady } from './daemon.js';
-import { HELP, VERSION } from './help.js';
-import { isRemoteName } from '../remote/names.js';
-import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
-import { cmdPuzzlefs } from './puzzlefs.js';
-import { MIN_CACHE_BYTES, parseSize } from '../erofs/reader/cache-budget.js';
-import { VERITY_MODES, type VerityMode } from '../erofs/verity-check.js';
+import { backgroundMount, launchInBackground, signalFailure, signalReady, signalUsageError } from './daemon.js';
+import type { VerityMode } from '../erofs/verity-check.js';
+// Everything else is imported where a command needs it: a background mount starts its server before
+// loading anything more, and each command loads only its own modules.
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -54,20 +51,20 @@ function workersOf(p: Parsed): number | undefined {
   return w;
 }
 
-function cacheSizeOf(p: Parsed): number | undefined {
+async function cacheSizeOf(p: Parsed): Promise<number | undefined> {
   const s = p.flags['cache-size'] as string | undefined;
   if (s === undefined) return undefined;
+  const { MIN_CACHE_BYTES, parseSize } = await import('../erofs/reader/cache-budget.js');
   const n = parseSize(s);
   if (n === undefined || n < MIN_CACHE_BYTES) fail(`--cache-size needs a size of at least 1M (like 64M or 1G), got '${s}'`);
   return n;
 }
 
-/** Runs `serve` here (foreground) or in a detached child that reports readiness. */
-async function mountCommand(command: string[], argv: string[], p: Parsed, serve: () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>): Promise<number> {
-  if (!p.flags.foreground) {
-    const rest = argv.filter((a) => a !== '--foreground' && a !== '-f');
-    return launchInBackground(SCRIPT, [...command, ...rest], p.flags.log as string | undefined);
-  }
+/**
+ * Runs `serve` in this process: given --foreground, or as the detached child of a background mount (main
+ * started it before parsing anything), which reports readiness to its parent.
+ */
+async function mountCommand(serve: () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>): Promise<number> {
   // Signals may come while the mount is still starting: remember them and unmount as soon as it is up.
   let session: { unmount(): Promise<void>; closed: Promise<void> } | undefined;
   let stopRequested = false;
@@ -98,7 +95,7 @@ async function cmdMemfs(argv: string[]): Promise<number> {
   const mnt = existingDir(p.positional[0], 'mountpoint');
   const workers = workersOf(p);
   const options = splitMountOptions(p.flags.o as string[] | undefined);
-  return mountCommand(['memfs'], argv, p, async () => {
+  return mountCommand(async () => {
     const { Session } = await import('../server/session.js');
     const { createMemFs } = await import('../fs/memfs.js');
     return Session.mount(createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }), {
@@ -116,7 +113,7 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
   const options = splitMountOptions(p.flags.o as string[] | undefined);
   const nocache = !!p.flags.nocache;
   const passthrough = !p.flags.nopassthrough;
-  return mountCommand(['passthrough'], argv, p, async () => {
+  return mountCommand(async () => {
     const { Session } = await import('../server/session.js');
     const { createPassthroughFs } = await import('../fs/passthrough/index.js');
     const timeout = nocache ? 0 : 86400;
@@ -130,12 +127,15 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
 async function cmdErofs(argv: string[]): Promise<number> {
   const sub = argv[0];
   const rest = argv.slice(1);
+  const { isRemoteName } = await import('../remote/names.js');
+  const { REMOTE_FLAGS, remoteOptionsOf } = await import('./remote-flags.js');
   if (sub === 'mount') {
     const p = parseArgs(rest, {
       ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
       upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' }, ...REMOTE_FLAGS,
       verity: { kind: 'string' },
     }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
+    const { VERITY_MODES } = await import('../erofs/verity-check.js');
     const verity = (p.flags.verity ?? 'check') as VerityMode;
     if (!VERITY_MODES.includes(verity)) fail(`--verity takes off, check or require (not ${JSON.stringify(p.flags.verity)})`);
     const remoteBasedir = p.flags.basedir !== undefined && isRemoteName(p.flags.basedir as string);
@@ -153,9 +153,9 @@ async function cmdErofs(argv: string[]): Promise<number> {
     if (overlay && !basedir) fail('--overlay needs --basedir (the object store)');
     if (overlay && p.flags.passthrough) fail('--overlay and --passthrough exclude each other (overlay mode never opens content)');
     const workers = workersOf(p);
-    const cacheSize = cacheSizeOf(p);
+    const cacheSize = await cacheSizeOf(p);
     const options = splitMountOptions(p.flags.o as string[] | undefined);
-    return mountCommand(['erofs', 'mount'], rest, p, async () => {
+    return mountCommand(async () => {
       const { mountErofs } = await import('../erofs/mount.js');
       const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
@@ -249,16 +249,18 @@ async function cmdSample(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    const background = backgroundMount(argv);
+    if (background) return await launchInBackground(SCRIPT, background.argv, background.logFile);
     switch (cmd) {
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(HELP);
+        process.stdout.write((await import('./help.js')).HELP);
         return cmd === undefined ? 2 : 0;
       case '-V':
       case '--version':
-        process.stdout.write(`tsfuse ${VERSION}\n`);
+        process.stdout.write(`tsfuse ${(await import('./help.js')).VERSION}\n`);
         return 0;
       case 'memfs':
         return await cmdMemfs(rest);
@@ -267,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'erofs':
         return await cmdErofs(rest);
       case 'puzzlefs':
-        return await cmdPuzzlefs(rest, { mountCommand, existingDir, workersOf, mountFlags: MOUNT_FLAGS });
+        return await (await import('./puzzlefs.js')).cmdPuzzlefs(rest, { mountCommand, existingDir, workersOf, mountFlags: MOUNT_FLAGS });
       case 'umount':
       case 'unmount':
         return await cmdUmount(rest);
@@ -279,11 +281,14 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${cmd}' (try tsfuse --help)`);
     }
   } catch (err) {
+    // As a background mount's child, the waiting parent prints the message.
     if (err instanceof UsageError) {
+      signalUsageError(err.message);
       process.stderr.write(`tsfuse: ${err.message}\n`);
       return 2;
     }
     const msg = err instanceof Error ? err.message : String(err);
+    signalFailure(msg);
     process.stderr.write(`tsfuse: ${msg}\n`);
     return 1;
   }

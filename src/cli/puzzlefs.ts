@@ -1,5 +1,5 @@
 // `tsfuse puzzlefs build|mount|dump|info`. Thin: parses arguments and calls src/puzzlefs. The mount runs
-// through main's mountCommand (background by default, readiness pipe), handed in rather than copied.
+// through main's mountCommand (serving, readiness signalled to a waiting parent), handed in rather than copied.
 
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } 
 type Serve = () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>;
 
 export interface CliMachinery {
-  mountCommand(command: string[], argv: string[], p: Parsed, serve: Serve): Promise<number>;
+  mountCommand(serve: Serve): Promise<number>;
   existingDir(p: string, what: string): string;
   workersOf(p: Parsed): number | undefined;
   mountFlags: Record<string, FlagSpec>;
@@ -74,7 +74,7 @@ export async function cmdPuzzlefs(argv: string[], m: CliMachinery): Promise<numb
     m.existingDir(ref.dir, 'OCI layout');
     const mnt = m.existingDir(p.positional[1]!, 'mountpoint');
     const options = splitMountOptions(p.flags.o as string[] | undefined);
-    return m.mountCommand(['puzzlefs', 'mount'], rest, p, async () => {
+    return m.mountCommand(async () => {
       const { mountPuzzlefs } = await import('../puzzlefs/mount.js');
       return mountPuzzlefs({
         dir: ref.dir, tag: ref.tag, mountpoint: mnt, verity: !!p.flags.verity, manifestDigest: digest, workers, options, debug: !!p.flags.debug,

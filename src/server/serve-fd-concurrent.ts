@@ -16,7 +16,7 @@ export async function serveFdConcurrently(fd: number, dispatcher: Dispatcher, bu
   const ring = createRing({ slots: inFlight, slotSize: bufSize });
   const doorbell = new SharedArrayBuffer(4);
   const data: ReaderWorkerData = { role: 'reader', index, fd, ring, doorbell };
-  const reader = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+  const reader = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data });
   const exited = once(reader, 'exit');
   await once(reader, 'message');
   await pumpRings([{ fd, ring }], new Int32Array(doorbell), dispatcher);

@@ -1,30 +1,25 @@
-// A mounted filesystem: mount, INIT handshake (in this thread, before any worker starts), the threads that
-// serve it, and unmount. Worker mode when given a FilesystemModule (each worker builds its own filesystem),
-// embedded mode when given a Filesystem object (it stays in this thread; reader threads hand requests over).
+// A mounted filesystem: its two hosting modes over shared start-up steps, and unmount, abort and notifications.
+// Worker mode when given a FilesystemModule (each worker builds its own filesystem), embedded mode when given
+// a Filesystem object (it stays in this thread; reader threads hand requests over). Both mount and answer
+// INIT in this thread (connection.ts) before any thread serves.
 
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { IN_HEADER_SIZE, InvalEntryFlags, Opcode, OUT_HEADER_SIZE, type InitFlag, InitFlags } from '../protocol/abi.js';
-import { errnoName } from '../protocol/errno.js';
-import { negotiateInit, type InitWants } from '../protocol/init.js';
-import { encodeInitOut, writeOutHeader } from '../protocol/replies.js';
-import { decodeInHeader, decodeInit, newInHeader } from '../protocol/requests.js';
+import type { Worker } from 'node:worker_threads';
+import { InvalEntryFlags, type InitFlag } from '../protocol/abi.js';
 import * as notify from '../protocol/notify.js';
 import { WireBuffer } from '../protocol/wire.js';
-import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.js';
+import type { Filesystem, FilesystemModule } from '../fs/types.js';
 import { openLibc } from '../kernel/libc.js';
-import { backingClose, backingOpen } from '../kernel/backing.js';
-import { cloneFuseDevice } from '../kernel/device.js';
 import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusectl.js';
-import { mountFuse, unmountFuse, type MountMethod } from '../kernel/mount.js';
+import { unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
-import { Dispatcher, type DispatchOptions } from './dispatch.js';
-import { pumpRings } from './pump-rings.js';
+import { closeConnection, connectionInfo, openConnection, type Connection, type NegotiatedInit } from './connection.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
-import { createRing } from './ring.js';
-import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';
+import { SessionThreads, untilMessage } from './threads.js';
+import type { ServeStart } from './worker.js';
+
+export type { NegotiatedInit } from './connection.js';
 
 export interface SessionOptions {
   mountpoint: string;
@@ -65,38 +60,19 @@ export interface SessionOptions {
   log?: (msg: string) => void;
 }
 
-export interface NegotiatedInit {
-  minor: number;
-  flags: number;
-  maxWrite: number;
-  maxReadahead: number;
-}
-
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-
 function defaultLog(msg: string): void {
   process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
 }
 
-/** Capabilities a filesystem's methods make sensible. */
-function wantedFlags(fs: Filesystem | undefined, opts: SessionOptions): InitFlag[] {
-  const want: InitFlag[] = [
-    'ASYNC_READ', 'ATOMIC_O_TRUNC', 'BIG_WRITES', 'MAX_PAGES', 'PARALLEL_DIROPS', 'ASYNC_DIO', 'ABORT_ERROR',
-    'CACHE_SYMLINKS', 'SETXATTR_EXT', 'HAS_IOCTL_DIR', 'INIT_EXT',
-  ];
-  const rdp = opts.readdirplus ?? 'always';
-  // In worker mode the filesystem lives in the workers; assume it implements what it is asked for.
-  const has = (m: keyof Filesystem): boolean => fs === undefined || typeof fs[m] === 'function';
-  if (rdp !== 'never' && has('readdirplus')) {
-    want.push('DO_READDIRPLUS');
-    if (rdp === 'auto') want.push('READDIRPLUS_AUTO');
+/** A start-up step after which nothing may stay behind: on failure the threads end, and the mount once it exists. */
+async function orUndo<T>(threads: SessionThreads, c: Connection | undefined, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await threads.terminateAll();
+    if (c) closeConnection(c);
+    throw err;
   }
-  if (fs !== undefined ? typeof fs.setlk === 'function' : false) want.push('POSIX_LOCKS', 'FLOCK_LOCKS');
-  if (opts.passthrough) want.push('PASSTHROUGH');
-  if (opts.writebackCache && !opts.passthrough) want.push('WRITEBACK_CACHE');
-  for (const f of opts.want ?? []) if (!want.includes(f)) want.push(f);
-  const exclude = new Set(opts.exclude ?? []);
-  return want.filter((f) => !exclude.has(f));
 }
 
 export class Session {
@@ -106,8 +82,8 @@ export class Session {
   readonly mountMethod: MountMethod;
   /** Settles when every serving thread has ended (unmounted or aborted). */
   readonly closed: Promise<void>;
-  private readonly workers: Worker[] = [];
-  private readonly fds: number[] = [];
+  private readonly workers: Worker[];
+  private readonly fds: number[];
   private readonly log: (msg: string) => void;
   private readonly channel: Channel;
   private readonly notifyBuf = new WireBuffer(64 * 1024 + 4096);
@@ -115,15 +91,16 @@ export class Session {
   private connId: number | undefined;
   private ended = false;
 
-  private constructor(mountpoint: string, fd: number, init: NegotiatedInit, method: MountMethod, log: (m: string) => void, closed: Promise<void>, workers: Worker[], fds: number[]) {
-    this.mountpoint = mountpoint;
-    this.fd = fd;
-    this.init = init;
-    this.mountMethod = method;
+  /** `closed`: when the threads and serving loops have ended and the filesystem is done with. */
+  private constructor(c: Connection, threads: SessionThreads, closed: Promise<void>, channel: Channel, log: (m: string) => void) {
+    this.mountpoint = c.mountpoint;
+    this.fd = c.fd;
+    this.init = c.init;
+    this.mountMethod = c.method;
     this.log = log;
-    this.channel = new DeviceChannel(log);
-    this.workers = workers;
-    this.fds = fds;
+    this.channel = channel;
+    this.workers = threads.workers;
+    this.fds = c.fds;
     this.closed = closed.finally(() => {
       this.ended = true;
       for (const f of this.fds) {
@@ -134,7 +111,7 @@ export class Session {
         }
       }
     });
-    this.connId = connectionIdFor(mountpoint);
+    this.connId = connectionIdFor(c.mountpoint);
   }
 
   get threads(): number {
@@ -155,123 +132,87 @@ export class Session {
    * Mounts `fs` at opts.mountpoint and starts serving; resolves once the mount is ready. A Filesystem object
    * is served in embedded mode (it stays in this thread); a FilesystemModule in worker mode.
    */
-  static async mount(fs: Filesystem | FilesystemModule, opts: SessionOptions): Promise<Session> {
+  static mount(fs: Filesystem | FilesystemModule, opts: SessionOptions): Promise<Session> {
     openLibc(); // ffi-rs must be opened here, before any worker exists
+    return isModule(fs) ? Session.mountWorkers(fs, opts) : Session.mountEmbedded(fs, opts);
+  }
+
+  /**
+   * Worker mode: the first worker boots and builds its filesystem while nothing is mounted yet, so a filesystem
+   * that cannot be built (a bad image, a wrong module path) fails before anything is mounted; then the mount
+   * is made and handed to it, and the session is ready once it serves. Only then are the other workers
+   * spawned (on a small machine, booting them all at once delays the first); each serves from when it is up.
+   */
+  private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
-    const embedded = !isModule(fs);
-    const nWorkers = Math.max(1, opts.workers ?? availableParallelism());
-    const workers: Worker[] = [];
-    const exits: Promise<void>[] = [];
-    const spawn = (data: ServeWorkerData | ReaderWorkerData): Worker => {
-      const w = new Worker(fileURLToPath(WORKER_URL), { workerData: data });
-      workers.push(w);
-      exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
-      w.on('message', (m: WorkerMessage) => {
-        if (m.type === 'log') log(m.message);
-      });
-      w.on('error', (err) => log(`tsfuse: worker ${data.index} failed: ${err instanceof Error ? err.stack : String(err)}`));
-      return w;
+    const threads = new SessionThreads(log);
+    const n = threadCount(opts);
+    const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
+      const worker = threads.spawn({ role: 'serve', index: i, module: mod });
+      return { worker, loaded: untilMessage(worker, i, 'loaded') };
     };
-    const terminateAll = async (): Promise<void> => {
-      for (const w of workers) await w.terminate();
+    const first = spawn(0);
+    await orUndo(threads, undefined, () => first.loaded);
+    const c = await orUndo(threads, undefined, () => openConnection(opts, undefined, n, channel, log));
+    const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
+    const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
+    const start = (worker: Worker, i: number): Promise<void> => {
+      const ready = untilMessage(worker, i, 'ready');
+      const msg: ServeStart = { type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
+      worker.postMessage(msg);
+      return ready;
     };
-    // Worker mode: the workers boot and build their filesystems while this thread mounts, and a filesystem
-    // that cannot be built (a bad image, a wrong module path) fails before anything is mounted.
-    if (!embedded) {
-      const loads: Promise<void>[] = [];
-      for (let i = 0; i < nWorkers; i++) {
-        const w = spawn({ role: 'serve', index: i, module: fs as FilesystemModule });
-        loads.push(untilMessage(w, i, 'loaded'));
-      }
-      try {
-        await Promise.all(loads);
-      } catch (err) {
-        await terminateAll();
-        throw err;
-      }
-    }
-    const options = [...(opts.options ?? [])];
-    if (opts.defaultPermissions !== false && !options.includes('default_permissions')) options.push('default_permissions');
-    let mounted;
-    try {
-      mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
-    } catch (err) {
-      await terminateAll();
+    let undone = false; // the start-up failed as a whole: the other workers are ended on purpose
+    const firstReady = start(first.worker, 0).catch((err) => {
+      undone = true;
       throw err;
-    }
-    const fd = mounted.fd;
-    const fds = [fd];
-    try {
-      const init = handshake(fd, {
-        flags: wantedFlags(embedded ? (fs as Filesystem) : undefined, opts),
-        maxWrite: opts.maxWrite ?? 1 << 20,
-      }, channel, log, opts.debug ?? false);
-      const passthrough = InitFlags.has(init.flags, 'PASSTHROUGH');
-      if (opts.passthrough && !passthrough) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
-      const bufSize = init.maxWrite + 4096;
-      for (let i = 1; i < nWorkers; i++) fds.push(cloneFuseDevice(fd));
-      const dispatchOpts: Omit<DispatchOptions, 'log'> = {
-        entryTimeout: opts.entryTimeout ?? 1,
-        attrTimeout: opts.attrTimeout ?? 1,
-        negativeTimeout: opts.negativeTimeout ?? 0,
-        debug: opts.debug ?? false,
-        setxattrExt: InitFlags.has(init.flags, 'SETXATTR_EXT'),
-      };
-      const conn: Omit<ConnectionInfo, 'backingOpen' | 'backingClose'> = {
-        minor: init.minor, flags: init.flags, maxWrite: init.maxWrite, maxReadahead: init.maxReadahead, passthrough,
-      };
-      const readies: Promise<void>[] = [];
-      if (!embedded) {
-        const perWorker = Math.max(1, Math.floor((fs as FilesystemModule).inFlight ?? 1));
-        const interrupts = new SharedArrayBuffer(nWorkers * perWorker * INTERRUPT_SLOT_WORDS * 4);
-        workers.forEach((w, i) => {
-          readies.push(untilMessage(w, i, 'ready'));
-          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts };
-          w.postMessage(start);
+    });
+    // Spawned once the first one has its fd: each Worker constructor holds this thread for milliseconds. A later
+    // worker that fails leaves the mount with fewer threads, not without a server.
+    for (let i = 1; i < n; i++) {
+      const other = spawn(i);
+      other.loaded
+        .then(() => start(other.worker, i))
+        .catch((err) => {
+          if (!undone) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
         });
-      } else {
-        const fsObj = fs as Filesystem;
-        const full: ConnectionInfo = { ...conn };
-        if (passthrough) {
-          full.backingOpen = (f) => backingOpen(fd, f);
-          full.backingClose = (id) => backingClose(fd, id);
-        }
-        if (fsObj.init) await fsObj.init(full);
-        const dispatcher = new Dispatcher(fsObj, { ...dispatchOpts, log }, new InterruptTable(), channel);
-        const slots = opts.slotsPerReader ?? 16;
-        const doorbell = new SharedArrayBuffer(4);
-        const readers = fds.map((f, i) => {
-          const ring = createRing({ slots, slotSize: bufSize });
-          readies.push(untilMessage(spawn({ role: 'reader', index: i, fd: f, ring, doorbell }), i, 'ready'));
-          return { fd: f, ring };
-        });
-        exits.push(pumpRings(readers, new Int32Array(doorbell), dispatcher));
-      }
-      await Promise.all(readies).catch(async (err) => {
-        await terminateAll();
-        throw err;
-      });
-      const closed = Promise.all(exits).then(async () => {
-        if (embedded && (fs as Filesystem).destroy) await (fs as Filesystem).destroy!();
-      });
-      return new Session(opts.mountpoint, fd, init, mounted.method, log, closed, workers, fds);
-    } catch (err) {
-      await terminateAll();
-      try {
-        unmountFuse(opts.mountpoint, { lazy: true });
-      } catch {
-        // nothing mounted any more
-      }
-      for (const f of fds) {
-        try {
-          closeSync(f);
-        } catch {
-          // ignore
-        }
-      }
-      throw err;
     }
+    await orUndo(threads, c, () => firstReady);
+    return new Session(c, threads, threads.ended(), channel, log);
+  }
+
+  /**
+   * Embedded mode: the filesystem object is initialised and served in this thread; one reader thread per fd
+   * reads requests into its ring, and pumpRings dispatches them here. Until the first reader is up, this
+   * thread answers requests itself (serve-until-readers.ts): the session is ready once INIT is answered.
+   */
+  private static async mountEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
+    const log = opts.log ?? defaultLog;
+    const channel = new DeviceChannel(log);
+    const threads = new SessionThreads(log);
+    // Loaded on the first embedded mount: a worker-mode server (the CLI) does not compile the dispatcher here.
+    const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
+      import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
+    ]);
+    const c = await orUndo(threads, undefined, () => openConnection(opts, fs, threadCount(opts), channel, log));
+    await orUndo(threads, c, async () => {
+      if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
+      const dispatcher = new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel);
+      const slots = opts.slotsPerReader ?? 16;
+      const doorbell = new SharedArrayBuffer(4);
+      const readers = c.fds.map((fd) => ({ fd, ring: createRing({ slots, slotSize: c.bufSize }) }));
+      // This thread answers what is queued already before the readers' Worker constructors (milliseconds each
+      // on this thread) run, and polls until the first reader is up.
+      const first = new ServeUntilReaders(c.fd, c.bufSize, dispatcher);
+      threads.addLoop(first.ended);
+      first.handOverWhen(Promise.any(readers.map(({ fd, ring }, i) => untilMessage(threads.spawn({ role: 'reader', index: i, fd, ring, doorbell }), i, 'ready'))));
+      threads.addLoop(pumpRings(readers, new Int32Array(doorbell), dispatcher));
+    });
+    const closed = threads.ended().then(async () => {
+      if (fs.destroy) await fs.destroy();
+    });
+    return new Session(c, threads, closed, channel, log);
   }
 
   /**
@@ -353,67 +294,13 @@ export class Session {
   }
 }
 
-/** Resolves when worker `w` posts `type`; rejects on its error message, an error, or its exit. */
-function untilMessage(w: Worker, index: number, type: 'loaded' | 'ready'): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onMessage = (m: WorkerMessage): void => {
-      if (m.type === type) done(resolve);
-      // Every worker builds the same filesystem, so a load error is the filesystem's, not one worker's.
-      else if (m.type === 'error') done(() => reject(new Error(type === 'loaded' ? m.message : `worker ${index}: ${m.message}`)));
-    };
-    const onError = (err: unknown): void => done(() => reject(err));
-    const onExit = (code: number): void => done(() => reject(new Error(`worker ${index} exited (${code}) before it was ${type}`)));
-    const done = (f: () => void): void => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.off('exit', onExit);
-      f();
-    };
-    w.on('message', onMessage);
-    w.on('error', onError);
-    w.on('exit', onExit);
-  });
+/** Threads serving the mount: SessionOptions.workers, default one per CPU. */
+function threadCount(opts: SessionOptions): number {
+  return Math.max(1, opts.workers ?? availableParallelism());
 }
 
 function isModule(x: Filesystem | FilesystemModule): x is FilesystemModule {
-  return typeof (x as FilesystemModule).module === 'string';
-}
-
-/** Reads INIT from the fresh mount and answers it (twice if the kernel speaks a newer major first). */
-function handshake(fd: number, wants: InitWants, channel: Channel, log: (m: string) => void, debug: boolean): NegotiatedInit {
-  const w = new WireBuffer(1 << 16);
-  const out = new WireBuffer(4096);
-  const h = newInHeader();
-  for (let round = 0; round < 4; round++) {
-    let n: number;
-    try {
-      n = readSync(fd, w.buf, 0, w.length, null);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') continue;
-      throw err;
-    }
-    decodeInHeader(w, 0, h);
-    if (h.opcode !== Opcode.INIT) throw new Error(`expected INIT from the kernel, got opcode ${h.opcode}`);
-    if (n < IN_HEADER_SIZE || h.len > n) throw new Error(`INIT from the kernel is truncated (${n} bytes read, header says ${h.len})`);
-    const kin = decodeInit(w, IN_HEADER_SIZE, h.len);
-    const r = negotiateInit(kin, wants);
-    if (r.kind === 'error') {
-      writeOutHeader(out, OUT_HEADER_SIZE, -r.errno, h.uniqueLo, h.uniqueHi);
-      channel.write(fd, out.buf, OUT_HEADER_SIZE);
-      throw new Error(`INIT failed: ${r.reason} (${errnoName(r.errno)})`);
-    }
-    const len = OUT_HEADER_SIZE + encodeInitOut(out, OUT_HEADER_SIZE, r.out, r.size);
-    writeOutHeader(out, len, 0, h.uniqueLo, h.uniqueHi);
-    if (!channel.write(fd, out.buf, len)) throw new Error('the kernel did not take the INIT reply');
-    if (r.kind === 'version') continue;
-    if (debug) {
-      log(`tsfuse: INIT kernel 7.${kin.minor} flags ${InitFlags.format(kin.flags)}`);
-      log(`tsfuse: INIT reply 7.${r.minor} flags ${InitFlags.format(r.negotiated)} max_write ${r.out.maxWrite} max_pages ${r.out.maxPages}`);
-    }
-    return { minor: r.minor, flags: r.negotiated, maxWrite: r.out.maxWrite, maxReadahead: r.out.maxReadahead };
-  }
-  throw new Error('INIT handshake did not complete');
+  return 'module' in x && typeof x.module === 'string';
 }
 
 export { isModule };

@@ -1,5 +1,5 @@
-// Entry point of every session thread. role 'serve' (worker mode): build the filesystem from its module and
-// serve the fd. role 'reader' (embedded mode): only read requests into the ring for the owning thread.
+// Entry point of worker mode's threads (role 'serve'): build the filesystem from its module and serve the fd.
+// Embedded mode's readers (role 'reader') start from reader-thread.ts, which loads only the ring filler.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +7,6 @@ import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.j
 import { DeviceChannel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
-import { runReader } from './fill-ring.js';
 import type { RingBuffers } from './ring.js';
 import { serveFd } from './serve-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
@@ -102,7 +101,4 @@ if (data?.role === 'serve') {
     process.stderr.write(`tsfuse worker ${data.index}: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = 1;
   });
-} else if (data?.role === 'reader') {
-  parentPort!.postMessage({ type: 'ready' } satisfies WorkerMessage);
-  runReader(data.fd, data.ring, new Int32Array(data.doorbell));
 }
