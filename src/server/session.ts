@@ -25,6 +25,7 @@ import { pumpRings } from './pump-rings.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
 import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';
+import { confirmUring, planUring, takeUringOptions, uringCounts, uringStartFor, type UringPlan } from './uring/plan.js';
 
 export interface SessionOptions {
   mountpoint: string;
@@ -63,6 +64,10 @@ export interface SessionOptions {
   slotsPerReader?: number;
   /** Where log lines go (default stderr). */
   log?: (msg: string) => void;
+  /** Serve over FUSE io_uring when the kernel offers it (worker mode; also the `io_uring` mount option). */
+  ioUring?: boolean;
+  /** io_uring entries per queue (default 8; also `io_uring_q_depth=N`). */
+  ioUringDepth?: number;
 }
 
 export interface NegotiatedInit {
@@ -114,6 +119,7 @@ export class Session {
   private unmounting: Promise<void> | undefined;
   private connId: number | undefined;
   private ended = false;
+  private uringPlan: UringPlan | undefined;
 
   private constructor(mountpoint: string, fd: number, init: NegotiatedInit, method: MountMethod, log: (m: string) => void, closed: Promise<void>, workers: Worker[], fds: number[]) {
     this.mountpoint = mountpoint;
@@ -144,6 +150,16 @@ export class Session {
   /** True while the serving threads run. */
   get alive(): boolean {
     return !this.ended;
+  }
+
+  /** How requests reach the server: 'io_uring' when the kernel took FUSE_OVER_IO_URING, else 'device'. */
+  get transport(): 'io_uring' | 'device' {
+    return this.uringPlan ? 'io_uring' : 'device';
+  }
+
+  /** Requests served so far over the io_uring entries and over /dev/fuse reads (counted in io_uring mode only). */
+  uringCounts(): { ring: number; device: number; registerFailed: number } {
+    return uringCounts(this.uringPlan);
   }
 
   /** fusectl connection id of this mount (for abort and waiting counts). */
@@ -194,7 +210,10 @@ export class Session {
     const options = [...(opts.options ?? [])];
     if (opts.defaultPermissions !== false && !options.includes('default_permissions')) options.push('default_permissions');
     let mounted;
+    let uringPlan: UringPlan | undefined;
     try {
+      const ask = takeUringOptions(options);
+      uringPlan = await planUring({ enabled: ask.enabled || opts.ioUring === true, depth: opts.ioUringDepth ?? ask.depth }, embedded, log);
       mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
     } catch (err) {
       await terminateAll();
@@ -204,10 +223,11 @@ export class Session {
     const fds = [fd];
     try {
       const init = handshake(fd, {
-        flags: wantedFlags(embedded ? (fs as Filesystem) : undefined, opts),
+        flags: [...wantedFlags(embedded ? (fs as Filesystem) : undefined, opts), ...(uringPlan ? ['OVER_IO_URING' as const] : [])],
         maxWrite: opts.maxWrite ?? 1 << 20,
       }, channel, log, opts.debug ?? false);
       const passthrough = InitFlags.has(init.flags, 'PASSTHROUGH');
+      uringPlan = confirmUring(uringPlan, init.flags, log);
       if (opts.passthrough && !passthrough) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
       const bufSize = init.maxWrite + 4096;
       for (let i = 1; i < nWorkers; i++) fds.push(cloneFuseDevice(fd));
@@ -227,7 +247,7 @@ export class Session {
         const interrupts = new SharedArrayBuffer(nWorkers * perWorker * INTERRUPT_SLOT_WORDS * 4);
         workers.forEach((w, i) => {
           readies.push(untilMessage(w, i, 'ready'));
-          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts };
+          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts, uring: uringPlan && uringStartFor(uringPlan, init, i, nWorkers) };
           w.postMessage(start);
         });
       } else {
@@ -255,7 +275,9 @@ export class Session {
       const closed = Promise.all(exits).then(async () => {
         if (embedded && (fs as Filesystem).destroy) await (fs as Filesystem).destroy!();
       });
-      return new Session(opts.mountpoint, fd, init, mounted.method, log, closed, workers, fds);
+      const session = new Session(opts.mountpoint, fd, init, mounted.method, log, closed, workers, fds);
+      session.uringPlan = uringPlan;
+      return session;
     } catch (err) {
       await terminateAll();
       try {
