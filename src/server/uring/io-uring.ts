@@ -87,13 +87,13 @@ export class IoUring {
   }
 
   /**
-   * Submits what was queued and, when `wait`, blocks until at least one completion is there. Returns 0, or
-   * -errno (EINTR: a signal; the caller retries).
+   * Submits what was queued and, when `wait`, blocks until at least one completion is there. Always with
+   * GETEVENTS: under DEFER_TASKRUN that is when the kernel hands over the requests waiting for our entries,
+   * so a poll (wait false) still picks them up. Returns 0, or -errno (EINTR: a signal; the caller retries).
    */
   enter(wait: boolean): number {
     const n = this.pending;
-    if (n === 0 && !wait) return 0;
-    const r = uringEnter(this.setup.fd, n, wait ? 1 : 0, wait ? IORING_ENTER_GETEVENTS : 0);
+    const r = uringEnter(this.setup.fd, n, wait ? 1 : 0, IORING_ENTER_GETEVENTS);
     if (r < 0) {
       // EBUSY/EAGAIN: the completion queue is full; submit nothing more until it is drained
       if (-r === ERRNO_EBUSY || -r === ERRNO_EAGAIN || -r === ERRNO_EINTR) return r;

@@ -4,8 +4,8 @@
 //     request when it refused the ring), run by the kernel's worker pool so it never blocks this thread;
 //   - after the device is gone, a TIMEOUT, so a ring entry the kernel never gives back cannot hang unmount.
 // Each pass submits everything queued since the last one and waits for completions in one io_uring_enter,
-// then serves the requests that arrived through the one dispatch table (src/server/dispatch.ts). Requests are
-// served one at a time as in serveFd: a handler's Promise is awaited before the next request is looked at.
+// then serves the requests that arrived through the one dispatch table (src/server/dispatch.ts). A handler
+// that returns a Promise keeps its entry while later requests are served on the other entries.
 
 import { DeviceChannel, type Channel } from '../channel.js';
 import type { Dispatcher } from '../dispatch.js';
@@ -88,38 +88,102 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
   let deviceOpen = true;
   let timeouts = 0;
   let loggedEntryError = false;
+  // Handlers that returned a Promise: while any runs, the loop polls the ring (1 ms) instead of blocking in
+  // the kernel, so the event loop can settle them and FORGET/INTERRUPT/other requests keep being served.
+  let running = 0;
+  /** Set when the loop has ended and the ring is closed: late handlers must not queue anything. */
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const settled = (): void => {
+    running--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  // Per entry: which request (a count) it holds, and whether a handler still runs for it. An entry whose
+  // request was answered early (EINTR on INTERRUPT) is fetched again while that handler runs: the handler keeps
+  // its Lane, the entry gets a fresh one, and the old handler's end no longer touches the entry.
+  const generation = new Uint32Array(entries.count);
+  const busy = new Uint8Array(entries.count);
   const userData = new Uint32Array(ring.entries * 2);
   const res = new Int32Array(ring.entries * 2);
   const req = { wire: devWire, n: 0 };
+
+  const serveDevice = (r: number): void => {
+    Atomics.add(counters, URING_COUNTER.DEVICE_REQUESTS, 1);
+    const p = d.dispatch(devLane, fd, devWire, r);
+    if (p === undefined) return queueRead();
+    running++;
+    // the device lane and its buffer are this request's until it is answered; then read the next
+    void p.then(() => {
+      if (deviceOpen && !stopped) queueRead();
+      settled();
+    });
+  };
+
+  const serveEntry = (e: number): void => {
+    if (busy[e] === 1) entries.lanes[e] = new Lane(bufSize);
+    entries.takeRequest(e, req);
+    Atomics.add(counters, URING_COUNTER.RING_REQUESTS, 1);
+    const gen = ++generation[e];
+    const p = d.dispatch(entries.lanes[e], ENTRY_TOKEN_BASE + e, req.wire, req.n);
+    if (p === undefined) return finishEntry(e);
+    busy[e] = 1;
+    running++;
+    void p.then(() => {
+      if (generation[e] === gen) {
+        busy[e] = 0;
+        finishEntry(e);
+      }
+      settled();
+    });
+  };
+
+  const finishEntry = (e: number): void => {
+    entries.finish(ring, fd, e);
+    if (entries.overflowed > 0) {
+      log(`tsfuse: a ${entries.overflowed}-byte reply does not fit the ${entries.payloadSize}-byte ring payload; answered EIO`);
+      entries.overflowed = 0;
+    }
+  };
+
+  const entryEnded = (e: number, r: number): void => {
+    const wasRegister = entries.state[e] === EntryState.WAITING && generation[e] === 0;
+    entries.state[e] = EntryState.DEAD;
+    live--;
+    if (-r !== ENOTCONN && -r !== ECONNABORTED && -r !== ECANCELED && !loggedEntryError) {
+      loggedEntryError = true;
+      if (wasRegister) Atomics.add(counters, URING_COUNTER.REGISTER_FAILED, 1);
+      log(`tsfuse: FUSE io_uring ${wasRegister ? 'REGISTER' : 'COMMIT_AND_FETCH'} failed: errno ${-r}${wasRegister ? '; the kernel serves this mount through /dev/fuse reads' : ''}`);
+    }
+  };
+
   try {
     while (deviceOpen || live > 0) {
-      if (!deviceOpen && timeouts === 0) {
+      if (!deviceOpen && live > 0 && timeouts === 0) {
         timeouts = 1;
         queueTimeout();
       }
-      if (ring.enter(true) < 0) continue;
+      if (ring.enter(running === 0) < 0) continue;
       const n = ring.reap(userData, res);
+      if (n === 0 && running > 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1);
+        });
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         const tag = userData[i];
         const r = res[i];
         if (tag === READ_TAG) {
-          if (r > 0) {
-            Atomics.add(counters, URING_COUNTER.DEVICE_REQUESTS, 1);
-            const p = d.dispatch(devLane, fd, devWire, r);
-            if (p !== undefined) {
-              ring.enter(false);
-              await p;
-            }
-            queueRead();
-          } else if (r === 0 || -r === ENOENT || -r === ERRNO_EINTR || -r === ERRNO_EAGAIN) {
-            queueRead();
-          } else {
+          if (r > 0) serveDevice(r);
+          else if (r === 0 || -r === ENOENT || -r === ERRNO_EINTR || -r === ERRNO_EAGAIN) queueRead();
+          else {
             if (-r !== ENODEV && -r !== ECONNABORTED && -r !== EBADF && -r !== ECANCELED) log(`tsfuse: reading /dev/fuse through io_uring failed: errno ${-r}`);
             deviceOpen = false;
           }
-          continue;
-        }
-        if (tag === TIMEOUT_TAG) {
+        } else if (tag === TIMEOUT_TAG) {
           if (live > 0 && r === -ETIME && timeouts < TEARDOWN_SECONDS) {
             timeouts++;
             queueTimeout();
@@ -127,38 +191,21 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
             log(`tsfuse: ${live} io_uring entries still held by the kernel after unmount; closing the ring`);
             live = 0;
           }
-          continue;
-        }
-        const e = tag;
-        if (e >= entries.count || entries.state[e] === EntryState.DEAD) continue;
-        if (r < 0) {
-          const wasRegister = entries.state[e] === EntryState.WAITING;
-          entries.state[e] = EntryState.DEAD;
-          live--;
-          if (-r !== ENOTCONN && -r !== ECONNABORTED && -r !== ECANCELED && !loggedEntryError) {
-            loggedEntryError = true;
-            if (wasRegister) Atomics.add(counters, URING_COUNTER.REGISTER_FAILED, 1);
-            log(`tsfuse: FUSE io_uring ${wasRegister ? 'REGISTER' : 'COMMIT_AND_FETCH'} failed: errno ${-r}${wasRegister ? '; the kernel serves this mount through /dev/fuse reads' : ''}`);
-          }
-          continue;
-        }
-        entries.takeRequest(e, req);
-        Atomics.add(counters, URING_COUNTER.RING_REQUESTS, 1);
-        const p = d.dispatch(entries.lanes[e], ENTRY_TOKEN_BASE + e, req.wire, req.n);
-        if (p !== undefined) {
-          ring.enter(false);
-          await p;
-        }
-        entries.finish(ring, fd, e);
-        if (entries.overflowed > 0) {
-          log(`tsfuse: a ${entries.overflowed}-byte reply does not fit the ${entries.payloadSize}-byte ring payload; answered EIO`);
-          entries.overflowed = 0;
+        } else if (tag < entries.count && entries.state[tag] !== EntryState.DEAD) {
+          if (r < 0) entryEnded(tag, r);
+          else serveEntry(tag);
         }
       }
     }
   } finally {
+    // A handler still running (a hung one at abort) may answer later: its entry is dead by then, so the
+    // answer is dropped before it touches the ring; the buffers it may still read stay mapped.
+    stopped = true;
+    entries.state.fill(EntryState.DEAD);
     ring.close();
-    entries.close();
-    unmap(devMap);
+    if (running === 0) {
+      entries.close();
+      unmap(devMap);
+    }
   }
 }
