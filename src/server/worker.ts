@@ -93,8 +93,7 @@ async function serve(data: ServeWorkerData): Promise<void> {
     port.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
   const inFlight = Math.max(1, Math.floor(data.module.inFlight ?? 1));
-  // Over io_uring a reply goes to a ring entry of this worker only, so INTERRUPT is answered locally.
-  const interrupts = start.uring ? new InterruptTable() : new InterruptTable(new Int32Array(start.interrupts), data.index, inFlight);
+  const interrupts = new InterruptTable(new Int32Array(start.interrupts), data.index, inFlight);
   const makeDispatcher = (channel: Channel): Dispatcher => new Dispatcher(fs, { ...start.dispatch, log }, interrupts, channel);
   const d = makeDispatcher(new DeviceChannel(log));
   if (start.uring) await (await import('./uring/serve.js')).serveUring(start.fd, makeDispatcher, start.bufSize, start.uring, log);

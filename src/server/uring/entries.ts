@@ -206,12 +206,12 @@ export class RingEntries {
     return true;
   }
 
-  /** A reply must leave: when the request was never answered (no-reply opcodes), an empty success. */
-  finish(ring: IoUring, devFd: number, e: number): void {
+  /** A reply must leave: when the request was never answered, an empty one with error -errno (or 0). */
+  finish(ring: IoUring, devFd: number, e: number, errno: number): void {
     if (this.state[e] !== EntryState.SERVING) return;
     const hw = this.header(e) >>> 2;
     this.words[hw] = OUT_HEADER_SIZE;
-    this.words[hw + 1] = 0;
+    this.words[hw + 1] = -errno >>> 0;
     this.words[hw + 2] = this.commitLo[e];
     this.words[hw + 3] = this.commitHi[e];
     this.words[hw + (URING_HEADER.entPayloadSize >>> 2)] = 0;

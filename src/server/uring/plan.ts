@@ -92,7 +92,7 @@ export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: 
   // 32 without FUSE_MAX_PAGES and ceil(max_write / page) with it (src/protocol/init.ts)
   const maxPages = InitFlags.has(init.flags, 'MAX_PAGES') ? Math.ceil(init.maxWrite / page) : 32;
   const payloadSize = Math.max(FUSE_MIN_READ_BUFFER, init.maxWrite, maxPages * page);
-  return { qids, depth: plan.depth, payloadSize, counters: plan.counters };
+  return { qids, depth: plan.depth, payloadSize, counters: plan.counters, worker: index };
 }
 
 /** The session's view of the counters: requests that came over the ring and over /dev/fuse reads. */

@@ -12,7 +12,7 @@ import type { Dispatcher } from '../dispatch.js';
 import { Lane } from '../lane.js';
 import { WireBuffer } from '../../protocol/wire.js';
 import { mapAnonymous, unmap } from '../../kernel/uring-sys.js';
-import { ENTRY_TOKEN_BASE, UringChannel } from './channel.js';
+import { entryToken, UringChannel } from './channel.js';
 import { EntryState, RingEntries } from './entries.js';
 import { ERRNO_EAGAIN, ERRNO_EINTR, IORING_OP, IoUring, IOSQE_ASYNC, SQE } from './io-uring.js';
 
@@ -26,6 +26,8 @@ export interface UringStart {
   payloadSize: number;
   /** Int32 counters shared with the session: URING_COUNTER indexes. */
   counters: SharedArrayBuffer;
+  /** This worker's index (entry tokens are unique across workers). */
+  worker: number;
 }
 
 /** Indexes into UringStart.counters. */
@@ -38,6 +40,7 @@ const TEARDOWN_SECONDS = 5;
 const ONE_SECOND = [1, 0, 0, 0];
 
 const ENOENT = 2;
+const EINTR = 4;
 const ENODEV = 19;
 const ENOTCONN = 107;
 const ECONNABORTED = 103;
@@ -56,7 +59,7 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
   const devWire = new WireBuffer(devMap.memory, 4096, bufSize);
   const devLane = new Lane(bufSize);
   const timespec = new Uint32Array(devMap.memory, 0, 4);
-  const d = makeDispatcher(new UringChannel(new DeviceChannel(log), ring, entries, fd));
+  const d = makeDispatcher(new UringChannel(new DeviceChannel(log), ring, entries, fd, start.worker));
   const TWO32 = 4294967296;
   const putAddress = (s: number, address: number): void => {
     ring.sqeWords[s + (SQE.addr >>> 2)] = address % TWO32;
@@ -126,7 +129,7 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
     entries.takeRequest(e, req);
     Atomics.add(counters, URING_COUNTER.RING_REQUESTS, 1);
     const gen = ++generation[e];
-    const p = d.dispatch(entries.lanes[e], ENTRY_TOKEN_BASE + e, req.wire, req.n);
+    const p = d.dispatch(entries.lanes[e], entryToken(start.worker, e), req.wire, req.n);
     if (p === undefined) return finishEntry(e);
     busy[e] = 1;
     running++;
@@ -139,8 +142,10 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
     });
   };
 
+  // An entry nobody answered: a no-reply opcode (empty success), or a request another worker's INTERRUPT
+  // marked (the dispatcher then sends nothing itself): EINTR now that its handler is done.
   const finishEntry = (e: number): void => {
-    entries.finish(ring, fd, e);
+    entries.finish(ring, fd, e, entries.lanes[e].ctx.interrupted ? EINTR : 0);
     if (entries.overflowed > 0) {
       log(`tsfuse: a ${entries.overflowed}-byte reply does not fit the ${entries.payloadSize}-byte ring payload; answered EIO`);
       entries.overflowed = 0;
