@@ -213,7 +213,7 @@ export class Session {
     let uringPlan: UringPlan | undefined;
     try {
       const ask = takeUringOptions(options);
-      uringPlan = await planUring({ enabled: ask.enabled || opts.ioUring === true, depth: opts.ioUringDepth ?? ask.depth }, embedded, log);
+      uringPlan = await planUring({ enabled: ask.enabled || opts.ioUring === true, depth: opts.ioUringDepth ?? ask.depth }, embedded, log, (fs as FilesystemModule).inFlight);
       mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
     } catch (err) {
       await terminateAll();
@@ -247,7 +247,7 @@ export class Session {
         const interrupts = new SharedArrayBuffer(nWorkers * perWorker * INTERRUPT_SLOT_WORDS * 4);
         workers.forEach((w, i) => {
           readies.push(untilMessage(w, i, 'ready'));
-          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts, uring: uringPlan && uringStartFor(uringPlan, init, i, nWorkers) };
+          const start: ServeStart = { type: 'start', fd: fds[i], sessionFd: fd, bufSize, conn, dispatch: dispatchOpts, interrupts, uring: uringPlan && uringStartFor(uringPlan, init, i, nWorkers, perWorker) };
           w.postMessage(start);
         });
       } else {

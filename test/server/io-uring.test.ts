@@ -131,7 +131,8 @@ if (!existsSync(PARAM)) {
       await withEnableUring('Y', async () => {
         const state = new SharedArrayBuffer(SLOW_WORDS * 4);
         const words = new Int32Array(state);
-        await withMount({ module: SLOW, options: { state } }, { workers, ioUring: true, timeoutMs: 60_000 }, async ({ mnt, session }) => {
+        // inFlight 4: the worker serves other requests while the READ's handler waits (1 = one at a time)
+        await withMount({ module: SLOW, options: { state }, inFlight: 4 }, { workers, ioUring: true, timeoutMs: 60_000 }, async ({ mnt, session }) => {
           // with 2 workers the INTERRUPT is read by either worker's /dev/fuse read: by the one serving the
           // READ (answered at once) or by the other (it marks the request; the owner answers EINTR)
           const tries = workers === 1 ? 1 : 4;

@@ -51,8 +51,9 @@ export class RingEntries {
   private readonly stride: number;
   /** Per entry, per op struct size / 8: a WireBuffer starting where the contiguous request starts. */
   private readonly views: (WireBuffer | undefined)[][] = [];
-  /** For a request whose op struct cannot be placed in front of the payload (never seen: not 8-aligned). */
-  private scratch: WireBuffer | undefined;
+  /** Per entry: the laid-out request (its WireBuffer and byte count). */
+  private readonly reqWire: (WireBuffer | undefined)[] = [];
+  private readonly reqLen: Uint32Array;
 
   constructor(qids: readonly number[], depth: number, payloadSize: number, laneSize: number) {
     this.payloadSize = Math.ceil(payloadSize / PAGE) * PAGE;
@@ -65,6 +66,7 @@ export class RingEntries {
     this.qid = new Uint16Array(this.count);
     this.commitLo = new Uint32Array(this.count);
     this.commitHi = new Uint32Array(this.count);
+    this.reqLen = new Uint32Array(this.count);
     for (let e = 0; e < this.count; e++) {
       this.qid[e] = qids[Math.floor(e / depth)];
       this.lanes.push(new Lane(laneSize));
@@ -128,6 +130,19 @@ export class RingEntries {
    * count through `out`, or false when the kernel's sizes do not add up (answered EIO by the caller).
    */
   takeRequest(e: number, out: { wire: WireBuffer; n: number }): boolean {
+    const ok = this.layOut(e, out);
+    this.reqWire[e] = out.wire;
+    this.reqLen[e] = out.n;
+    return ok;
+  }
+
+  /** The request takeRequest laid out for entry e (for one that waited for a handler slot). */
+  requestOf(e: number, out: { wire: WireBuffer; n: number }): void {
+    out.wire = this.reqWire[e]!;
+    out.n = this.reqLen[e];
+  }
+
+  private layOut(e: number, out: { wire: WireBuffer; n: number }): boolean {
     const hb = this.header(e);
     const hw = hb >>> 2;
     this.state[e] = EntryState.SERVING;
@@ -144,8 +159,8 @@ export class RingEntries {
       return false;
     }
     if (opSize % 8 !== 0) {
-      // not a layout the kernel uses; assemble a copy rather than misalign the views
-      const w = (this.scratch ??= new WireBuffer(IN_HEADER_SIZE + URING_OP_IN_SIZE + this.payloadSize));
+      // not a layout the kernel uses (op structs are 8-byte multiples): a copy rather than misaligned views
+      const w = new WireBuffer((IN_HEADER_SIZE + opSize + payload + 7) & ~7);
       w.buf.set(this.bytes.subarray(hb, hb + IN_HEADER_SIZE), 0);
       w.buf.set(this.bytes.subarray(hb + URING_HEADER.opIn, hb + URING_HEADER.opIn + opSize), IN_HEADER_SIZE);
       w.buf.set(this.bytes.subarray(hb + PAYLOAD_OFFSET, hb + PAYLOAD_OFFSET + payload), IN_HEADER_SIZE + opSize);

@@ -60,7 +60,7 @@ export function possibleCpus(): number {
  * it cannot be served: embedded mode (the ring needs a thread that may block in io_uring_enter), or no
  * usable io_uring in this process.
  */
-export async function planUring(ask: { enabled: boolean; depth?: number }, embedded: boolean, log: (m: string) => void): Promise<UringPlan | undefined> {
+export async function planUring(ask: { enabled: boolean; depth?: number }, embedded: boolean, log: (m: string) => void, inFlight = 1): Promise<UringPlan | undefined> {
   if (!ask.enabled) return undefined;
   if (embedded) {
     log('tsfuse: io_uring is served in worker mode only (give a FilesystemModule); serving /dev/fuse reads');
@@ -72,7 +72,9 @@ export async function planUring(ask: { enabled: boolean; depth?: number }, embed
     log(`tsfuse: io_uring is not usable here (${why}); serving /dev/fuse reads`);
     return undefined;
   }
-  return { depth: ask.depth ?? DEFAULT_URING_DEPTH, queues: possibleCpus(), counters: new SharedArrayBuffer(URING_COUNTER.WORDS * 4) };
+  // a module that keeps many requests waiting (inFlight) gets that many entries per queue unless told otherwise
+  const depth = ask.depth ?? Math.min(MAX_URING_DEPTH, Math.max(DEFAULT_URING_DEPTH, Math.floor(inFlight)));
+  return { depth, queues: possibleCpus(), counters: new SharedArrayBuffer(URING_COUNTER.WORDS * 4) };
 }
 
 /** After INIT: the plan if the kernel took the flag, else undefined with the fallback's log line. */
@@ -84,7 +86,7 @@ export function confirmUring(plan: UringPlan | undefined, negotiated: number, lo
 }
 
 /** Worker `index` of `workers` owns the queues qid ≡ index (mod workers); a worker beyond the queue count owns none. */
-export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: number }, index: number, workers: number): UringStart {
+export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: number }, index: number, workers: number, inFlight = 1): UringStart {
   const qids: number[] = [];
   for (let q = index; q < plan.queues; q += workers) qids.push(q);
   const page = 4096;
@@ -92,7 +94,7 @@ export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: 
   // 32 without FUSE_MAX_PAGES and ceil(max_write / page) with it (src/protocol/init.ts)
   const maxPages = InitFlags.has(init.flags, 'MAX_PAGES') ? Math.ceil(init.maxWrite / page) : 32;
   const payloadSize = Math.max(FUSE_MIN_READ_BUFFER, init.maxWrite, maxPages * page);
-  return { qids, depth: plan.depth, payloadSize, counters: plan.counters, worker: index };
+  return { qids, depth: plan.depth, payloadSize, counters: plan.counters, worker: index, inFlight: Math.max(1, Math.floor(inFlight)) };
 }
 
 /** The session's view of the counters: requests that came over the ring and over /dev/fuse reads. */

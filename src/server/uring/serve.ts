@@ -28,6 +28,8 @@ export interface UringStart {
   counters: SharedArrayBuffer;
   /** This worker's index (entry tokens are unique across workers). */
   worker: number;
+  /** Handlers that may be pending at once (FilesystemModule.inFlight); requests beyond wait in their entries. */
+  inFlight: number;
 }
 
 /** Indexes into UringStart.counters. */
@@ -97,8 +99,21 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
   /** Set when the loop has ended and the ring is closed: late handlers must not queue anything. */
   let stopped = false;
   let wake: (() => void) | undefined;
+  // Entries holding a request that waits for a handler slot (more than inFlight pending), oldest first.
+  const backlog = new Int32Array(entries.count);
+  let backlogHead = 0;
+  let backlogLen = 0;
+  const drainBacklog = (): void => {
+    while (backlogLen > 0 && running < start.inFlight && !stopped) {
+      const e = backlog[backlogHead];
+      backlogHead = (backlogHead + 1) % backlog.length;
+      backlogLen--;
+      dispatchEntry(e);
+    }
+  };
   const settled = (): void => {
     running--;
+    drainBacklog();
     const w = wake;
     wake = undefined;
     w?.();
@@ -128,6 +143,14 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
     if (busy[e] === 1) entries.lanes[e] = new Lane(bufSize);
     entries.takeRequest(e, req);
     Atomics.add(counters, URING_COUNTER.RING_REQUESTS, 1);
+    if (running < start.inFlight) return dispatchEntry(e);
+    backlog[(backlogHead + backlogLen) % backlog.length] = e;
+    backlogLen++;
+  };
+
+  const dispatchEntry = (e: number): void => {
+    if (entries.state[e] !== EntryState.SERVING) return;
+    entries.requestOf(e, req);
     const gen = ++generation[e];
     const p = d.dispatch(entries.lanes[e], entryToken(start.worker, e), req.wire, req.n);
     if (p === undefined) return finishEntry(e);
