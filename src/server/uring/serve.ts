@@ -210,6 +210,14 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
           else {
             if (-r !== ENODEV && -r !== ECONNABORTED && -r !== EBADF && -r !== ECANCELED) log(`tsfuse: reading /dev/fuse through io_uring failed: errno ${-r}`);
             deviceOpen = false;
+            // The connection is gone: the kernel has released the entries it had handed to us (their commits
+            // could only fail), so only the commands it still holds are waited for.
+            for (let e = 0; e < entries.count; e++) {
+              if (entries.state[e] === EntryState.SERVING) {
+                entries.state[e] = EntryState.DEAD;
+                live--;
+              }
+            }
           }
         } else if (tag === TIMEOUT_TAG) {
           if (live > 0 && r === -ETIME && timeouts < TEARDOWN_SECONDS) {
