@@ -47,6 +47,7 @@ export class RingEntries {
   private readonly commitHi: Uint32Array;
   private readonly map: Mapping;
   private readonly bytes: Uint8Array;
+  private readonly target: Buffer;
   private readonly words: Uint32Array;
   private readonly stride: number;
   /** Per entry, per op struct size / 8: a WireBuffer starting where the contiguous request starts. */
@@ -61,6 +62,7 @@ export class RingEntries {
     this.count = qids.length * depth;
     this.map = mapAnonymous(Math.max(PAGE, this.count * this.stride)); // a worker beyond the queue count has none
     this.bytes = new Uint8Array(this.map.memory);
+    this.target = Buffer.from(this.map.memory);
     this.words = new Uint32Array(this.map.memory);
     this.state = new Uint8Array(this.count).fill(EntryState.DEAD);
     this.qid = new Uint16Array(this.count);
@@ -196,9 +198,15 @@ export class RingEntries {
     if (!this.matches(e, buf)) return false;
     const hb = this.header(e);
     const body = len - OUT_HEADER_SIZE;
-    this.bytes.set(buf.subarray(0, OUT_HEADER_SIZE), hb);
     if (body > this.payloadSize) return this.replyTooBig(ring, devFd, e, body);
-    if (body > 0) this.bytes.set(buf.subarray(OUT_HEADER_SIZE, len), hb + PAYLOAD_OFFSET);
+    // Buffer.copy takes a range without a subarray object per reply (the dispatcher's buffers are Buffers)
+    if (Buffer.isBuffer(buf)) {
+      buf.copy(this.target, hb, 0, OUT_HEADER_SIZE);
+      if (body > 0) buf.copy(this.target, hb + PAYLOAD_OFFSET, OUT_HEADER_SIZE, len);
+    } else {
+      this.bytes.set(buf.subarray(0, OUT_HEADER_SIZE), hb);
+      if (body > 0) this.bytes.set(buf.subarray(OUT_HEADER_SIZE, len), hb + PAYLOAD_OFFSET);
+    }
     this.words[(hb + URING_HEADER.entPayloadSize) >>> 2] = body;
     this.commitAndFetch(ring, devFd, e);
     return true;
@@ -245,6 +253,8 @@ export class RingEntries {
     const hw = this.header(e) >>> 2;
     this.words[hw] = OUT_HEADER_SIZE;
     this.words[hw + 1] = -5 >>> 0; // -EIO
+    this.words[hw + 2] = this.commitLo[e];
+    this.words[hw + 3] = this.commitHi[e];
     this.words[(this.header(e) + URING_HEADER.entPayloadSize) >>> 2] = 0;
     this.overflowed = body;
     this.commitAndFetch(ring, devFd, e);
