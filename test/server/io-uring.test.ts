@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { withMount } from '../helpers/mount.js';
 import { sh } from '../helpers/client.js';
 import { inPython, startPython } from '../helpers/python.js';
-import { waitFor } from '../helpers/fs-wrappers.js';
+import { waitFor, within } from '../helpers/fs-wrappers.js';
 import { SLOW_INTERRUPTED, SLOW_STARTED, SLOW_WORDS } from './fixtures/slow-fs.js';
 import { COUNT_FORGOTTEN, COUNT_HANDED, COUNT_WORDS } from './fixtures/counting-memfs.js';
 
@@ -32,16 +32,6 @@ async function withEnableUring<T>(value: 'Y' | 'N', fn: () => Promise<T>): Promi
   } finally {
     writeFileSync(PARAM, before);
   }
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 const ABORTED = /ECONNABORTED|ENOTCONN|connection abort|not connected/i;
