@@ -12,7 +12,7 @@ const SQE_WORDS = SQE_SIZE / 4;
 export const SQE = {
   opcode: 0, flags: 1, fd: 4, off: 8, cmdOp: 8, addr: 16, len: 24, opFlags: 28, userData: 32, cmd: 48,
 } as const;
-export const IORING_OP = { READ: 22, URING_CMD: 46 } as const;
+export const IORING_OP = { TIMEOUT: 11, READ: 22, URING_CMD: 46 } as const;
 /** IOSQE_ASYNC: always run the request from the kernel's worker pool (a blocking read never runs inline). */
 export const IOSQE_ASYNC = 1 << 4;
 

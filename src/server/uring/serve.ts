@@ -80,7 +80,7 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
     timespec.set(ONE_SECOND); // struct __kernel_timespec { tv_sec: 1, tv_nsec: 0 }
     const s = ring.nextSqe();
     const w = ring.sqeWords;
-    w[s] = 11; // IORING_OP_TIMEOUT
+    w[s] = IORING_OP.TIMEOUT;
     w[s + (SQE.fd >>> 2)] = -1 >>> 0;
     putAddress(s, devMap.address);
     w[s + (SQE.len >>> 2)] = 1;
