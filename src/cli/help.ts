@@ -49,6 +49,8 @@ Mount commands return once the mount is ready and keep serving in the background
 Options:
   -o OPTIONS       FUSE mount options, comma-separated: allow_other, default_permissions (on by default),
                    ro, fsname=NAME, subtype=NAME, max_read=N, nosuid, nodev, noexec, noatime, ...
+                   io_uring (serve over FUSE io_uring where the kernel offers it, worker-mode mounts:
+                   erofs, puzzlefs), io_uring_q_depth=N (entries per CPU queue, default 8).
   --workers N      Threads serving the mount, each with its own /dev/fuse fd (default: one per CPU).
   --foreground     Stay in the foreground; SIGINT/SIGTERM unmount cleanly.
   --debug          Trace every request and reply by opcode name on stderr.

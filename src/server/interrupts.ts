@@ -54,6 +54,8 @@ export class InterruptTable {
     const s = this.shared;
     if (s && lane.ctx.interruptWord === s) {
       const i = lane.ctx.interruptIndex - 3;
+      // keep the fact once the slot is freed: over io_uring the owner answers EINTR after the handler ends
+      if (Atomics.load(s, i + 3) !== 0) lane.ctx.interrupted = true;
       Atomics.store(s, i, 0);
       Atomics.store(s, i + 1, 0);
       lane.ctx.interruptWord = undefined;

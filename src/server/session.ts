@@ -18,6 +18,7 @@ import { closeConnection, connectionInfo, openConnection, type Connection, type 
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { SessionThreads, untilMessage } from './threads.js';
 import type { ServeStart } from './worker.js';
+import { confirmUring, planUring, takeUringOptions, uringCounts, uringStartFor, type UringPlan } from './uring/plan.js';
 
 export type { NegotiatedInit } from './connection.js';
 
@@ -58,6 +59,22 @@ export interface SessionOptions {
   slotsPerReader?: number;
   /** Where log lines go (default stderr). */
   log?: (msg: string) => void;
+  /** Serve over FUSE io_uring when the kernel offers it (worker mode; also the `io_uring` mount option). */
+  ioUring?: boolean;
+  /** io_uring entries per queue (default 8; also `io_uring_q_depth=N`). */
+  ioUringDepth?: number;
+}
+
+/**
+ * The io_uring mount options (`io_uring`, `io_uring_q_depth=N`) taken out of the options the kernel sees, and
+ * the queues planned when io_uring is asked for and available (FUSE_OVER_IO_URING then wanted at INIT).
+ */
+async function withUringPlan(opts: SessionOptions, embedded: boolean, log: (m: string) => void, inFlight: number): Promise<{ opts: SessionOptions; plan: UringPlan | undefined }> {
+  const options = [...(opts.options ?? [])];
+  const ask = takeUringOptions(options);
+  const plan = await planUring({ enabled: ask.enabled || opts.ioUring === true, depth: opts.ioUringDepth ?? ask.depth }, embedded, log, inFlight);
+  const want = plan ? [...(opts.want ?? []), 'OVER_IO_URING' as const] : opts.want;
+  return { opts: { ...opts, options, want }, plan };
 }
 
 function defaultLog(msg: string): void {
@@ -90,6 +107,7 @@ export class Session {
   private unmounting: Promise<void> | undefined;
   private connId: number | undefined;
   private ended = false;
+  private uringPlan: UringPlan | undefined;
 
   /** `closed`: when the threads and serving loops have ended and the filesystem is done with. */
   private constructor(c: Connection, threads: SessionThreads, closed: Promise<void>, channel: Channel, log: (m: string) => void) {
@@ -123,6 +141,16 @@ export class Session {
     return !this.ended;
   }
 
+  /** How requests reach the server: 'io_uring' when the kernel took FUSE_OVER_IO_URING, else 'device'. */
+  get transport(): 'io_uring' | 'device' {
+    return this.uringPlan ? 'io_uring' : 'device';
+  }
+
+  /** Requests served so far over the io_uring entries and over /dev/fuse reads (counted in io_uring mode only). */
+  uringCounts(): { ring: number; device: number; registerFailed: number } {
+    return uringCounts(this.uringPlan);
+  }
+
   /** fusectl connection id of this mount (for abort and waiting counts). */
   get connectionId(): number | undefined {
     return this.connId;
@@ -154,12 +182,17 @@ export class Session {
     };
     const first = spawn(0);
     await orUndo(threads, undefined, () => first.loaded);
-    const c = await orUndo(threads, undefined, () => openConnection(opts, undefined, n, channel, log));
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
+    const { opts: mountOpts, plan: asked } = await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
+    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, undefined, n, channel, log));
+    const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
     const start = (worker: Worker, i: number): Promise<void> => {
       const ready = untilMessage(worker, i, 'ready');
-      const msg: ServeStart = { type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts };
+      const msg: ServeStart = {
+        type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts,
+        uring: plan && uringStartFor(plan, c.init, i, n, perWorker),
+      };
       worker.postMessage(msg);
       return ready;
     };
@@ -179,7 +212,9 @@ export class Session {
         });
     }
     await orUndo(threads, c, () => firstReady);
-    return new Session(c, threads, threads.ended(), channel, log);
+    const session = new Session(c, threads, threads.ended(), channel, log);
+    session.uringPlan = plan;
+    return session;
   }
 
   /**
@@ -195,7 +230,9 @@ export class Session {
     const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
       import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
     ]);
-    const c = await orUndo(threads, undefined, () => openConnection(opts, fs, threadCount(opts), channel, log));
+    // io_uring asked for here only logs that embedded mode serves /dev/fuse reads; its mount options are taken out
+    const { opts: mountOpts } = await withUringPlan(opts, true, log, 1);
+    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, fs, threadCount(opts), channel, log));
     await orUndo(threads, c, async () => {
       if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
       const dispatcher = new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel);

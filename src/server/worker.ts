@@ -4,12 +4,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.js';
-import { DeviceChannel } from './channel.js';
+import { DeviceChannel, type Channel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
 import type { RingBuffers } from './ring.js';
 import { serveFd } from './serve-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
+import type { UringStart } from './uring/serve.js';
 
 export interface ServeWorkerData {
   role: 'serve';
@@ -27,6 +28,8 @@ export interface ServeStart {
   conn: Omit<ConnectionInfo, 'backingOpen' | 'backingClose'>;
   dispatch: Omit<DispatchOptions, 'log'>;
   interrupts: SharedArrayBuffer;
+  /** Serve over FUSE io_uring (the kernel took FUSE_OVER_IO_URING). */
+  uring?: UringStart;
 }
 
 export interface ReaderWorkerData {
@@ -89,8 +92,11 @@ async function serve(data: ServeWorkerData): Promise<void> {
     port.postMessage({ type: 'log', message: `[worker ${data.index}] ${msg}` } satisfies WorkerMessage);
   };
   const inFlight = Math.max(1, Math.floor(data.module.inFlight ?? 1));
-  const d = new Dispatcher(fs, { ...start.dispatch, log }, new InterruptTable(new Int32Array(start.interrupts), data.index, inFlight), new DeviceChannel(log));
-  if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
+  const interrupts = new InterruptTable(new Int32Array(start.interrupts), data.index, inFlight);
+  const makeDispatcher = (channel: Channel): Dispatcher => new Dispatcher(fs, { ...start.dispatch, log }, interrupts, channel);
+  const d = makeDispatcher(new DeviceChannel(log));
+  if (start.uring) await (await import('./uring/serve.js')).serveUring(start.fd, makeDispatcher, start.bufSize, start.uring, log);
+  else if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
   else await serveFd(start.fd, d, start.bufSize);
   if (fs.destroy) await fs.destroy();
 }

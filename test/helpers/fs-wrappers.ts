@@ -46,3 +46,14 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'c
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** `p`, or a rejection naming `what` if it has not settled within `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+    }),
+  ]);
+}

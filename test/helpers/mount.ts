@@ -27,7 +27,9 @@ export async function withMount<T>(
   } catch {
     // tests still run; the watchdog falls back to a lazy unmount
   }
-  const session = await Session.mount(fs, { ...opts, mountpoint: mnt });
+  // TSFUSE_TEST_IO_URING=1 (with the fuse module's enable_uring on): every worker-mode mount over io_uring
+  const ioUring = opts.ioUring ?? (process.env.TSFUSE_TEST_IO_URING === '1' && typeof (fs as FilesystemModule).module === 'string');
+  const session = await Session.mount(fs, { ...opts, ioUring, mountpoint: mnt });
   const watchdog = startWatchdog(mnt, timeoutMs, () => {
     try {
       session.abort();

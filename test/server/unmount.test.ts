@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { withMount } from '../helpers/mount.js';
 import { run, inChild } from '../helpers/client.js';
-import { waitFor, wrapFs } from '../helpers/fs-wrappers.js';
+import { waitFor, within, wrapFs } from '../helpers/fs-wrappers.js';
 import { HelloFs } from '../../src/fs/hello.js';
 import { createMemFs } from '../../src/fs/memfs.js';
 import type { Filesystem, FilesystemModule, RequestContext } from '../../src/fs/types.js';
@@ -18,16 +18,6 @@ import type { Session } from '../../src/server/session.js';
 const HELLO = fileURLToPath(new URL('../../src/fs/hello.js', import.meta.url));
 
 const threads = () => readdirSync('/proc/self/task').length;
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 // libuv's threadpool starts its threads on first use: start them now so they do not count as ours
 await readFile('/proc/self/status');
