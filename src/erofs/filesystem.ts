@@ -43,7 +43,6 @@ function isDotName(blk: DirBlock, i: number): boolean {
   return blk.compareName(i, DOT, 1) === 0;
 }
 
-
 export interface ErofsFilesystemOptions {
   /** Image path (read with pread), or the image itself (a SharedArrayBuffer is shared between workers). */
   image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array | ByteSource;
@@ -172,7 +171,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     try {
       const nid = this.nidOf(ino);
       for (const e of this.reader.entries(this.node(parent))) {
-        if (e.nid !== nid || e.name.length <= 2 && e.name.every((c) => c === 0x2e)) continue;
+        if (e.nid !== nid || (e.name.length <= 2 && e.name.every((c) => c === 0x2e))) continue; // not . or ..
         return decodeName(Buffer.from(e.name.buffer, e.name.byteOffset, e.name.length), 0, e.name.length);
       }
       return undefined;
