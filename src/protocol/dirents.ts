@@ -17,9 +17,8 @@ function nameLength(name: string | Uint8Array): number {
 /** Names up to this long are copied byte by byte: cheaper than TypedArray#set's call for a short run. */
 const SHORT_NAME = 32;
 
-function writeName(w: WireBuffer, off: number, name: string | Uint8Array, len: number): void {
-  if (typeof name !== 'string') copyName(w.buf, off, name, 0, len);
-  else if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
+function writeName(w: WireBuffer, off: number, name: string, len: number): void {
+  if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
   else w.buf.write(name, off, len, 'utf8');
 }
 
@@ -38,10 +37,6 @@ function writeDirentHead(w: WireBuffer, p: number, ino: number, namelen: number,
   for (let k = p + DIRENT + namelen; k < p + recLen; k++) w.buf[k] = 0;
 }
 
-function writeDirent(w: WireBuffer, p: number, ino: number, name: string | Uint8Array, namelen: number, mode: number, next: number, recLen: number): void {
-  writeDirentHead(w, p, ino, namelen, mode, next, recLen);
-  writeName(w, p + DIRENT, name, namelen);
-}
 
 abstract class DirentWriterBase {
   protected w!: WireBuffer;
@@ -69,10 +64,12 @@ abstract class DirentWriterBase {
 
 export class DirentWriter extends DirentWriterBase implements DirentSink {
   add(ino: number, name: string | Uint8Array, mode: number, nextOffset: number): boolean {
+    if (typeof name !== 'string') return this.addSlice(ino, name, 0, name.length, mode, nextOffset);
     const namelen = nameLength(name);
     const recLen = (DIRENT + namelen + 7) & ~7;
     if (this.pos + recLen > this.limit) return false;
-    writeDirent(this.w, this.pos, ino, name, namelen, mode, nextOffset, recLen);
+    writeDirentHead(this.w, this.pos, ino, namelen, mode, nextOffset, recLen);
+    writeName(this.w, this.pos + DIRENT, name, namelen);
     this.pos += recLen;
     this.count++;
     return true;
@@ -96,34 +93,36 @@ export class DirentPlusWriter extends DirentWriterBase implements DirentPlusSink
   onLookup: ((ino: number) => void) | undefined;
 
   add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean {
+    if (typeof name !== 'string') return this.addSlice(name, 0, name.length, entry, nextOffset);
     const namelen = nameLength(name);
-    const recLen = (ENTRY_OUT + DIRENT + namelen + 7) & ~7;
-    if (this.pos + recLen > this.limit) return false;
-    const w = this.w;
-    const p = this.pos;
-    if (entry.ino === 0) w.zero(p, ENTRY_OUT);
-    else encodeEntryOut(w, p, entry, this.defaults);
-    writeDirent(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, name, namelen, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
-    this.pos += recLen;
-    this.count++;
+    const p = this.record(entry, namelen, nextOffset);
+    if (p < 0) return false;
+    writeName(this.w, p + ENTRY_OUT + DIRENT, name, namelen);
     if (this.onLookup && entry.ino !== 0 && !isDotOrDotDot(name)) this.onLookup(entry.ino);
     return true;
   }
 
-  /** As add, with the name given as the bytes src[start, start + len). */
+  /** As add, with the name given as the bytes src[start, start + len) (an image's directory block, no view made). */
   addSlice(src: Uint8Array, start: number, len: number, entry: Entry, nextOffset: number): boolean {
-    const recLen = (ENTRY_OUT + DIRENT + len + 7) & ~7;
-    if (this.pos + recLen > this.limit) return false;
+    const p = this.record(entry, len, nextOffset);
+    if (p < 0) return false;
+    copyName(this.w.buf, p + ENTRY_OUT + DIRENT, src, start, len);
+    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDotAt(src, start, len)) this.onLookup(entry.ino);
+    return true;
+  }
+
+  /** Writes a record's entry_out and dirent header (the name is the caller's): its position, or -1 if it does not fit. */
+  private record(entry: Entry, namelen: number, nextOffset: number): number {
+    const recLen = (ENTRY_OUT + DIRENT + namelen + 7) & ~7;
+    if (this.pos + recLen > this.limit) return -1;
     const w = this.w;
     const p = this.pos;
     if (entry.ino === 0) w.zero(p, ENTRY_OUT);
     else encodeEntryOut(w, p, entry, this.defaults);
-    writeDirentHead(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, len, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
-    copyName(w.buf, p + ENTRY_OUT + DIRENT, src, start, len);
+    writeDirentHead(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, namelen, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
     this.pos += recLen;
     this.count++;
-    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDotAt(src, start, len)) this.onLookup(entry.ino);
-    return true;
+    return p;
   }
 }
 
