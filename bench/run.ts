@@ -21,6 +21,7 @@ import { figures } from './lib/figures.js';
 import { statLoad } from './lib/memfs.js';
 import { memfsLoop, populate, startMemfs, type MemfsServer } from './statloop.js';
 import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
+import { RequestCounter } from './lib/fuse-trace.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
 import { run } from './lib/proc.js';
 import { runCompressedSection } from './lib/compressed-run.js';
@@ -124,27 +125,42 @@ async function imageRound(c: ImageContender, ctx: Ctx, cfg: Config, rec: Recorde
   // A: metadata with timeouts 0 (or from dropped caches when the contender cannot be told)
   try {
     const m = await start(c.id, mnt, c.serve(ctx, 'uncached', mnt), cfg);
+    const counter = RequestCounter.open(mnt, c.id);
     try {
       if (!c.uncachedPossible) {
         await dropCaches(c.dropLevel);
         await m.settle();
       }
+      counter?.start();
       const c0 = m.cpuNs();
       const s1 = await statLoad(mnt, ds.listFile, 1, 1, cfg.statCapMs, () => m.abort('stat loop hung'));
       const c1 = m.cpuNs();
+      const r1 = counter?.stop();
       rec.add('stat1', c.id, (s1.ops / s1.ns) * 1e9);
       if (c0 !== undefined && c1 !== undefined) rec.add('cpu-stat', c.id, (c1 - c0) / s1.ops / 1000);
+      if (r1 && !r1.lost && r1.total > 0) {
+        rec.add('req-stat', c.id, r1.total / s1.ops);
+        if (c0 !== undefined && c1 !== undefined) rec.add('cpu-req', c.id, (c1 - c0) / r1.total / 1000);
+        log(`    ${c.id} lstat pass: ${opcodeCounts(r1.byOpcode, s1.ops)} per lstat`);
+      }
       if (!c.uncachedPossible) {
         await dropCaches(c.dropLevel);
         await m.settle();
       }
       const s2 = await statLoad(mnt, ds.listFile, 2, 1, cfg.statCapMs, () => m.abort('stat loop hung'));
       rec.add('stat2', c.id, (s2.ops / s2.ns) * 1e9);
+      counter?.start();
       const rd = await client(m, ['readdir', join(mnt, ds.bigDir), String(cfg.readdirPasses), String(cfg.readdirCapMs)], cfg.readdirCapMs);
+      const rr = counter?.stop();
       // bigDir - 1 files (+ "." and ".." where the server lists them)
       if (rd.ops / rd.passes < ds.params.bigDir - 1) throw new Error(`readdir saw ${rd.ops / rd.passes} entries, expected ${ds.params.bigDir - 1}+`);
       rec.add('readdir', c.id, rd.ns / rd.passes / 1e6);
+      if (rr && !rr.lost) {
+        rec.add('req-readdir', c.id, rr.total / rd.passes);
+        log(`    ${c.id} readdir: ${opcodeCounts(rr.byOpcode, rd.passes)} per pass`);
+      }
     } finally {
+      counter?.close();
       await m.stop();
     }
   } catch (err) {
@@ -153,13 +169,25 @@ async function imageRound(c: ImageContender, ctx: Ctx, cfg: Config, rec: Recorde
   // B: find and data with the contender's usual (long) cache timeouts
   try {
     const m = await start(c.id, mnt, c.serve(ctx, 'cached', mnt), cfg);
+    const counter = RequestCounter.open(mnt, c.id);
     try {
       await dropCaches(3);
       await m.settle();
+      counter?.start();
+      const c0 = m.cpuNs();
       rec.add('find-cold', c.id, (await timedCmd(m, 'find', [mnt, '-fprint', '/dev/null'], cfg.findCapMs)) / 1e6);
+      const c1 = m.cpuNs();
+      const rf = counter?.stop();
+      counter?.close();
+      if (c0 !== undefined && c1 !== undefined) rec.add('cpu-find', c.id, (c1 - c0) / 1e6);
+      if (rf && !rf.lost) {
+        rec.add('req-find', c.id, rf.total);
+        log(`    ${c.id} cold find: ${opcodeCounts(rf.byOpcode, 1)}`);
+      }
       rec.add('find-warm', c.id, (await timedCmd(m, 'find', [mnt, '-fprint', '/dev/null'], cfg.findCapMs)) / 1e6);
       await dataFigures(m, join(mnt, ds.bigFile), ds.params.bigFileBytes, cfg, rec, c.id, round, '');
     } finally {
+      counter?.close();
       await m.stop();
     }
   } catch (err) {
@@ -239,6 +267,11 @@ async function memfsRound(id: string, s: MemfsServer, ds: Dataset, cfg: Config, 
   }
 }
 
+/** "LOOKUP 1.00 GETATTR 2.00": requests of each opcode per operation, for the log. */
+function opcodeCounts(byOpcode: Record<string, number>, per: number): string {
+  return Object.entries(byOpcode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k.replace(/^FUSE_/, '')} ${(v / per).toFixed(2)}`).join(' ');
+}
+
 function msg(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -279,7 +312,7 @@ async function main(): Promise<void> {
   const skipped: Record<string, string> = {};
   const want = (id: string): boolean => (!o.only || o.only.has(id)) && !o.skip.has(id);
 
-  const images = imageContenders().filter((c) => want(c.id));
+  const images = imageContenders(o.baseline).filter((c) => want(c.id));
   const live: ImageContender[] = [];
   for (const c of images) {
     const why = c.unavailable(ctx);

@@ -60,11 +60,16 @@ function erofsFsMissing(): string | undefined {
   return existsSync(built('src/erofs/filesystem.js')) ? undefined : 'src/erofs/filesystem.ts is not written yet (no dist/src/erofs/filesystem.js)';
 }
 
-function cliErofs(ctx: Ctx, image: string, mnt: string, extra: string[]): string[] {
-  return [...ctx.nodeFlags, built('src/cli/main.js'), 'erofs', 'mount', image, mnt, ...extra, '--foreground'];
+function cliErofs(ctx: Ctx, image: string, mnt: string, extra: string[], root: string | undefined): string[] {
+  return [...ctx.nodeFlags, from(root, 'src/cli/main.js'), 'erofs', 'mount', image, mnt, ...extra, '--foreground'];
 }
 
-function tsfuseErofs(id: string, label: string, workers: (ctx: Ctx) => number, pt: boolean): ImageContender {
+/** A compiled file of this build, or of another compiled tsfuse tree (--baseline: before/after in one run). */
+function from(root: string | undefined, rel: string): string {
+  return root === undefined ? built(rel) : join(root, rel);
+}
+
+function tsfuseErofs(id: string, label: string, workers: (ctx: Ctx) => number, pt: boolean, root?: string): ImageContender {
   return {
     id,
     label,
@@ -77,7 +82,7 @@ function tsfuseErofs(id: string, label: string, workers: (ctx: Ctx) => number, p
     },
     serve(ctx, v, mnt) {
       const image = pt ? ctx.ds.cfs!.image : ctx.ds.erofs;
-      const args = [...ctx.nodeFlags, built('bench/servers/tsfuse-erofs.js'), '--image', image, '--mnt', mnt, '--workers', String(workers(ctx))];
+      const args = [...ctx.nodeFlags, from(root, 'bench/servers/tsfuse-erofs.js'), '--image', image, '--mnt', mnt, '--workers', String(workers(ctx))];
       if (pt) args.push('--basedir', ctx.ds.cfs!.objects, '--passthrough');
       if (v === 'uncached') args.push('--timeout', '0');
       return { cmd: node, args, kind: 'fuse', probe: join(mnt, ctx.ds.probe) };
@@ -87,14 +92,24 @@ function tsfuseErofs(id: string, label: string, workers: (ctx: Ctx) => number, p
       const image = pt ? (small ? ctx.ds.small.cfs!.image : ctx.ds.cfs!.image) : small ? ctx.ds.small.erofs : ctx.ds.erofs;
       const extra = ['--workers', String(workers(ctx))];
       if (pt) extra.push('--passthrough', '--basedir', small ? ctx.ds.small.cfs!.objects : ctx.ds.cfs!.objects);
-      return { cmd: node, args: cliErofs(ctx, image, mnt, extra), kind: 'fuse', probe: join(mnt, small ? ctx.ds.small.probe : ctx.ds.probe) };
+      return { cmd: node, args: cliErofs(ctx, image, mnt, extra, root), kind: 'fuse', probe: join(mnt, small ? ctx.ds.small.probe : ctx.ds.probe) };
     },
   };
 }
 
-export function imageContenders(): ImageContender[] {
+/** The tsfuse erofs contenders of another build (`--baseline DIR`, DIR = its compiled tree, e.g. .../dist). */
+function baselineContenders(root: string): ImageContender[] {
   const n = availableParallelism();
   return [
+    tsfuseErofs('tsfuse-erofs-base', `tsfuse erofs, ${n} workers, baseline build`, (c) => c.cpus, false, root),
+    tsfuseErofs('tsfuse-erofs-1w-base', 'tsfuse erofs, 1 worker, baseline build', () => 1, false, root),
+  ].map((c) => ({ ...c, note: `the build in ${root}`, unavailable: () => (existsSync(join(root, 'src/erofs/filesystem.js')) ? undefined : `no build in ${root}`) }));
+}
+
+export function imageContenders(baseline?: string): ImageContender[] {
+  const n = availableParallelism();
+  return [
+    ...(baseline ? baselineContenders(baseline) : []),
     {
       id: 'kernel-erofs',
       label: 'kernel EROFS (the limit)',

@@ -6,7 +6,7 @@
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { mountErofs } from '../../src/erofs/mount.js';
+import { IMAGE_READDIRPLUS, mountErofs } from '../../src/erofs/mount.js';
 import { Session } from '../../src/server/session.js';
 import { need, parseFlags, serveUntilSignal } from './args.js';
 import { parseSize } from '../../src/erofs/reader/cache-budget.js';
@@ -28,6 +28,8 @@ if (typeof f.timeout === 'string') {
     {
       mountpoint, fsname: image, subtype: 'erofs', options: ['ro'], workers, passthrough,
       entryTimeout: timeout, attrTimeout: timeout, debug,
+      // as mountErofs negotiates it: only the timeouts differ from the image server
+      readdirplus: IMAGE_READDIRPLUS,
     },
   );
   serveUntilSignal(session);

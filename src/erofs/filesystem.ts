@@ -16,6 +16,8 @@ import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
+import { DirentPlusWriter, DirentWriter } from '../protocol/dirents.js';
+import { decodeName } from '../protocol/names.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
   OVERLAY_REDIRECT, type Metacopy, type NamedXattr, type Redirect, type ViewMode, isMetacopyError, isWhiteout, isXWhiteout,
@@ -23,8 +25,7 @@ import {
 } from './composefs.js';
 import { BytesPending, type ByteSource } from './bytesource.js';
 import { ObjectStore, type ObjectSource } from './object-store.js';
-import { bytesEqual } from './reader/bytes.js';
-import { fileTypeToMode } from './reader/dir.js';
+import { type DirBlock, fileTypeToMode } from './reader/dir.js';
 import { decodersReady } from './reader/decompress.js';
 import { UnsupportedFeatureError } from './reader/errors.js';
 import * as F from './reader/format.js';
@@ -36,6 +37,14 @@ import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js'
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
+
+const DOT = Uint8Array.of(0x2e);
+/** Listed directories pathOf searches for an inode whose parent it never saw in a LOOKUP. */
+const MAX_LISTED = 64;
+
+function isDotName(blk: DirBlock, i: number): boolean {
+  return blk.compareName(i, DOT, 1) === 0;
+}
 
 export interface ErofsFilesystemOptions {
   /** Image path (read with pread), or the image itself (a SharedArrayBuffer is shared between workers). */
@@ -108,8 +117,17 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   // Bounded small (a few MiB per worker): with one copy per worker these were most of the RSS on a /usr image.
   private readonly views = new LruCache<number, ViewInfo>(16384);
   private readonly logs: LogOnce;
-  /** ino -> where we first saw it, only to name paths in log lines. */
-  private readonly names = new Map<number, { parent: number; name: string }>();
+  /**
+   * ino -> the directory we first saw it in, only to name paths in log lines (the name itself is found in
+   * that directory when a line is written: numbers only here, nothing decoded on the request path).
+   */
+  private readonly parents = new Map<number, number>();
+  /** Directories listed with READDIRPLUS lately, oldest first (see noteListed). */
+  private readonly listed = new Set<number>();
+  /** Reused for every READDIRPLUS record: the sink encodes it before the next one (see fillEntry). */
+  private readonly plusAttr: Attr = { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, blocks: 0, rdev: 0, blksize: 0, atime: 0, atimeNsec: 0, mtime: 0, mtimeNsec: 0, ctime: 0, ctimeNsec: 0, timeout: 0 };
+  private readonly plusEntry: Entry = { ino: 0, generation: 0, attr: this.plusAttr, entryTimeout: 0, attrTimeout: 0 };
+
 
   constructor(options: ErofsFilesystemOptions) {
     super();
@@ -149,16 +167,48 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     const parts: string[] = [];
     let cur = ino;
     for (let i = 0; i < 256 && cur !== 1; i++) {
-      const n = this.names.get(cur);
-      if (!n) return `inode ${ino}${parts.length ? ` (…/${parts.reverse().join('/')})` : ''}`;
-      parts.push(n.name);
-      cur = n.parent;
+      const parent = this.parents.get(cur) ?? this.listedParentOf(cur);
+      const name = parent === undefined ? undefined : this.nameIn(parent, cur);
+      if (parent === undefined || name === undefined) return `inode ${ino}${parts.length ? ` (…/${parts.reverse().join('/')})` : ''}`;
+      parts.push(name);
+      cur = parent;
     }
     return '/' + parts.reverse().join('/');
   }
 
-  private remember(ino: number, parent: number, name: string): void {
-    if (ino !== 1 && !this.names.has(ino) && this.names.size < 32768) this.names.set(ino, { parent, name });
+  /** The name of `ino` in directory `parent` (a scan of the directory: only for log lines), if readable. */
+  private nameIn(parent: number, ino: number): string | undefined {
+    try {
+      const nid = this.nidOf(ino);
+      for (const e of this.reader.entries(this.node(parent))) {
+        if (e.nid !== nid || (e.name.length <= 2 && e.name.every((c) => c === 0x2e))) continue; // not . or ..
+        return decodeName(Buffer.from(e.name.buffer, e.name.byteOffset, e.name.length), 0, e.name.length);
+      }
+      return undefined;
+    } catch {
+      return undefined; // the directory itself is what is broken
+    }
+  }
+
+  /**
+   * READDIRPLUS hands the kernel inodes it will never LOOKUP: instead of remembering the parent of each
+   * entry (a map probe per entry), the last few listed directories are kept, and pathOf searches them.
+   */
+  private noteListed(dirIno: number): void {
+    const l = this.listed;
+    if (l.has(dirIno)) l.delete(dirIno);
+    else if (l.size >= MAX_LISTED) l.delete(l.values().next().value as number);
+    l.add(dirIno);
+  }
+
+  private listedParentOf(ino: number): number | undefined {
+    const dirs = [...this.listed].reverse();
+    for (const d of dirs) if (d !== ino && this.nameIn(d, ino) !== undefined) return d;
+    return undefined;
+  }
+
+  private remember(ino: number, parent: number): void {
+    if (ino !== 1 && this.parents.size < 1_000_000 && !this.parents.has(ino)) this.parents.set(ino, parent);
   }
 
   /** Runs an operation, turning reader errors into the errno FUSE should see (and one log line). */
@@ -232,6 +282,12 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   /** The entry of `child` of `dir` as the view answers a LOOKUP: ENOENT for whiteouts, overlayfs' refusals. */
   private childEntry(child: ErofsInode): Entry | undefined {
     if (this.hidden(child)) return undefined;
+    this.checkMetacopy(child);
+    return this.entryOf(child);
+  }
+
+  /** Throws the errno overlayfs answers for a file whose metacopy xattrs it refuses. */
+  private checkMetacopy(child: ErofsInode): void {
     // In overlay mode too: overlayfs with userxattr would answer EPERM for these, the kernel's view EIO/EINVAL.
     if (this.composefsView() && (child.mode & F.S_IFMT) === F.S_IFREG && child.xattrSize > 0) {
       const m = this.view(child).metacopy;
@@ -240,7 +296,6 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
         throw new Errno(m.errno, m.reason);
       }
     }
-    return this.entryOf(child);
   }
 
   attrOf(inode: ErofsInode): Attr {
@@ -303,7 +358,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       const e = this.reader.lookup(dir, name);
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
-      this.remember(this.inoOf(child.nid), parent, name);
+      this.remember(this.inoOf(child.nid), parent);
       const entry = this.childEntry(child);
       if (!entry) return this.negativeEntry();
       return entry;
@@ -312,9 +367,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     }
   }
 
-  forget(): void {
-    // Inode numbers are nids: nothing to release.
-  }
+  // No forget(): inode numbers are nids, nothing to release, and without the method the dispatcher drops
+  // FORGET and BATCH_FORGET unread (no call per forgotten inode).
 
   getattr(_ctx: RequestContext, ino: number, _fh?: number): Attr {
     try {
@@ -492,58 +546,122 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     // stateless
   }
 
-  /**
-   * Walks the directory from a FUSE offset. Offsets handed out are a dirent's position + 12 (never 0), and
-   * OFFSET_SYNTH_DOT for a "." the image omitted, so the kernel can resume at any entry.
-   */
-  private *walkDir(ino: number, offset: number): Generator<{ name: Uint8Array; nid: number; mode: number; next: number }> {
-    const dir = this.dirOf(ino);
-    const dot = new Uint8Array([0x2e]);
-    if (offset === 0 && dir.dotOmitted) yield { name: dot, nid: dir.nid, mode: F.S_IFDIR, next: OFFSET_SYNTH_DOT };
-    const from = offset <= OFFSET_SYNTH_DOT ? 0 : offset;
-    // overlayfs leaves char 0:0 whiteouts out of the root's listing only (see composefs.ts); LOOKUP hides them all.
-    const filterRoot = this.plainComposefs() && dir.nid === this.reader.rootNid;
-    for (const e of this.reader.entries(dir, from)) {
-      if (filterRoot && e.fileType === F.FT_CHRDEV && isWhiteout(this.reader.inode(e.nid))) continue;
-      const mode = fileTypeToMode(e.fileType);
-      yield { name: e.name, nid: bytesEqual(e.name, dot) ? dir.nid : e.nid, mode, next: e.pos + F.DIRENT_SIZE };
+  readdir(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentSink): void {
+    try {
+      this.list(ino, offset, out, undefined);
+    } catch (e) {
+      throw this.mapError('readdir', ino, e);
     }
   }
 
-  readdir(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentSink): void {
-    this.guard('readdir', ino, () => {
-      for (const e of this.walkDir(ino, offset)) {
-        if (!out.add(this.inoOf(e.nid), e.name, e.mode, e.next)) break;
-      }
-    });
+  readdirplus(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
+    try {
+      this.list(ino, offset, undefined, out);
+    } catch (e) {
+      throw this.mapError('readdirplus', ino, e);
+    }
   }
 
-  readdirplus(_ctx: RequestContext, ino: number, _fh: number, offset: number, out: DirentPlusSink): void {
-    this.guard('readdirplus', ino, () => {
-      const dec = new TextDecoder();
-      for (const e of this.walkDir(ino, offset)) {
-        let entry: Entry;
-        const name = dec.decode(e.name);
-        // named before the child is looked at, so that a refusal logged for it names its path
-        if (name !== '.' && name !== '..') this.remember(this.inoOf(e.nid), ino, name);
-        try {
-          entry = this.guard('readdirplus', this.inoOf(e.nid), () => {
-            const child = this.reader.inode(e.nid);
-            // a whiteout listed outside the root: a name without attributes, as LOOKUP answers ENOENT for it
-            const got = this.childEntry(child);
-            if (!got) throw new Errno(ERRNO.ENOENT);
-            return got;
-          });
-        } catch (err) {
-          if (err instanceof BytesPending) throw err;
-          // One unreadable inode must not make its whole directory unlistable (the kernel's readdir never reads
-          // child inodes): a plain dirent without attributes (nodeid 0); a LOOKUP of the name reports the error.
-          const attr = { ino: this.inoOf(e.nid), mode: e.mode, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 };
-          entry = { ino: 0, attr };
+  /**
+   * READDIR (into `out`) or READDIRPLUS (into `plus`) from a FUSE offset. Offsets handed out are a dirent's
+   * position + 12 (never 0), and OFFSET_SYNTH_DOT for a "." the image omitted, so the kernel can resume at
+   * any entry. One loop over the directory's blocks: no generator, no callback, no object per entry.
+   */
+  private list(ino: number, offset: number, out: DirentSink | undefined, plus: DirentPlusSink | undefined): void {
+    const dir = this.dirOf(ino);
+    if (plus) this.noteListed(ino);
+    if (offset === 0 && dir.dotOmitted) {
+      const added = plus ? plus.add(DOT, this.fillEntry(dir), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
+      if (!added) return;
+    }
+    const filterRoot = this.filtersRoot(dir);
+    // Our own writers take the name straight from the directory block; other sinks get a view.
+    const raw = out instanceof DirentWriter ? out : undefined;
+    const rawPlus = plus instanceof DirentPlusWriter ? plus : undefined;
+    const bs = this.reader.blockSize;
+    const blocks = this.reader.dirBlockCount(dir);
+    const from = offset <= OFFSET_SYNTH_DOT ? 0 : offset;
+    let b = Math.floor(from / bs);
+    let i = Math.ceil((from - b * bs) / F.DIRENT_SIZE);
+    for (; b < blocks; b++, i = 0) {
+      const blk = this.reader.dirBlockAt(dir, b);
+      for (; i < blk.count; i++) {
+        const ft = blk.fileType(i);
+        // "." and ".." are directories: the name is compared only for those
+        const dot = ft === F.FT_DIR && isDotName(blk, i);
+        const nid = dot ? dir.nid : blk.nid(i);
+        if (filterRoot && this.hiddenInRoot(ft, nid)) continue;
+        const next = b * bs + (i + 1) * F.DIRENT_SIZE;
+        if (!plus) {
+          const added = raw
+            ? raw.addSlice(this.inoOf(nid), blk.data, blk.nameStart(i), blk.nameLength, fileTypeToMode(ft), next)
+            : out!.add(this.inoOf(nid), blk.name(i), fileTypeToMode(ft), next);
+          if (!added) return;
+          continue;
         }
-        if (!out.add(e.name, entry, e.next)) break;
+        const entry = this.plusEntryOf(dir, nid, ft);
+        const added = rawPlus ? rawPlus.addSlice(blk.data, blk.nameStart(i), blk.nameLength, entry, next) : plus.add(blk.name(i), entry, next);
+        if (!added) return;
       }
-    });
+    }
+  }
+
+  /** overlayfs leaves char 0:0 whiteouts out of the root's listing only (see composefs.ts); LOOKUP hides them all. */
+  private filtersRoot(dir: ErofsInode): boolean {
+    return this.plainComposefs() && dir.nid === this.reader.rootNid;
+  }
+
+  private hiddenInRoot(ft: number, nid: number): boolean {
+    return ft === F.FT_CHRDEV && isWhiteout(this.reader.inode(nid));
+  }
+
+  /**
+   * The READDIRPLUS record of one child, in the reused plusEntry. A child that cannot be read (or a whiteout
+   * listed outside the root, which LOOKUP answers ENOENT for) is a plain dirent without attributes (nodeid
+   * 0): one unreadable inode must not make its directory unlistable (the kernel's readdir never reads child
+   * inodes), and a LOOKUP of the name reports the error.
+   */
+  private plusEntryOf(dir: ErofsInode, nid: number, ft: number): Entry {
+    let child: ErofsInode | undefined;
+    try {
+      child = this.reader.inode(nid);
+      if (this.hidden(child)) child = undefined;
+      else this.checkMetacopy(child);
+    } catch (e) {
+      const mapped = this.mapError('readdirplus', this.inoOf(nid), e);
+      if (mapped instanceof BytesPending) throw mapped;
+      child = undefined;
+    }
+    if (child) return this.fillEntry(child);
+    const a = this.plusAttr;
+    a.ino = this.inoOf(nid);
+    a.mode = fileTypeToMode(ft);
+    a.nlink = a.uid = a.gid = a.size = a.blocks = a.rdev = a.blksize = 0;
+    a.atime = a.atimeNsec = a.mtime = a.mtimeNsec = a.ctime = a.ctimeNsec = 0;
+    this.plusEntry.ino = 0;
+    return this.plusEntry;
+  }
+
+  /** The reused READDIRPLUS entry filled with an inode's attributes, as entryOf would build them. */
+  private fillEntry(inode: ErofsInode): Entry {
+    const a = this.plusAttr;
+    a.ino = this.inoOf(inode.nid);
+    a.mode = inode.mode;
+    a.nlink = inode.nlink;
+    a.uid = inode.uid;
+    a.gid = inode.gid;
+    a.size = inode.size;
+    a.blocks = inode.blocks512;
+    a.rdev = inode.rdev;
+    a.blksize = this.reader.blockSize;
+    a.atime = a.mtime = a.ctime = inode.mtime;
+    a.atimeNsec = a.mtimeNsec = a.ctimeNsec = inode.mtimeNsec;
+    a.timeout = this.timeout;
+    const e = this.plusEntry;
+    e.ino = a.ino;
+    e.entryTimeout = this.timeout;
+    e.attrTimeout = this.timeout;
+    return e;
   }
 
   getxattr(_ctx: RequestContext, ino: number, name: string): Uint8Array {

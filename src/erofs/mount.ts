@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../server/session.js';
+import { STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
@@ -49,7 +50,13 @@ const REMOTE_IN_FLIGHT = 16;
 const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', import.meta.url));
 
 /** Cache timeouts: the image never changes under the mount. */
-const IMAGE_TIMEOUT = 86400;
+const IMAGE_TIMEOUT = STABLE_TREE_TIMEOUT;
+
+/**
+ * READDIRPLUS 'auto': the kernel asks for READDIRPLUS only while entries are being looked up (ls -l, find
+ * -type): a plain listing of a big directory then costs READDIR records, not an inode per entry.
+ */
+export const IMAGE_READDIRPLUS = 'auto' as const;
 
 /** Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache). */
 function perWorkerCache(o: MountErofsOptions): number | undefined {
@@ -78,9 +85,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
-      // 'auto': the kernel asks for READDIRPLUS only while entries are being looked up (ls -l, find -type):
-      // a plain listing of a big directory then costs READDIR records, not an inode per entry.
-      readdirplus: 'auto',
+      readdirplus: IMAGE_READDIRPLUS,
     },
   );
   let overlay: string | undefined;

@@ -14,21 +14,29 @@ function nameLength(name: string | Uint8Array): number {
   return typeof name === 'string' ? nameByteLength(name) : name.length;
 }
 
-function writeName(w: WireBuffer, off: number, name: string | Uint8Array, len: number): void {
-  if (typeof name !== 'string') w.buf.set(name, off);
-  else if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
+/** Names up to this long are copied byte by byte: cheaper than TypedArray#set's call for a short run. */
+const SHORT_NAME = 32;
+
+function writeName(w: WireBuffer, off: number, name: string, len: number): void {
+  if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
   else w.buf.write(name, off, len, 'utf8');
 }
 
-function writeDirent(w: WireBuffer, p: number, ino: number, name: string | Uint8Array, namelen: number, mode: number, next: number, recLen: number): void {
+function copyName(dst: Uint8Array, off: number, src: Uint8Array, start: number, len: number): void {
+  if (len > SHORT_NAME) dst.set(src.subarray(start, start + len), off);
+  else for (let k = 0; k < len; k++) dst[off + k] = src[start + k]!;
+}
+
+/** The dirent header at p and the padding after its name (the name itself is the caller's). */
+function writeDirentHead(w: WireBuffer, p: number, ino: number, namelen: number, mode: number, next: number, recLen: number): void {
   w.setU64(p, ino);
   w.setU64(p + 8, next);
   w.setU32(p + 16, namelen);
   w.setU32(p + 20, (mode >>> 12) & 0xf);
-  writeName(w, p + DIRENT, name, namelen);
   // zero the alignment padding so no stale bytes reach the kernel
   for (let k = p + DIRENT + namelen; k < p + recLen; k++) w.buf[k] = 0;
 }
+
 
 abstract class DirentWriterBase {
   protected w!: WireBuffer;
@@ -56,10 +64,23 @@ abstract class DirentWriterBase {
 
 export class DirentWriter extends DirentWriterBase implements DirentSink {
   add(ino: number, name: string | Uint8Array, mode: number, nextOffset: number): boolean {
+    if (typeof name !== 'string') return this.addSlice(ino, name, 0, name.length, mode, nextOffset);
     const namelen = nameLength(name);
     const recLen = (DIRENT + namelen + 7) & ~7;
     if (this.pos + recLen > this.limit) return false;
-    writeDirent(this.w, this.pos, ino, name, namelen, mode, nextOffset, recLen);
+    writeDirentHead(this.w, this.pos, ino, namelen, mode, nextOffset, recLen);
+    writeName(this.w, this.pos + DIRENT, name, namelen);
+    this.pos += recLen;
+    this.count++;
+    return true;
+  }
+
+  /** As add, with the name given as the bytes src[start, start + len) (an image's directory block, no view made). */
+  addSlice(ino: number, src: Uint8Array, start: number, len: number, mode: number, nextOffset: number): boolean {
+    const recLen = (DIRENT + len + 7) & ~7;
+    if (this.pos + recLen > this.limit) return false;
+    writeDirentHead(this.w, this.pos, ino, len, mode, nextOffset, recLen);
+    copyName(this.w.buf, this.pos + DIRENT, src, start, len);
     this.pos += recLen;
     this.count++;
     return true;
@@ -72,19 +93,41 @@ export class DirentPlusWriter extends DirentWriterBase implements DirentPlusSink
   onLookup: ((ino: number) => void) | undefined;
 
   add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean {
+    if (typeof name !== 'string') return this.addSlice(name, 0, name.length, entry, nextOffset);
     const namelen = nameLength(name);
+    const p = this.record(entry, namelen, nextOffset);
+    if (p < 0) return false;
+    writeName(this.w, p + ENTRY_OUT + DIRENT, name, namelen);
+    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDot(name)) this.onLookup(entry.ino);
+    return true;
+  }
+
+  /** As add, with the name given as the bytes src[start, start + len) (an image's directory block, no view made). */
+  addSlice(src: Uint8Array, start: number, len: number, entry: Entry, nextOffset: number): boolean {
+    const p = this.record(entry, len, nextOffset);
+    if (p < 0) return false;
+    copyName(this.w.buf, p + ENTRY_OUT + DIRENT, src, start, len);
+    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDotAt(src, start, len)) this.onLookup(entry.ino);
+    return true;
+  }
+
+  /** Writes a record's entry_out and dirent header (the name is the caller's): its position, or -1 if it does not fit. */
+  private record(entry: Entry, namelen: number, nextOffset: number): number {
     const recLen = (ENTRY_OUT + DIRENT + namelen + 7) & ~7;
-    if (this.pos + recLen > this.limit) return false;
+    if (this.pos + recLen > this.limit) return -1;
     const w = this.w;
     const p = this.pos;
     if (entry.ino === 0) w.zero(p, ENTRY_OUT);
     else encodeEntryOut(w, p, entry, this.defaults);
-    writeDirent(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, name, namelen, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
+    writeDirentHead(w, p + ENTRY_OUT, entry.attr.ino || entry.ino, namelen, entry.attr.mode, nextOffset, recLen - ENTRY_OUT);
     this.pos += recLen;
     this.count++;
-    if (this.onLookup && entry.ino !== 0 && !isDotOrDotDot(name)) this.onLookup(entry.ino);
-    return true;
+    return p;
   }
+}
+
+function isDotOrDotDotAt(src: Uint8Array, start: number, len: number): boolean {
+  return (len === 1 && src[start] === 46) || (len === 2 && src[start] === 46 && src[start + 1] === 46);
 }
 
 export function isDotOrDotDot(name: string | Uint8Array): boolean {

@@ -114,7 +114,8 @@ export interface DirentSink {
 
 /**
  * READDIRPLUS output. An entry that `add` accepted (returned true) counts one lookup of entry.ino, except
- * for "." and ".." and entries with ino 0; an entry that did not fit is not counted.
+ * for "." and ".." and entries with ino 0; an entry that did not fit is not counted. `entry` (and a name
+ * given as bytes) is only valid during the call: a filesystem may refill one object for every record.
  */
 export interface DirentPlusSink {
   add(name: string | Uint8Array, entry: Entry, nextOffset: number): boolean;

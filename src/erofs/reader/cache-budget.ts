@@ -22,11 +22,13 @@ export interface CacheSplit {
 
 /**
  * How a budget is shared: decoded extents get half (they are what a compressed image re-reads when a READ
- * ends inside one), metadata pages a quarter, inodes and directory blocks an eighth each.
+ * ends inside one), decoded inodes a quarter (every LOOKUP and GETATTR wants one: at 16 MiB that is ~13k
+ * inodes, where an eighth thrashed a 10k-entry stat loop), metadata pages and directory blocks an eighth
+ * each (pages only feed inode and inline-data decoding, and an image's inodes are spread over many).
  */
 export function splitBudget(total: number): CacheSplit {
   const t = Math.max(MIN_CACHE_BYTES, Math.floor(total));
-  return { extentBytes: Math.floor(t / 2), metaBytes: Math.floor(t / 4), inodeBytes: Math.floor(t / 8), dirBytes: Math.floor(t / 8) };
+  return { extentBytes: Math.floor(t / 2), metaBytes: Math.floor(t / 8), inodeBytes: Math.floor(t / 4), dirBytes: Math.floor(t / 8) };
 }
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };

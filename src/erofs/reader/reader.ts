@@ -10,9 +10,10 @@ import { DEFAULT_READER_CACHE_BYTES, DIR_BLOCK_OVERHEAD, INODE_WEIGHT, splitBudg
 import type { ReaderContext } from './context.js';
 import { decompress } from './decompress.js';
 import { decodeLz4Into } from './extent-decode.js';
-import { type DirBlock, type DirEntry, type DirEntryAt, iterateDir, lookupName, readDirBlock } from './dir.js';
+import { type DirBlock, type DirEntry, type DirEntryAt, blockCount, iterateDir, lookupName, readDirBlock } from './dir.js';
 import { CorruptImageError, corrupt } from './errors.js';
 import { Errno, ERRNO } from '../../protocol/errno.js';
+import { hasEscapedBytes } from '../../protocol/names.js';
 import { MapKind, mapFlat } from './flatmap.js';
 import * as F from './format.js';
 import { type ErofsInode, decodeInode, inodeLocation, isCompressedLayout } from './inode.js';
@@ -48,6 +49,10 @@ export interface CacheUsage {
 
 export type ImageInput = string | ByteSource | Uint8Array | ArrayBuffer | SharedArrayBuffer;
 
+/** Directory block cache keys nid * DIR_KEY_BLOCKS + index stay exact below these bounds. */
+const DIR_KEY_BLOCKS = 8192;
+const DIR_KEY_NID_LIMIT = 2 ** 40;
+
 /** Nested reads (metabox -> packed inode -> ...) deeper than this mean a loop in a corrupt image. */
 const MAX_READ_DEPTH = 6;
 
@@ -60,7 +65,7 @@ export class ErofsReader implements ReaderContext {
   private readonly pages: LruCache<number, Uint8Array>;
   private readonly inodes: LruCache<number, ErofsInode>;
   private readonly extents: LruCache<string, Uint8Array>;
-  private readonly dirBlocks: LruCache<string, DirBlock>;
+  private readonly dirBlocks: LruCache<number | string, DirBlock>;
   private prefixes: LongPrefix[] | undefined;
   private depth = 0;
   /** Compressed input of one pcluster, reused by every decode (grown to the largest plen seen). */
@@ -364,7 +369,9 @@ export class ErofsReader implements ReaderContext {
   // ---- directories ------------------------------------------------------------------------------------------
 
   private dirBlock(dir: ErofsInode, index: number): DirBlock {
-    const key = `${dir.nid}:${index}`;
+    // A number key while nid and index fit together below 2^53 (every image seen in practice): a string
+    // key costs a concatenation and a string hash on every probe of lookup's binary search.
+    const key = dir.nid < DIR_KEY_NID_LIMIT && index < DIR_KEY_BLOCKS ? dir.nid * DIR_KEY_BLOCKS + index : `${dir.nid}:${index}`;
     let b = this.dirBlocks.get(key);
     if (!b) {
       b = readDirBlock(this, dir, index);
@@ -379,7 +386,27 @@ export class ErofsReader implements ReaderContext {
 
   lookup(dir: ErofsInode, name: string | Uint8Array): DirEntry | undefined {
     this.requireDir(dir);
-    return lookupName(this, dir, toBytes(name), (i) => this.dirBlock(dir, i));
+    const read = (i: number): DirBlock => this.dirBlock(dir, i);
+    // The common name (valid UTF-8, at most 255 bytes) is encoded into one reused buffer, not a new one.
+    if (typeof name === 'string' && name.length <= F.NAME_LEN && !hasEscapedBytes(name)) {
+      const len = this.nameBuf.write(name, 0, 'utf8');
+      return lookupName(this, dir, this.nameBuf, read, len);
+    }
+    return lookupName(this, dir, toBytes(name), read);
+  }
+
+  /** A name being looked up, as UTF-8 (255 UTF-16 units take at most 765 bytes). */
+  private readonly nameBuf = Buffer.alloc(4 * F.NAME_LEN);
+
+  /** How many blocks the directory's dirents fill (the READDIR loops walk them with dirBlockAt). */
+  dirBlockCount(dir: ErofsInode): number {
+    this.requireDir(dir);
+    return blockCount(this, dir);
+  }
+
+  /** Block `index` (below dirBlockCount) of a directory, decoded and cached. */
+  dirBlockAt(dir: ErofsInode, index: number): DirBlock {
+    return this.dirBlock(dir, index);
   }
 
   /** Dirents as stored (including "." and ".." when present), from byte position `from`. */

@@ -28,7 +28,8 @@ export async function readdirplusAll(fsys: Filesystem, ino: number, perCall = 10
     const sink: DirentPlusSink = {
       add(name, entry, next) {
         if (batch.length >= perCall) return false;
-        batch.push({ name: typeof name === 'string' ? name : new TextDecoder().decode(name), entry, next });
+        // the entry is only valid during add (the image server reuses one object): keep a copy
+        batch.push({ name: typeof name === 'string' ? name : new TextDecoder().decode(name), entry: { ...entry, attr: { ...entry.attr } }, next });
         return true;
       },
     };
