@@ -1,11 +1,11 @@
-// File data: chunk blobs read from the layout, checked (sha256 always, fs-verity when asked), decoded when
+// File data: chunk blobs read from the blob store (a local or remote layout), checked (sha256 always, fs-verity when asked), decoded when
 // compressed (seekable zstd), and kept in a cache bounded by bytes. A blob is read and checked whole the
 // first time any byte of it is needed; reads after that are copies out of the cache.
 
 import { LruCache } from '../erofs/reader/lru.js';
 import { corrupt } from './errors.js';
 import { fsverityDigest } from '../verity/digest.js';
-import type { OciLayout } from './oci.js';
+import type { PuzzleBlobStore } from './blob-store.js';
 import type { BlobRef } from './schema.js';
 import { decodeAll, readSeekTable } from './seekable-zstd.js';
 
@@ -27,7 +27,7 @@ export class ChunkStore {
   misses = 0;
 
   constructor(
-    private readonly layout: OciLayout,
+    private readonly layout: PuzzleBlobStore,
     options: ChunkStoreOptions = {},
   ) {
     const budget = options.cacheBytes ?? 64 * 1024 * 1024;

@@ -12,7 +12,8 @@ import { LruCache } from '../erofs/reader/lru.js';
 import { ChunkStore } from './chunks.js';
 import { corrupt } from './errors.js';
 import { fsverityDigest } from '../verity/digest.js';
-import { type Descriptor, type Manifest, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
+import type { PuzzleBlobStore } from './blob-store.js';
+import { type Descriptor, type Manifest, MEDIA_ROOTFS, OciLayout, readManifest, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
 import { type DirEntry, type InodeKind, LAYOUT, MODE_TAGS, type PuzzleInode, type RootfsView, openRootfs } from './schema.js';
 
 export const ROOT_INO = 1;
@@ -38,7 +39,8 @@ export interface ImageInode extends PuzzleInode {
 }
 
 export class PuzzleImage {
-  readonly layout: OciLayout;
+  /** Where the blobs come from: a local layout or a remote store. */
+  readonly layout: PuzzleBlobStore;
   readonly manifestDescriptor: Descriptor;
   readonly manifest: Manifest;
   readonly rootfsDescriptor: Descriptor;
@@ -52,8 +54,8 @@ export class PuzzleImage {
   private readonly parents = new Map<number, number>();
   private readonly cache = new LruCache<number, ImageInode>(65536, 64 * 1024 * 1024, weigh);
 
-  private constructor(dir: string, o: OpenImageOptions) {
-    this.layout = OciLayout.open(dir);
+  private constructor(store: string | PuzzleBlobStore, o: OpenImageOptions) {
+    this.layout = typeof store === 'string' ? OciLayout.open(store) : store;
     this.manifestDescriptor = this.layout.resolve(o.tag);
     const manifestBytes = this.layout.readBlob(this.manifestDescriptor, 'manifest', 16 * 1024 * 1024);
     const verity = !!o.verity || o.manifestDigest !== undefined;
@@ -61,7 +63,7 @@ export class PuzzleImage {
       const got = fsverityDigest(manifestBytes).toString('hex');
       if (got !== o.manifestDigest.toLowerCase()) corrupt(`manifest fs-verity digest is ${got}, expected ${o.manifestDigest}`);
     }
-    this.manifest = this.layout.manifest(this.manifestDescriptor);
+    this.manifest = readManifest(this.layout, this.manifestDescriptor);
     const rootfs = this.manifest.layers.find((l) => l.mediaType === MEDIA_ROOTFS);
     if (!rootfs) corrupt(`manifest ${this.manifestDescriptor.digest} has no ${MEDIA_ROOTFS} layer`);
     this.rootfsDescriptor = rootfs;
@@ -78,8 +80,9 @@ export class PuzzleImage {
     this.reachable = this.scan();
   }
 
-  static open(dir: string, options: OpenImageOptions = {}): PuzzleImage {
-    return new PuzzleImage(dir, options);
+  /** Opens the image in a local layout directory, or in any blob store (a remote one may answer BytesPending). */
+  static open(store: string | PuzzleBlobStore, options: OpenImageOptions = {}): PuzzleImage {
+    return new PuzzleImage(store, options);
   }
 
   /** Where `ino` lives: [layer, index]; 'wht' when the first layer holding it whites it out; null: no layer has it. */

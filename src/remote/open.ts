@@ -112,13 +112,13 @@ function withinUrl(prefix: string, endpoint: string | undefined): string {
 }
 
 /**
- * A content-addressed blob: cached under its digest. Small blobs are fetched whole and checked against it, so a
- * server handing out wrong bytes answers EIO; larger ones are pinned by digest and size (ranges of a blob cannot
- * be checked against a whole-blob digest).
+ * A content-addressed blob: cached under its digest. Blobs up to `wholeMax` bytes are fetched whole and checked
+ * against it before they are used or cached, so a server handing out wrong bytes answers EIO; larger ones are
+ * pinned by digest and size (ranges of a blob cannot be checked against a whole-blob digest).
  */
-function digestSource(obj: RangeReader & { url: string }, digest: string, common: Omit<RemoteByteSourceOptions, 'key'>): RemoteByteSource {
+export function digestSource(obj: RangeReader & { url: string }, digest: string, common: Omit<RemoteByteSourceOptions, 'key'>, wholeMax = VERIFY_WHOLE_MAX): RemoteByteSource {
   const hex = digest.slice('sha256:'.length);
-  if (obj.size > VERIFY_WHOLE_MAX) return new RemoteByteSource(obj, { key: hex, ...common });
+  if (obj.size > wholeMax) return new RemoteByteSource(obj, { key: hex, ...common });
   return new RemoteByteSource(obj, {
     key: hex,
     ...common,

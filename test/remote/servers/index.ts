@@ -153,6 +153,22 @@ export async function pushImage(registry: string, repo: string, tag: string, lay
   return { manifestDigest: sha256Digest(manifest), layerDigest: l.digest };
 }
 
+/**
+ * Pushes an OCI image layout's image `tag` to the registry as it is: every blob below blobs/sha256, then the
+ * manifest's own bytes (so its digest stays the layout's). Returns the manifest digest.
+ */
+export async function pushLayout(registry: string, repo: string, tag: string, layoutDir: string): Promise<string> {
+  const index = JSON.parse(fs.readFileSync(path.join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+  const m = index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!m) throw new Error(`${layoutDir} has no tag ${tag}`);
+  const blobs = path.join(layoutDir, 'blobs', 'sha256');
+  for (const hex of fs.readdirSync(blobs)) if (`sha256:${hex}` !== m.digest) await pushBlob(registry, repo, fs.readFileSync(path.join(blobs, hex)));
+  const manifest = fs.readFileSync(path.join(blobs, m.digest.slice(7)));
+  const put = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  if (put.status !== 201) throw new Error(`registry manifest PUT: HTTP ${put.status} ${await put.text()}`);
+  return m.digest;
+}
+
 /** Bytes of blob bodies the registry wrote to clients, from its info log (http.response.written=N on GETs). */
 export function registryBytesServed(output: string): number {
   let n = 0;
