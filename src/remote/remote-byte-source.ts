@@ -95,7 +95,7 @@ export class RemoteByteSource implements ByteSource {
     if (this.memory.size > this.memoryBlocks) this.memory.delete(this.memory.keys().next().value!);
   }
 
-  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
+  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number, aheadEnd?: number): void {
     if (!(offset >= 0 && length >= 0 && offset + length <= this.size && dstOffset >= 0 && dstOffset + length <= dst.length)) {
       throw new RangeError(`RemoteByteSource: read [${offset}, +${length}) outside [0, ${this.size}) or buffer`);
     }
@@ -112,7 +112,7 @@ export class RemoteByteSource implements ByteSource {
     }
     if (missing >= 0) {
       this.stats?.add('pendingReads');
-      throw new BytesPending(this.fetchFrom(missing, last));
+      throw new BytesPending(this.fetchFrom(missing, last, aheadEnd));
     }
     // Every block is local now (and in memory: local() keeps what it found).
     let done = 0;
@@ -125,12 +125,16 @@ export class RemoteByteSource implements ByteSource {
     }
   }
 
-  /** Fetches blocks [first, last] that are not local, plus read-ahead when the misses are sequential. */
-  private fetchFrom(first: number, last: number): Promise<void> {
+  /**
+   * Fetches blocks [first, last] that are not local, plus read-ahead when the misses are sequential; read-ahead
+   * stops at the block holding byte aheadEnd - 1 (the end of the extent being read), if given.
+   */
+  private fetchFrom(first: number, last: number, aheadEnd?: number): Promise<void> {
     const blocks = Math.ceil(this.size / this.blockSize);
     if (first === this.nextSequential) this.window = Math.min(this.window * 2, this.maxReadAhead);
     else this.window = 1;
-    const end = Math.min(blocks - 1, Math.max(last, first + this.window - 1));
+    const limit = aheadEnd === undefined ? blocks - 1 : Math.min(blocks - 1, Math.floor((Math.max(1, aheadEnd) - 1) / this.blockSize));
+    const end = Math.max(last, Math.min(limit, first + this.window - 1));
     this.nextSequential = end + 1;
     const waits: Promise<void>[] = [];
     let runStart = -1;
