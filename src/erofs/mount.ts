@@ -7,6 +7,7 @@ import { Session } from '../server/session.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
+import { SharedInflight } from '../remote/shared-inflight.js';
 import { RemoteStats } from '../remote/stats.js';
 
 export interface MountErofsOptions {
@@ -68,7 +69,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
         image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
-        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
+        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, inflight: new SharedInflight().buffer, debug: o.debug } : undefined,
       },
     },
     {

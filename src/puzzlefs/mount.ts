@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Session } from '../server/session.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
+import { SharedInflight } from '../remote/shared-inflight.js';
 import { RemoteStats } from '../remote/stats.js';
 import { createFilesystem, type PuzzleFilesystemOptions } from './filesystem.js';
 
@@ -46,7 +47,7 @@ export async function mountPuzzlefs(o: MountPuzzleOptions): Promise<MountedPuzzl
   const stats = remote ? new RemoteStats() : undefined;
   const fsOptions: PuzzleFilesystemOptions & { remote?: Omit<RemoteOptions, 'log'> } = {
     dir: o.dir, tag: o.tag, verity: o.verity, manifestDigest: o.manifestDigest,
-    remote: stats ? { ...o.remote, stats: stats.buffer, debug: o.debug } : undefined,
+    remote: stats ? { ...o.remote, stats: stats.buffer, inflight: new SharedInflight().buffer, debug: o.debug } : undefined,
   };
   // Fails here, once, with the reason (corrupt rootfs, missing blob, digest mismatch, inode loop, 404...).
   if (remote) await (await import('../remote/puzzlefs-remote.js')).createFilesystem({ ...fsOptions, log: o.log });

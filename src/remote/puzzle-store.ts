@@ -18,10 +18,9 @@ import {
 import { BlockCache, defaultCacheDir } from './block-cache.js';
 import { HttpObject, type Authorize, type HttpObjectOptions } from './http-object.js';
 import { OciRegistry, parseOciUrl } from './oci-registry.js';
-import { digestSource, type RemoteOptions } from './open.js';
-import type { RemoteByteSource } from './remote-byte-source.js';
+import { digestSource, sourceCommon, type RemoteOptions } from './open.js';
+import type { RemoteByteSource, RemoteByteSourceOptions } from './remote-byte-source.js';
 import { s3Object } from './s3.js';
-import { RemoteStats } from './stats.js';
 
 /** Blobs up to this size are fetched in one piece and checked before use (every FastCDC chunk; most rootfs blobs). */
 const WHOLE_MAX = 64 << 20;
@@ -74,7 +73,7 @@ export class RemotePuzzleStore implements PuzzleBlobStore {
   /** Blobs known without a fetch: the registry's manifest (its digest is its hash). */
   private readonly held = new Map<string, Buffer>();
   private readonly open = new LruCache<string, Open>(OPEN_SOURCES);
-  private readonly common: { cache: BlockCache | undefined; log: (m: string) => void; stats: RemoteStats | undefined; debug: boolean | undefined };
+  private readonly common: Omit<RemoteByteSourceOptions, 'key'>;
 
   private constructor(
     readonly name: string,
@@ -83,7 +82,7 @@ export class RemotePuzzleStore implements PuzzleBlobStore {
     o: RemoteOptions,
     cache: BlockCache | undefined,
   ) {
-    this.common = { cache, log: o.log ?? ((m: string) => console.error(m)), stats: o.stats ? new RemoteStats(o.stats) : undefined, debug: o.debug };
+    this.common = sourceCommon(o, cache, o.log ?? ((m: string) => console.error(m)));
   }
 
   /** Opens the store: fetches the layout's index.json, or resolves the registry reference to its manifest. */

@@ -6,6 +6,7 @@
 
 import { BytesPending, type ByteSource } from '../erofs/bytesource.js';
 import type { BlockCache } from './block-cache.js';
+import { keyHash, type SharedInflight } from './shared-inflight.js';
 import type { RemoteStats } from './stats.js';
 
 /** The remote side: a pinned object read by ranges (HttpObject, or any equivalent). */
@@ -32,6 +33,8 @@ export interface RemoteByteSourceOptions {
   stats?: RemoteStats;
   /** Log every fetch (range, size, time). */
   debug?: boolean;
+  /** Claims shared by the mount's workers, so one fetches what several miss (only with a cache they share). */
+  shared?: SharedInflight;
 }
 
 export class RemoteByteSource implements ByteSource {
@@ -54,6 +57,8 @@ export class RemoteByteSource implements ByteSource {
   /** Where the last miss ended and how far ahead the next sequential miss may fetch. */
   private nextSequential = -1;
   private window = 1;
+  private readonly shared: SharedInflight | undefined;
+  private readonly sharedKey: number;
 
   constructor(remote: RangeReader, options: RemoteByteSourceOptions) {
     this.remote = remote;
@@ -67,6 +72,9 @@ export class RemoteByteSource implements ByteSource {
     this.log = options.log;
     this.stats = options.stats;
     this.debug = options.debug ?? false;
+    // Another worker's fetch reaches this one only through the disk cache.
+    this.shared = this.cache ? options.shared : undefined;
+    this.sharedKey = keyHash(`${this.key}/${this.blockSize}`);
   }
 
   private blockLength(index: number): number {
@@ -154,6 +162,11 @@ export class RemoteByteSource implements ByteSource {
         waits.push(busy);
       } else if (have) {
         flush(b);
+      } else if (this.shared && this.shared.claim(this.shared.tag(this.sharedKey, b)) === 'theirs') {
+        // Another worker is fetching it: wait for that, then the read finds it in the cache (or, if that fetch
+        // failed, misses again and fetches it itself).
+        flush(b);
+        if (b <= last) waits.push(this.shared.settled(this.shared.tag(this.sharedKey, b)));
       } else if (runStart < 0) {
         runStart = b;
       }
@@ -188,7 +201,11 @@ export class RemoteByteSource implements ByteSource {
       }
       throw e;
     } finally {
-      for (let i = a; i < b; i++) this.inflight.delete(i);
+      for (let i = a; i < b; i++) {
+        this.inflight.delete(i);
+        // Only after the blocks are in the cache: a worker woken by this reads them from there.
+        this.shared?.release(this.shared.tag(this.sharedKey, i));
+      }
     }
   }
 

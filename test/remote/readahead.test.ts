@@ -42,7 +42,7 @@ async function served_(): Promise<number> {
   return (await http.stats()).bytes;
 }
 
-for (const workers of [1]) {
+for (const workers of [1, 2]) {
   test(`${workers} worker(s): one 4 MiB file costs its own blocks; a cold tar costs the image about once`, async () => {
     const cacheDir = tempDir('tsfuse-cache-');
     const size = fs.statSync(image).size;
