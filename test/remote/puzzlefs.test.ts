@@ -15,7 +15,10 @@ import { diffDumps, dumpTreeInChild, generateTree } from '../erofs/kit/index.js'
 import { inChild, run } from '../helpers/client.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { withMount } from '../helpers/mount.js';
-import { Timings } from '../erofs/conformance/mount.js';
+import { isMounted, Timings } from '../erofs/conformance/mount.js';
+import { waitFor } from '../helpers/fs-wrappers.js';
+import { unmountFuse } from '../../src/kernel/mount.js';
+import { spawn } from 'node:child_process';
 import { PuzzleImage } from '../../src/puzzlefs/image.js';
 import { zstdReady } from '../../src/compress/zstd.js';
 import {
@@ -81,7 +84,7 @@ test.before(async () => {
   restoreEnv = useS3Credentials();
   registry = await startRegistry(path.join(work, 'registry'));
   await pushLayout(registry.url, 'tsfuse/pz', 'v1', layout);
-  localDump = await withPuzzle({ dir: layout }, (mnt) => dumpTreeInChild(mnt, 120_000, NO_TIMES));
+  localDump = await timings.time('local layout: mount + tree dump', () => withPuzzle({ dir: layout }, (mnt) => dumpTreeInChild(mnt, 120_000, NO_TIMES)));
   assert.ok(localDump.split('\n').length > 30, 'the local mount shows the tree');
 });
 
@@ -192,6 +195,32 @@ test('a wrong byte in a chunk blob answers EIO naming the digest; in the rootfs,
   } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
     fs.rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('`tsfuse puzzlefs mount docker://...` in the foreground with --verity: reads, SIGUSR1 statistics', async () => {
+  const mnt = tempDir('tsfuse-mnt-');
+  const cacheDir = tempDir('tsfuse-cache-');
+  const child = spawn(process.execPath, [CLI, 'puzzlefs', 'mount', names().registry, mnt, '--cache', cacheDir, '--verity', '--workers', '2', '--foreground'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  try {
+    await waitFor(() => isMounted(mnt), 60_000, 'the mount');
+    const text = await inChild<string>(mnt, `return fs.readFileSync(path.join(mnt, ${JSON.stringify(SMALL)}), 'utf8');`);
+    assert.is(text, 'hello from a remote PuzzleFS image\n');
+    child.kill('SIGUSR1');
+    await waitFor(() => /fetches \d+, fetched [\d.]+ MiB/.test(err), 10_000, 'the statistics line');
+    assert.match(err, /tsfuse remote: docker:\/\/.*: fetches \d+/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    clearTimeout(watchdog);
+    if (isMounted(mnt)) unmountFuse(mnt, { lazy: true });
+    fs.rmdirSync(mnt);
+    fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });
 
