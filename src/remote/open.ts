@@ -39,7 +39,7 @@ export interface RemoteOptions {
 /** Blobs up to this size are fetched whole and checked against their digest (PuzzleFS chunks, small images). */
 const VERIFY_WHOLE_MAX = 4 << 20;
 
-function hashKey(...parts: Array<string | number | undefined>): string {
+export function hashKey(...parts: Array<string | number | undefined>): string {
   return createHash('sha256').update(parts.map(String).join('\0')).digest('hex').slice(0, 40);
 }
 
@@ -65,7 +65,7 @@ export function sourceCommon(o: RemoteOptions, cache: BlockCache | undefined, lo
 }
 
 /** Whether a failure means "the server is not there" (so the cache may answer) rather than "it said no". */
-function unreachable(e: unknown): boolean {
+export function unreachable(e: unknown): boolean {
   return e instanceof RemoteError ? e.status === 0 || e.status >= 500 : e instanceof TypeError || (e as Error)?.name === 'TimeoutError';
 }
 

@@ -13,12 +13,12 @@ import { LruCache } from '../erofs/reader/lru.js';
 import type { PuzzleBlobStore } from '../puzzlefs/blob-store.js';
 import { corrupt } from '../puzzlefs/errors.js';
 import {
-  checkBlobDigest, type Descriptor, MAX_JSON, MEDIA_MANIFEST, parseIndex, readDescribed, resolveTag, TAG_ANNOTATION, tagsOf,
+  checkBlobDigest, type Descriptor, MAX_JSON, MEDIA_MANIFEST, parseIndex, readDescribed, resolveTag, sha256Hex, TAG_ANNOTATION, tagsOf,
 } from '../puzzlefs/oci.js';
 import { BlockCache, defaultCacheDir } from './block-cache.js';
 import { HttpObject, type Authorize, type HttpObjectOptions } from './http-object.js';
 import { OciRegistry, parseOciUrl } from './oci-registry.js';
-import { digestSource, sourceCommon, type RemoteOptions } from './open.js';
+import { digestSource, hashKey, sourceCommon, unreachable, type RemoteOptions } from './open.js';
 import type { RemoteByteSource, RemoteByteSourceOptions } from './remote-byte-source.js';
 import { s3Object } from './s3.js';
 
@@ -85,14 +85,42 @@ export class RemotePuzzleStore implements PuzzleBlobStore {
     this.common = sourceCommon(o, cache, o.log ?? ((m: string) => console.error(m)));
   }
 
-  /** Opens the store: fetches the layout's index.json, or resolves the registry reference to its manifest. */
+  /**
+   * Opens the store: fetches the layout's index.json, or resolves the registry reference to its manifest. What
+   * it got is recorded in the block cache, so when the server cannot be reached a later mount starts from there
+   * (its blobs are in the cache under their digests).
+   */
   static async open(spec: string, o: RemoteOptions = {}): Promise<{ store: RemotePuzzleStore; tag: string | undefined }> {
     const ref = parsePuzzleRemote(spec);
     const cache = o.cache ?? (o.cacheDir === null ? undefined : new BlockCache({ dir: o.cacheDir ?? defaultCacheDir(), maxBytes: o.cacheSize }));
     const http: HttpObjectOptions = { timeoutMs: o.timeoutMs, attempts: o.attempts };
+    const log = o.log ?? ((m: string) => console.error(m));
+    const refKey = hashKey('puzzlefs', spec, o.s3Endpoint);
+    /** The fetched document, or the cached one when the server is unreachable (and it was recorded). */
+    const orCached = async (fetchIt: () => Promise<Buffer>, check: (b: Buffer) => boolean): Promise<Buffer> => {
+      try {
+        const bytes = await fetchIt();
+        cache?.putRef(refKey, { bytes: bytes.toString('base64') });
+        return bytes;
+      } catch (e) {
+        const saved = cache?.getRef<{ bytes?: unknown }>(refKey)?.bytes;
+        const bytes = typeof saved === 'string' ? Buffer.from(saved, 'base64') : undefined;
+        if (!bytes || !check(bytes) || !unreachable(e)) throw e;
+        log(`tsfuse remote: ${spec}: server unreachable (${(e as Error).message}); starting from the cache`);
+        return bytes;
+      }
+    };
     if (ref.kind === 'registry') {
       const registry = new OciRegistry(parseOciUrl(spec), o.timeoutMs);
-      const { json, digest, bytes } = await registry.manifest(registry.ref.reference);
+      const wanted = registry.ref.reference;
+      const bytes = await orCached(async () => (await registry.manifest(wanted)).bytes, (b) => !wanted.startsWith('sha256:') || sha256Hex(b) === wanted.slice(7));
+      const digest = `sha256:${sha256Hex(bytes)}`;
+      let json: { manifests?: unknown; mediaType?: string };
+      try {
+        json = JSON.parse(bytes.toString('utf8')) as typeof json;
+      } catch {
+        corrupt(`${spec}: manifest ${digest} is not JSON`);
+      }
       if (json.manifests) throw new Error(`${spec}: an image index, not a PuzzleFS manifest`);
       const tag = registry.ref.reference.startsWith('sha256:') ? digest : registry.ref.reference;
       const d: Descriptor = { mediaType: json.mediaType ?? MEDIA_MANIFEST, digest, size: bytes.length, annotations: { [TAG_ANNOTATION]: tag } };
@@ -112,9 +140,11 @@ export class RemotePuzzleStore implements PuzzleBlobStore {
       authorize = s3.authorize;
     }
     const layoutHttp: HttpObjectOptions = { ...http, authorize, within: `${prefixUrl}/` };
-    const index = await HttpObject.open(`${prefixUrl}/index.json`, layoutHttp);
-    if (index.size > MAX_JSON) corrupt(`${spec}: index.json is ${index.size} bytes`);
-    const bytes = index.size === 0 ? new Uint8Array(0) : await index.getRange(0, index.size);
+    const bytes = await orCached(async () => {
+      const index = await HttpObject.open(`${prefixUrl}/index.json`, layoutHttp);
+      if (index.size > MAX_JSON) corrupt(`${spec}: index.json is ${index.size} bytes`);
+      return Buffer.from(index.size === 0 ? new Uint8Array(0) : await index.getRange(0, index.size));
+    }, () => true);
     const access: BlobAccess = { url: (hex) => `${prefixUrl}/blobs/sha256/${hex}`, http: layoutHttp };
     return { store: new RemotePuzzleStore(ref.location, parseIndex(bytes), access, o, cache), tag: ref.tag };
   }

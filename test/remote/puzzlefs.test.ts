@@ -224,4 +224,27 @@ test('`tsfuse puzzlefs mount docker://...` in the foreground with --verity: read
   }
 });
 
+test('a second mount with the server stopped is served from the block cache (HTTP layout, registry)', async () => {
+  for (const kind of ['http', 'registry'] as const) {
+    const cacheDir = tempDir('tsfuse-cache-');
+    const name = names()[kind]!;
+    try {
+      const first = await withPuzzle({ dir: name, remote: { cacheDir } }, (mnt) => dumpTreeInChild(mnt, 120_000, NO_TIMES));
+      if (kind === 'http') await http.stop();
+      else await registry.stop();
+      const again = await timings.time(`${kind}: mount + tree dump from the cache, server stopped`, () =>
+        withPuzzle({ dir: name, remote: { cacheDir, attempts: 1, timeoutMs: 2000 } }, async (mnt, logs) => {
+          const d = await dumpTreeInChild(mnt, 120_000, NO_TIMES);
+          assert.ok(logs.some((l) => /unreachable.*from the cache/.test(l)), logs.join(' | '));
+          return d;
+        }));
+      assert.is(diffDumps(first, again, 20, ['online', 'from the cache']), '', kind);
+    } finally {
+      if (kind === 'http') http = await startRangeServer(served, http.port);
+      else registry = await startRegistry(path.join(work, 'registry'), registry.port);
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }
+});
+
 test.run();
