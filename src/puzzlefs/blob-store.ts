@@ -15,4 +15,6 @@ export interface PuzzleBlobStore {
   readBlob(d: Pick<Descriptor, 'digest' | 'size'>, what: string, maxSize: number): Buffer;
   /** A blob by hex digest, whole, checked against its sha256; refused (corrupt) if bigger than maxSize. */
   readBlobHex(hex: string, what: string, maxSize: number): Buffer;
+  /** Starts fetching a blob about to be read (a remote store: many at once instead of one per rerun); never throws. */
+  prefetch?(hex: string): void;
 }

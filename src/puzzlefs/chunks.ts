@@ -65,6 +65,17 @@ export class ChunkStore {
     return decodeAll(raw, table);
   }
 
+  /** Whether blobs can be fetched ahead (a remote store). */
+  get canPrefetch(): boolean {
+    return this.layout.prefetch !== undefined;
+  }
+
+  /** Starts fetching a blob that is not cached yet (see PuzzleBlobStore.prefetch). */
+  prefetch(ref: BlobRef): void {
+    const hex = ChunkStore.hex(ref.digest);
+    if (this.cache.get(ref.compressed ? `z${hex}` : hex) === undefined) this.layout.prefetch?.(hex);
+  }
+
   /** Copies [offset, offset + len) of a blob's content into dst at dstOff. */
   copy(ref: BlobRef, offset: number, len: number, dst: Uint8Array, dstOff: number): void {
     const c = this.content(ref);

@@ -28,7 +28,7 @@ const WHOLE_MAX = 64 << 20;
  * Blob sources kept open, each holding its blob in memory (chunks are at most 256 KiB from FastCDC); older ones
  * are dropped and their blobs come from the disk cache. The reader keeps decoded chunks in its own cache.
  */
-const OPEN_SOURCES = 64;
+const OPEN_SOURCES = 256;
 
 /** A remote PuzzleFS name split into where the layout (or repository) is and which tag. */
 export interface PuzzleRemoteRef {
@@ -192,6 +192,19 @@ export class RemotePuzzleStore implements PuzzleBlobStore {
     // Blobs up to WHOLE_MAX were checked as they arrived; this also covers larger ones, and the disk cache.
     checkBlobDigest(buf, hex, what);
     return buf;
+  }
+
+  prefetch(hex: string): void {
+    if (this.held.has(hex)) return;
+    let source: RemoteByteSource;
+    try {
+      source = this.source(hex);
+    } catch (e) {
+      if (e instanceof BytesPending) void e.ready.then(() => this.prefetch(hex), () => {});
+      return;
+    }
+    // A failure is logged by the source and met again by the read that needs the blob.
+    void source.prefetch(0, source.size).catch(() => {});
   }
 
   /** The blob's byte source; BytesPending while it is being opened (a HEAD when the manifest gave no size). */
