@@ -15,10 +15,9 @@ import { diffDumps, dumpTreeInChild, generateTree } from '../erofs/kit/index.js'
 import { inChild, run } from '../helpers/client.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { withMount } from '../helpers/mount.js';
-import { isMounted, Timings } from '../erofs/conformance/mount.js';
+import { Timings } from '../erofs/conformance/mount.js';
 import { waitFor } from '../helpers/fs-wrappers.js';
-import { unmountFuse } from '../../src/kernel/mount.js';
-import { spawn } from 'node:child_process';
+import { withForegroundMount } from './cli-mount.js';
 import { PuzzleImage } from '../../src/puzzlefs/image.js';
 import { zstdReady } from '../../src/compress/zstd.js';
 import {
@@ -199,27 +198,16 @@ test('a wrong byte in a chunk blob answers EIO naming the digest; in the rootfs,
 });
 
 test('`tsfuse puzzlefs mount docker://...` in the foreground with --verity: reads, SIGUSR1 statistics', async () => {
-  const mnt = tempDir('tsfuse-mnt-');
   const cacheDir = tempDir('tsfuse-cache-');
-  const child = spawn(process.execPath, [CLI, 'puzzlefs', 'mount', names().registry, mnt, '--cache', cacheDir, '--verity', '--workers', '2', '--foreground'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const watchdog = setTimeout(() => child.kill('SIGKILL'), 90_000);
   try {
-    await waitFor(() => isMounted(mnt), 60_000, 'the mount');
-    const text = await inChild<string>(mnt, `return fs.readFileSync(path.join(mnt, ${JSON.stringify(SMALL)}), 'utf8');`);
-    assert.is(text, 'hello from a remote PuzzleFS image\n');
-    child.kill('SIGUSR1');
-    await waitFor(() => /fetches \d+, fetched [\d.]+ MiB/.test(err), 10_000, 'the statistics line');
-    assert.match(err, /tsfuse remote: docker:\/\/.*: fetches \d+/);
+    await withForegroundMount(['puzzlefs', 'mount', names().registry, '--cache', cacheDir, '--verity', '--workers', '2'], async (m) => {
+      const text = await inChild<string>(m.mnt, `return fs.readFileSync(path.join(mnt, ${JSON.stringify(SMALL)}), 'utf8');`);
+      assert.is(text, 'hello from a remote PuzzleFS image\n');
+      m.signal('SIGUSR1');
+      await waitFor(() => /fetches \d+, fetched [\d.]+ MiB/.test(m.stderr()), 10_000, 'the statistics line');
+      assert.match(m.stderr(), /tsfuse remote: docker:\/\/.*: fetches \d+/);
+    });
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    clearTimeout(watchdog);
-    if (isMounted(mnt)) unmountFuse(mnt, { lazy: true });
-    fs.rmdirSync(mnt);
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });
