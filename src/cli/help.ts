@@ -31,8 +31,13 @@ Usage:
   tsfuse puzzlefs mount OCI_DIR[:TAG] MOUNTPOINT [--digest HEX] [--verity] [--workers N] [--foreground] [--debug]
         Serve a PuzzleFS image. --verity checks every blob's fs-verity digest; --digest also pins the
         manifest's (as printed by build). The tag may be left out when the layout has one.
+        The image may be remote, its blobs fetched lazily and checked against their digests:
+        http(s)://HOST/PATH[:TAG] or s3://BUCKET/PREFIX[:TAG] (an OCI layout published under that prefix),
+        docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (a registry manifest with a PuzzleFS rootfs layer); with
+        --cache DIR | --no-cache, --cache-limit SIZE, --s3-endpoint URL, --remote-timeout SECONDS.
   tsfuse puzzlefs dump OCI_DIR[:TAG]   List the image: path, type, mode, owner, size, target, xattrs, sha256.
   tsfuse puzzlefs info OCI_DIR[:TAG]   Print the manifest, rootfs, layers and blob counts.
+        dump and info take the remote names and flags that mount does.
   tsfuse umount MOUNTPOINT     Unmount (lazily); the serving process then exits.
   tsfuse mkcomposefs [--digest-store=DIR] [--use-epoch] [--skip-devices] [--skip-xattrs] [--user-xattrs]
                      [--print-digest] [--print-digest-only] [--from-file] [--min-version=N]

@@ -4,6 +4,8 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { isRemoteName } from '../remote/names.js';
+import { REMOTE_FLAGS, remoteOptionsOf } from './remote-flags.js';
 
 type Serve = () => Promise<{ unmount(): Promise<void>; closed: Promise<void> }>;
 
@@ -30,6 +32,17 @@ export function splitRef(ref: string, needTag: boolean): { dir: string; tag: str
   const tag = ref.slice(colon + 1);
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new UsageError(`'${tag}' is not a valid tag (letters, digits, '.', '_', '-'; at most 128)`);
   return { dir: path.resolve(ref.slice(0, colon)), tag };
+}
+
+/** A remote name (http(s)://, s3://, docker://) checked here, so a malformed one is a usage error (exit 2). */
+async function remoteRef(spec: string): Promise<string> {
+  const { parsePuzzleRemote } = await import('../remote/puzzle-store.js');
+  try {
+    parsePuzzleRemote(spec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return spec;
 }
 
 function progressLine(): ((done: number, total: number) => void) | undefined {
@@ -66,32 +79,47 @@ export async function cmdPuzzlefs(argv: string[], m: CliMachinery): Promise<numb
     return 0;
   }
   if (sub === 'mount') {
-    const p = parseArgs(rest, { ...m.mountFlags, digest: { kind: 'string' }, verity: { kind: 'bool' } }, { min: 2, max: 2, names: 'OCI_DIR[:TAG] MOUNTPOINT' });
+    const p = parseArgs(rest, { ...m.mountFlags, digest: { kind: 'string' }, verity: { kind: 'bool' }, ...REMOTE_FLAGS }, { min: 2, max: 2, names: 'OCI_DIR[:TAG] MOUNTPOINT' });
     const digest = p.flags.digest as string | undefined;
     if (digest !== undefined && !/^[0-9a-fA-F]{64}$/.test(digest)) throw new UsageError('--digest needs the manifest fs-verity digest as 64 hex digits');
     const workers = m.workersOf(p);
-    const ref = splitRef(p.positional[0]!, false);
-    m.existingDir(ref.dir, 'OCI layout');
+    const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
+    const ref = remote ? { dir: await remoteRef(p.positional[0]!), tag: undefined } : splitRef(p.positional[0]!, false);
+    if (!remote) m.existingDir(ref.dir, 'OCI layout');
     const mnt = m.existingDir(p.positional[1]!, 'mountpoint');
     const options = splitMountOptions(p.flags.o as string[] | undefined);
     return m.mountCommand(async () => {
       const { mountPuzzlefs } = await import('../puzzlefs/mount.js');
-      return mountPuzzlefs({
-        dir: ref.dir, tag: ref.tag, mountpoint: mnt, verity: !!p.flags.verity, manifestDigest: digest, workers, options, debug: !!p.flags.debug,
+      const mounted = await mountPuzzlefs({
+        dir: ref.dir, tag: ref.tag, mountpoint: mnt, verity: !!p.flags.verity, manifestDigest: digest, workers, options, debug: !!p.flags.debug, remote,
       });
+      const stats = mounted.remoteStats;
+      if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${ref.dir}: ${stats()}\n`));
+      return mounted;
     });
   }
   if (sub === 'dump' || sub === 'info') {
-    const p = parseArgs(rest, { verity: { kind: 'bool' } }, { min: 1, max: 1, names: 'OCI_DIR[:TAG]' });
-    const ref = splitRef(p.positional[0]!, false);
-    m.existingDir(ref.dir, 'OCI layout');
+    const p = parseArgs(rest, { verity: { kind: 'bool' }, ...REMOTE_FLAGS }, { min: 1, max: 1, names: 'OCI_DIR[:TAG]' });
+    const remote = isRemoteName(p.positional[0]!) ? remoteOptionsOf(p) : undefined;
     const { zstdReady } = await import('../compress/zstd.js');
     await zstdReady;
-    const { PuzzleImage } = await import('../puzzlefs/image.js');
-    const img = PuzzleImage.open(ref.dir, { tag: ref.tag, verity: !!p.flags.verity });
+    let img: import('../puzzlefs/image.js').PuzzleImage;
+    let until: import('../puzzlefs/dump.js').Until = (job) => job();
+    if (remote) {
+      const spec = await remoteRef(p.positional[0]!);
+      const r = await import('../remote/puzzlefs-remote.js');
+      // A fetch that fails ends the command with its reason as the one error line: no log line besides.
+      img = await r.openRemotePuzzleImage(spec, { verity: !!p.flags.verity }, { ...remote, log: () => {} });
+      until = (await import('../remote/await-bytes.js')).untilBytes;
+    } else {
+      const ref = splitRef(p.positional[0]!, false);
+      m.existingDir(ref.dir, 'OCI layout');
+      const { PuzzleImage } = await import('../puzzlefs/image.js');
+      img = PuzzleImage.open(ref.dir, { tag: ref.tag, verity: !!p.flags.verity });
+    }
     if (sub === 'dump') {
       const { dumpImage } = await import('../puzzlefs/dump.js');
-      dumpImage(img, (s) => process.stdout.write(s));
+      await dumpImage(img, (s) => process.stdout.write(s), until);
     } else {
       const { describeImage } = await import('../puzzlefs/describe.js');
       process.stdout.write(describeImage(img));

@@ -7,8 +7,10 @@ export interface ByteSource {
   /**
    * Reads exactly `length` bytes at `offset` into `dst` at `dstOffset`. The caller has already checked
    * offset + length <= size; an implementation must still never read outside [0, size).
+   * `aheadEnd`, when given, is where the extent this read belongs to ends (a file's data): a source that reads
+   * ahead (a remote one) stops there, since what lies beyond belongs to something else.
    */
-  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void;
+  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number, aheadEnd?: number): void;
   close?(): void;
 }
 

@@ -8,6 +8,7 @@ import { STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import type { RemoteOptions } from '../remote/open.js';
+import { SharedInflight } from '../remote/shared-inflight.js';
 import { RemoteStats } from '../remote/stats.js';
 import type { VerityMode } from './verity-check.js';
 
@@ -79,7 +80,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       options: {
         image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
         verity: o.verity ?? 'check', debug: !!o.debug,
-        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, debug: o.debug } : undefined,
+        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, inflight: new SharedInflight().buffer, debug: o.debug } : undefined,
       },
     },
     {

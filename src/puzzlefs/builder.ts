@@ -100,7 +100,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   await zstdReady;
   const layout = OciLayout.create(o.dir);
   const base = o.base ? PuzzleImage.open(o.base.dir, { tag: o.base.tag }) : null;
-  if (base && base.layout.dir !== layout.dir) copyBlobs(base, layout);
+  if (base && base.layout.name !== layout.dir) copyBlobs(base, layout);
   let maxIno = ROOT_INO;
   for (const l of base?.rootfs.layers ?? []) if (l.length > 0) maxIno = Math.max(maxIno, l.inoAt(l.length - 1));
   const walk = walkSource(o.source, base, maxIno + 1);

@@ -1,11 +1,11 @@
-// File data: chunk blobs read from the layout, checked (sha256 always, fs-verity when asked), decoded when
+// File data: chunk blobs read from the blob store (a local or remote layout), checked (sha256 always, fs-verity when asked), decoded when
 // compressed (seekable zstd), and kept in a cache bounded by bytes. A blob is read and checked whole the
 // first time any byte of it is needed; reads after that are copies out of the cache.
 
 import { LruCache } from '../erofs/reader/lru.js';
 import { corrupt } from './errors.js';
 import { fsverityDigest } from '../verity/digest.js';
-import type { OciLayout } from './oci.js';
+import type { PuzzleBlobStore } from './blob-store.js';
 import type { BlobRef } from './schema.js';
 import { decodeAll, readSeekTable } from './seekable-zstd.js';
 
@@ -27,7 +27,7 @@ export class ChunkStore {
   misses = 0;
 
   constructor(
-    private readonly layout: OciLayout,
+    private readonly layout: PuzzleBlobStore,
     options: ChunkStoreOptions = {},
   ) {
     const budget = options.cacheBytes ?? 64 * 1024 * 1024;
@@ -63,6 +63,17 @@ export class ChunkStore {
     const table = readSeekTable(raw, MAX_FRAME_BYTES);
     if (table.size > MAX_BLOB_BYTES) corrupt(`blob ${hex} decodes to ${table.size} bytes (limit ${MAX_BLOB_BYTES})`);
     return decodeAll(raw, table);
+  }
+
+  /** Whether blobs can be fetched ahead (a remote store). */
+  get canPrefetch(): boolean {
+    return this.layout.prefetch !== undefined;
+  }
+
+  /** Starts fetching a blob that is not cached yet (see PuzzleBlobStore.prefetch). */
+  prefetch(ref: BlobRef): void {
+    const hex = ChunkStore.hex(ref.digest);
+    if (this.cache.get(ref.compressed ? `z${hex}` : hex) === undefined) this.layout.prefetch?.(hex);
   }
 
   /** Copies [offset, offset + len) of a blob's content into dst at dstOff. */

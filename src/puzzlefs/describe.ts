@@ -8,7 +8,7 @@ export function describeImage(img: PuzzleImage): string {
   const blobs = img.manifest.layers.filter((l) => l.mediaType !== MEDIA_ROOTFS);
   const compressed = blobs.filter((l) => l.mediaType.endsWith('+zstd')).length;
   const lines = [
-    `layout          ${img.layout.dir}`,
+    `layout          ${img.layout.name}`,
     `tags            ${img.layout.tags().join(', ')}`,
     `manifest        ${img.manifestDescriptor.digest} (${img.manifestDescriptor.size} bytes)`,
     `rootfs          ${img.rootfsDescriptor.digest} (${img.rootfsDescriptor.size} bytes, manifest version ${rf.manifestVersion})`,

@@ -6,8 +6,8 @@
 // the same shape as the test kit's tree dump without times, so a source tree and its image compare as text.
 
 import { createHash } from 'node:crypto';
-import type { PuzzleImage } from './image.js';
-import { ROOT_INO, contentSha256 } from './image.js';
+import type { ImageInode, PuzzleImage } from './image.js';
+import { ROOT_INO } from './image.js';
 import type { InodeKind } from './schema.js';
 
 const TYPE_NAMES: Record<InodeKind, string> = {
@@ -25,12 +25,27 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Runs a synchronous step of the dump until its bytes are local (untilBytes for a remote image). */
+export type Until = <T>(job: () => T) => T | Promise<T>;
+
+/** sha256 (hex) of a regular file's content; each read is one step, so a remote image fetches as it goes. */
+async function fileSha256(img: PuzzleImage, n: ImageInode, buf: Uint8Array, until: Until): Promise<string> {
+  const h = createHash('sha256');
+  for (let off = 0; off < n.size; ) {
+    const got = await until(() => img.read(n, off, buf.length, buf));
+    if (got <= 0) break;
+    h.update(buf.subarray(0, got));
+    off += got;
+  }
+  return h.digest('hex');
+}
+
 /** Writes the listing through `write` (called with pieces of text). */
-export function dumpImage(img: PuzzleImage, write: (s: string) => void): void {
+export async function dumpImage(img: PuzzleImage, write: (s: string) => void, until: Until = (job) => job()): Promise<void> {
   const lines: { key: string; text: string }[] = [];
   const buf = Buffer.allocUnsafe(1 << 20);
-  const visit = (ino: number, path: string): void => {
-    const n = img.inode(ino);
+  const visit = async (ino: number, path: string): Promise<void> => {
+    const n = await until(() => img.inode(ino));
     if (!n) return;
     const key = path === '' ? '/' : path;
     const type = TYPE_NAMES[n.kind];
@@ -38,7 +53,7 @@ export function dumpImage(img: PuzzleImage, write: (s: string) => void): void {
     if (type === 'reg' || type === 'lnk') f.push(`size=${n.size}`);
     if (type === 'chr' || type === 'blk') f.push(`rdev=${n.major}:${n.minor}`);
     if (type === 'lnk' && n.symlinkTarget) f.push(`target=${escapeBytes(n.symlinkTarget)}`);
-    if (n.kind === 'file') f.push(`sha256=${contentSha256(img, n, buf)}`);
+    if (n.kind === 'file') f.push(`sha256=${await fileSha256(img, n, buf, until)}`);
     let text = f.join(' ');
     const xs = n.xattrs.map((x) => ({ name: Buffer.from(x.key).toString('latin1'), val: x.val })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const x of xs) {
@@ -46,9 +61,9 @@ export function dumpImage(img: PuzzleImage, write: (s: string) => void): void {
       text += `\n${key}  xattr ${escapeBytes(Buffer.from(x.name, 'latin1'))}=${v}`;
     }
     lines.push({ key, text });
-    if (n.kind === 'dir') for (const e of n.visible) visit(e.ino, `${path}/${escapeBytes(e.name)}`);
+    if (n.kind === 'dir') for (const e of n.visible) await visit(e.ino, `${path}/${escapeBytes(e.name)}`);
   };
-  visit(ROOT_INO, '');
+  await visit(ROOT_INO, '');
   lines.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let chunk = '';
   for (const l of lines) {

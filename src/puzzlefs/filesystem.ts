@@ -17,6 +17,8 @@ import type { Attr, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, Re
 import { FOPEN } from '../protocol/abi.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../protocol/types.js';
+import { BytesPending } from '../erofs/bytesource.js';
+import type { PuzzleBlobStore } from './blob-store.js';
 import { type ImageInode, PuzzleImage, ROOT_INO } from './image.js';
 import type { InodeKind } from './schema.js';
 
@@ -28,7 +30,7 @@ const TYPE_BITS: Record<InodeKind, number> = {
 };
 
 export interface PuzzleFilesystemOptions {
-  /** The OCI layout directory. */
+  /** The OCI layout directory (or, for a remote image, its name). */
   dir: string;
   tag?: string;
   verity?: boolean;
@@ -52,9 +54,10 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private readonly logs: LogOnce;
   private readBuf = Buffer.allocUnsafe(128 * 1024);
 
-  constructor(options: PuzzleFilesystemOptions) {
+  /** `store`: where the blobs come from when not the local layout `options.dir` (a remote store). */
+  constructor(options: PuzzleFilesystemOptions, store?: PuzzleBlobStore) {
     super();
-    this.image = PuzzleImage.open(options.dir, {
+    this.image = PuzzleImage.open(store ?? options.dir, {
       tag: options.tag, verity: options.verity, manifestDigest: options.manifestDigest, cacheBytes: options.cacheBytes,
     });
     this.timeout = options.timeout ?? 86400;
@@ -65,6 +68,8 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
   // ---- errors -------------------------------------------------------------------------------------------------
 
   private fail(op: string, ino: number, e: unknown): unknown {
+    // A remote blob still being fetched: not an error, the request runs again once it is local (awaitingBytes).
+    if (e instanceof BytesPending) return e;
     return imageFailure(this.logs, 'tsfuse puzzlefs', op, () => `inode ${ino}`, e);
   }
 
@@ -205,6 +210,7 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
         try {
           entry = this.entryOf(this.node(e.ino));
         } catch (err) {
+          if (err instanceof BytesPending) throw err;
           // One unreadable inode must not make its directory unlistable: a plain dirent (nodeid 0); a LOOKUP
           // of the name reports the error.
           this.fail('readdirplus', e.ino, err);

@@ -12,11 +12,14 @@ import { LruCache } from '../erofs/reader/lru.js';
 import { ChunkStore } from './chunks.js';
 import { corrupt } from './errors.js';
 import { fsverityDigest } from '../verity/digest.js';
-import { type Descriptor, type Manifest, MEDIA_ROOTFS, OciLayout, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
+import type { PuzzleBlobStore } from './blob-store.js';
+import { type Descriptor, type Manifest, MEDIA_ROOTFS, OciLayout, readManifest, VERITY_ROOT_HASH_ANNOTATION } from './oci.js';
 import { type DirEntry, type InodeKind, LAYOUT, MODE_TAGS, type PuzzleInode, type RootfsView, openRootfs } from './schema.js';
 
 export const ROOT_INO = 1;
 const MAX_ROOTFS_BYTES = 1024 * 1024 * 1024;
+/** Chunks past a read's end fetched ahead from a remote store (FastCDC's average is 64 KiB: about 128 KiB). */
+const PREFETCH_CHUNKS = 2;
 
 export interface OpenImageOptions {
   tag?: string;
@@ -38,7 +41,8 @@ export interface ImageInode extends PuzzleInode {
 }
 
 export class PuzzleImage {
-  readonly layout: OciLayout;
+  /** Where the blobs come from: a local layout or a remote store. */
+  readonly layout: PuzzleBlobStore;
   readonly manifestDescriptor: Descriptor;
   readonly manifest: Manifest;
   readonly rootfsDescriptor: Descriptor;
@@ -52,8 +56,8 @@ export class PuzzleImage {
   private readonly parents = new Map<number, number>();
   private readonly cache = new LruCache<number, ImageInode>(65536, 64 * 1024 * 1024, weigh);
 
-  private constructor(dir: string, o: OpenImageOptions) {
-    this.layout = OciLayout.open(dir);
+  private constructor(store: string | PuzzleBlobStore, o: OpenImageOptions) {
+    this.layout = typeof store === 'string' ? OciLayout.open(store) : store;
     this.manifestDescriptor = this.layout.resolve(o.tag);
     const manifestBytes = this.layout.readBlob(this.manifestDescriptor, 'manifest', 16 * 1024 * 1024);
     const verity = !!o.verity || o.manifestDigest !== undefined;
@@ -61,7 +65,7 @@ export class PuzzleImage {
       const got = fsverityDigest(manifestBytes).toString('hex');
       if (got !== o.manifestDigest.toLowerCase()) corrupt(`manifest fs-verity digest is ${got}, expected ${o.manifestDigest}`);
     }
-    this.manifest = this.layout.manifest(this.manifestDescriptor);
+    this.manifest = readManifest(this.layout, this.manifestDescriptor);
     const rootfs = this.manifest.layers.find((l) => l.mediaType === MEDIA_ROOTFS);
     if (!rootfs) corrupt(`manifest ${this.manifestDescriptor.digest} has no ${MEDIA_ROOTFS} layer`);
     this.rootfsDescriptor = rootfs;
@@ -78,8 +82,9 @@ export class PuzzleImage {
     this.reachable = this.scan();
   }
 
-  static open(dir: string, options: OpenImageOptions = {}): PuzzleImage {
-    return new PuzzleImage(dir, options);
+  /** Opens the image in a local layout directory, or in any blob store (a remote one may answer BytesPending). */
+  static open(store: string | PuzzleBlobStore, options: OpenImageOptions = {}): PuzzleImage {
+    return new PuzzleImage(store, options);
   }
 
   /** Where `ino` lives: [layer, index]; 'wht' when the first layer holding it whites it out; null: no layer has it. */
@@ -210,6 +215,14 @@ export class PuzzleImage {
       const mid = (lo + hi + 1) >>> 1;
       if (n.starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
+    }
+    // A remote store fetches every chunk this read needs, and the next few of the file, at once; without this each
+    // rerun would find the next missing blob one round trip at a time. Never past the file's last chunk.
+    if (this.chunks.canPrefetch) {
+      for (let i = lo, ahead = 0; i < n.chunks.length && ahead < PREFETCH_CHUNKS; i++) {
+        if (n.starts[i]! >= end) ahead++;
+        this.chunks.prefetch(n.chunks[i]!.blob);
+      }
     }
     let pos = offset;
     for (let i = lo; pos < end && i < n.chunks.length; i++) {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { PuzzleBlobStore } from './blob-store.js';
 import { corrupt } from './errors.js';
 
 export const TAG_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -19,7 +20,7 @@ export const VERITY_ROOT_HASH_ANNOTATION = 'io.puzzlefsoci.puzzlefs.puzzlefs_ver
 export const EMPTY_CONFIG = { bytes: Buffer.from('{}'), digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' };
 
 /** Largest JSON document (index, manifest) we read. */
-const MAX_JSON = 16 * 1024 * 1024;
+export const MAX_JSON = 16 * 1024 * 1024;
 
 export interface Descriptor {
   mediaType: string;
@@ -66,7 +67,58 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-export class OciLayout {
+/** index.json's manifest descriptors, each checked. */
+export function parseIndex(bytes: Uint8Array): Descriptor[] {
+  if (bytes.length > MAX_JSON) corrupt(`index.json is ${bytes.length} bytes`);
+  const idx = parseJson(bytes, 'index.json') as { manifests?: unknown };
+  if (!Array.isArray(idx?.manifests)) corrupt('index.json has no manifests array');
+  return idx.manifests.map((d, i) => checkDescriptor(d, `index.json manifest ${i}`));
+}
+
+export function tagsOf(manifests: Descriptor[]): string[] {
+  return manifests.map((d) => d.annotations?.[TAG_ANNOTATION]).filter((t): t is string => typeof t === 'string');
+}
+
+/** The manifest descriptor tagged `tag` among an index's; with no tag, the only tagged one. `where` names the layout. */
+export function resolveTag(ms: Descriptor[], tag: string | undefined, where: string): Descriptor {
+  if (tag === undefined) {
+    const tagged = ms.filter((d) => typeof d.annotations?.[TAG_ANNOTATION] === 'string');
+    // not corruption, a question the caller must answer: a plain Error
+    if (tagged.length !== 1) throw new Error(`${where} has ${tagged.length} tags; name one (OCI_DIR:TAG)`);
+    return tagged[0]!;
+  }
+  const hits = ms.filter((d) => d.annotations?.[TAG_ANNOTATION] === tag);
+  if (hits.length === 0) throw new Error(`${where} has no tag '${tag}' (tags: ${tagsOf(ms).join(', ') || 'none'})`);
+  if (hits.length > 1) corrupt(`${where} has ${hits.length} manifests tagged '${tag}'`);
+  return hits[0]!;
+}
+
+/** A blob through `store`, checked against the descriptor's size (its digest is checked by readBlobHex). */
+export function readDescribed(store: PuzzleBlobStore, d: Pick<Descriptor, 'digest' | 'size'>, what: string, maxSize: number): Buffer {
+  const hex = digestHex(d.digest, what);
+  if (d.size > maxSize) corrupt(`${what}: blob of ${d.size} bytes (limit ${maxSize})`);
+  const bytes = store.readBlobHex(hex, what, maxSize);
+  if (bytes.length !== d.size) corrupt(`${what}: blob ${hex} is ${bytes.length} bytes, its descriptor says ${d.size}`);
+  return bytes;
+}
+
+/** Refuses bytes that are not the blob `hex` names. */
+export function checkBlobDigest(bytes: Uint8Array, hex: string, what: string): void {
+  if (sha256Hex(bytes) !== hex) corrupt(`${what}: blob sha256:${hex} does not match its digest`);
+}
+
+/** The image manifest `d` points to, read through `store` and checked. */
+export function readManifest(store: PuzzleBlobStore, d: Descriptor): Manifest {
+  if (d.mediaType !== MEDIA_MANIFEST) corrupt(`manifest ${d.digest}: media type ${d.mediaType}`);
+  const m = parseJson(store.readBlob(d, 'manifest', MAX_JSON), 'manifest') as Manifest;
+  if (m?.schemaVersion !== 2) corrupt(`manifest ${d.digest}: schemaVersion ${m?.schemaVersion}`);
+  checkDescriptor(m.config, 'manifest config');
+  if (!Array.isArray(m.layers)) corrupt(`manifest ${d.digest} has no layers`);
+  m.layers.forEach((l, i) => checkDescriptor(l, `manifest layer ${i}`));
+  return m;
+}
+
+export class OciLayout implements PuzzleBlobStore {
   readonly dir: string;
 
   constructor(dir: string) {
@@ -96,38 +148,25 @@ export class OciLayout {
     } catch (e) {
       corrupt(`index.json: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    if (bytes.length > MAX_JSON) corrupt(`index.json is ${bytes.length} bytes`);
-    const idx = parseJson(bytes, 'index.json') as { manifests?: unknown };
-    if (!Array.isArray(idx?.manifests)) corrupt('index.json has no manifests array');
-    return idx.manifests.map((d, i) => checkDescriptor(d, `index.json manifest ${i}`));
+    return parseIndex(bytes);
+  }
+
+  get name(): string {
+    return this.dir;
   }
 
   tags(): string[] {
-    return this.index().map((d) => d.annotations?.[TAG_ANNOTATION]).filter((t): t is string => typeof t === 'string');
+    return tagsOf(this.index());
   }
 
   /** The manifest descriptor of `tag`; with no tag, the layout's only tagged manifest. */
   resolve(tag: string | undefined): Descriptor {
-    const ms = this.index();
-    if (tag === undefined) {
-      const tagged = ms.filter((d) => typeof d.annotations?.[TAG_ANNOTATION] === 'string');
-      // not corruption, a question the caller must answer: a plain Error
-      if (tagged.length !== 1) throw new Error(`${this.dir} has ${tagged.length} tags; name one (OCI_DIR:TAG)`);
-      return tagged[0]!;
-    }
-    const hits = ms.filter((d) => d.annotations?.[TAG_ANNOTATION] === tag);
-    if (hits.length === 0) throw new Error(`${this.dir} has no tag '${tag}' (tags: ${this.tags().join(', ') || 'none'})`);
-    if (hits.length > 1) corrupt(`${this.dir} has ${hits.length} manifests tagged '${tag}'`);
-    return hits[0]!;
+    return resolveTag(this.index(), tag, this.dir);
   }
 
   /** A blob's bytes, checked against the descriptor's size and digest. */
   readBlob(d: Pick<Descriptor, 'digest' | 'size'>, what: string, maxSize: number): Buffer {
-    const hex = digestHex(d.digest, what);
-    if (d.size > maxSize) corrupt(`${what}: blob of ${d.size} bytes (limit ${maxSize})`);
-    const bytes = this.readBlobHex(hex, what, maxSize);
-    if (bytes.length !== d.size) corrupt(`${what}: blob ${hex} is ${bytes.length} bytes, its descriptor says ${d.size}`);
-    return bytes;
+    return readDescribed(this, d, what, maxSize);
   }
 
   /** A blob by hex digest, checked against its sha256; refused if bigger than maxSize. */
@@ -150,7 +189,7 @@ export class OciLayout {
         if (n <= 0) corrupt(`${what}: blob ${hex} shrank while read`);
         got += n;
       }
-      if (sha256Hex(buf) !== hex) corrupt(`${what}: blob ${hex} does not match its digest`);
+      checkBlobDigest(buf, hex, what);
       return buf;
     } finally {
       fs.closeSync(fd);
@@ -158,13 +197,7 @@ export class OciLayout {
   }
 
   manifest(d: Descriptor): Manifest {
-    if (d.mediaType !== MEDIA_MANIFEST) corrupt(`manifest ${d.digest}: media type ${d.mediaType}`);
-    const m = parseJson(this.readBlob(d, 'manifest', MAX_JSON), 'manifest') as Manifest;
-    if (m?.schemaVersion !== 2) corrupt(`manifest ${d.digest}: schemaVersion ${m?.schemaVersion}`);
-    checkDescriptor(m.config, 'manifest config');
-    if (!Array.isArray(m.layers)) corrupt(`manifest ${d.digest} has no layers`);
-    m.layers.forEach((l, i) => checkDescriptor(l, `manifest layer ${i}`));
-    return m;
+    return readManifest(this, d);
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------------

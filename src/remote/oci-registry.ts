@@ -137,7 +137,12 @@ export class OciRegistry {
     }
   }
 
-  async manifest(reference: string): Promise<{ json: ManifestJson; digest: string }> {
+  /** The URL of a blob of this repository. */
+  blobUrl(digest: string): string {
+    return `${this.ref.base}/v2/${this.ref.repo}/blobs/${digest}`;
+  }
+
+  async manifest(reference: string): Promise<{ json: ManifestJson; digest: string; bytes: Buffer }> {
     const url = `${this.ref.base}/v2/${this.ref.repo}/manifests/${reference}`;
     const res = await this.get(url, { accept: MANIFEST_TYPES.join(', ') });
     if (!res.ok) throw new RemoteError(url, res.status, `${this.ref.base}/${this.ref.repo}:${reference}: manifest answered HTTP ${res.status}`);
@@ -151,7 +156,7 @@ export class OciRegistry {
     } catch {
       throw new RemoteError(url, res.status, `${url}: manifest is not JSON`);
     }
-    return { json, digest };
+    return { json, digest, bytes: body };
   }
 
   /** The layer whose bytes are an EROFS image: by media type, else by the superblock magic at 1024. */
@@ -167,7 +172,7 @@ export class OciRegistry {
     const named = layers.filter((l) => /erofs|composefs/i.test(l.mediaType ?? ''));
     for (const layer of [...named, ...layers.filter((l) => !named.includes(l))]) {
       if (!/^sha256:[0-9a-f]{64}$/.test(layer.digest) || !Number.isSafeInteger(layer.size)) continue;
-      const url = `${this.ref.base}/v2/${this.ref.repo}/blobs/${layer.digest}`;
+      const url = this.blobUrl(layer.digest);
       if (!named.includes(layer)) {
         if (layer.size < EROFS_SUPER_OFFSET + 4) continue;
         const res = await this.get(url, { range: `bytes=${EROFS_SUPER_OFFSET}-${EROFS_SUPER_OFFSET + 3}` });

@@ -8,6 +8,7 @@ import { HttpObject, RemoteError, type HttpObjectOptions } from './http-object.j
 import { OciRegistry, parseOciUrl } from './oci-registry.js';
 import { RemoteByteSource, type RangeReader, type RemoteByteSourceOptions } from './remote-byte-source.js';
 import { s3Object } from './s3.js';
+import { SharedInflight } from './shared-inflight.js';
 import { RemoteStats } from './stats.js';
 export { isRemoteName } from './names.js';
 
@@ -25,6 +26,8 @@ export interface RemoteOptions {
   log?: (message: string) => void;
   /** RemoteStats buffer shared by the mount's workers (see stats.ts). */
   stats?: SharedArrayBuffer;
+  /** SharedInflight buffer of the mount's workers (see shared-inflight.ts). */
+  inflight?: SharedArrayBuffer;
   /** Log every fetch. */
   debug?: boolean;
   /** A prefix (http(s):// or s3://) that HTTP redirects may not leave (composefs objects). */
@@ -36,7 +39,7 @@ export interface RemoteOptions {
 /** Blobs up to this size are fetched whole and checked against their digest (PuzzleFS chunks, small images). */
 const VERIFY_WHOLE_MAX = 4 << 20;
 
-function hashKey(...parts: Array<string | number | undefined>): string {
+export function hashKey(...parts: Array<string | number | undefined>): string {
   return createHash('sha256').update(parts.map(String).join('\0')).digest('hex').slice(0, 40);
 }
 
@@ -50,8 +53,19 @@ interface BlobRef extends HttpRef {
   digest: string;
 }
 
+/** What every RemoteByteSource of a mount shares: cache, log, counters, claims on blocks in flight. */
+export function sourceCommon(o: RemoteOptions, cache: BlockCache | undefined, log: (m: string) => void): Omit<RemoteByteSourceOptions, 'key'> {
+  // A claim outlives a hung fetch by at most about one request's retries.
+  const waitMs = (o.timeoutMs ?? 30_000) * 2;
+  return {
+    cache, log, debug: o.debug,
+    stats: o.stats ? new RemoteStats(o.stats) : undefined,
+    shared: o.inflight && cache ? new SharedInflight(o.inflight, waitMs) : undefined,
+  };
+}
+
 /** Whether a failure means "the server is not there" (so the cache may answer) rather than "it said no". */
-function unreachable(e: unknown): boolean {
+export function unreachable(e: unknown): boolean {
   return e instanceof RemoteError ? e.status === 0 || e.status >= 500 : e instanceof TypeError || (e as Error)?.name === 'TimeoutError';
 }
 
@@ -60,7 +74,7 @@ export async function openRemoteImage(spec: string, o: RemoteOptions = {}): Prom
   const log = o.log ?? ((m: string) => console.error(m));
   const http: HttpObjectOptions = { timeoutMs: o.timeoutMs, attempts: o.attempts };
   const refKey = hashKey('ref', spec, o.s3Endpoint);
-  const common = { cache, log, stats: o.stats ? new RemoteStats(o.stats) : undefined, debug: o.debug };
+  const common = sourceCommon(o, cache, log);
 
   if (spec.startsWith('docker://')) {
     const registry = new OciRegistry(parseOciUrl(spec), o.timeoutMs);
@@ -112,13 +126,13 @@ function withinUrl(prefix: string, endpoint: string | undefined): string {
 }
 
 /**
- * A content-addressed blob: cached under its digest. Small blobs are fetched whole and checked against it, so a
- * server handing out wrong bytes answers EIO; larger ones are pinned by digest and size (ranges of a blob cannot
- * be checked against a whole-blob digest).
+ * A content-addressed blob: cached under its digest. Blobs up to `wholeMax` bytes are fetched whole and checked
+ * against it before they are used or cached, so a server handing out wrong bytes answers EIO; larger ones are
+ * pinned by digest and size (ranges of a blob cannot be checked against a whole-blob digest).
  */
-function digestSource(obj: RangeReader & { url: string }, digest: string, common: Omit<RemoteByteSourceOptions, 'key'>): RemoteByteSource {
+export function digestSource(obj: RangeReader & { url: string }, digest: string, common: Omit<RemoteByteSourceOptions, 'key'>, wholeMax = VERIFY_WHOLE_MAX): RemoteByteSource {
   const hex = digest.slice('sha256:'.length);
-  if (obj.size > VERIFY_WHOLE_MAX) return new RemoteByteSource(obj, { key: hex, ...common });
+  if (obj.size > wholeMax) return new RemoteByteSource(obj, { key: hex, ...common });
   return new RemoteByteSource(obj, {
     key: hex,
     ...common,

@@ -6,6 +6,7 @@
 
 import { BytesPending, type ByteSource } from '../erofs/bytesource.js';
 import type { BlockCache } from './block-cache.js';
+import { keyHash, type SharedInflight } from './shared-inflight.js';
 import type { RemoteStats } from './stats.js';
 
 /** The remote side: a pinned object read by ranges (HttpObject, or any equivalent). */
@@ -32,6 +33,8 @@ export interface RemoteByteSourceOptions {
   stats?: RemoteStats;
   /** Log every fetch (range, size, time). */
   debug?: boolean;
+  /** Claims shared by the mount's workers, so one fetches what several miss (only with a cache they share). */
+  shared?: SharedInflight;
 }
 
 export class RemoteByteSource implements ByteSource {
@@ -54,6 +57,8 @@ export class RemoteByteSource implements ByteSource {
   /** Where the last miss ended and how far ahead the next sequential miss may fetch. */
   private nextSequential = -1;
   private window = 1;
+  private readonly shared: SharedInflight | undefined;
+  private readonly sharedKey: number;
 
   constructor(remote: RangeReader, options: RemoteByteSourceOptions) {
     this.remote = remote;
@@ -67,6 +72,9 @@ export class RemoteByteSource implements ByteSource {
     this.log = options.log;
     this.stats = options.stats;
     this.debug = options.debug ?? false;
+    // Another worker's fetch reaches this one only through the disk cache.
+    this.shared = this.cache ? options.shared : undefined;
+    this.sharedKey = keyHash(`${this.key}/${this.blockSize}`);
   }
 
   private blockLength(index: number): number {
@@ -95,7 +103,7 @@ export class RemoteByteSource implements ByteSource {
     if (this.memory.size > this.memoryBlocks) this.memory.delete(this.memory.keys().next().value!);
   }
 
-  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
+  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number, aheadEnd?: number): void {
     if (!(offset >= 0 && length >= 0 && offset + length <= this.size && dstOffset >= 0 && dstOffset + length <= dst.length)) {
       throw new RangeError(`RemoteByteSource: read [${offset}, +${length}) outside [0, ${this.size}) or buffer`);
     }
@@ -112,7 +120,7 @@ export class RemoteByteSource implements ByteSource {
     }
     if (missing >= 0) {
       this.stats?.add('pendingReads');
-      throw new BytesPending(this.fetchFrom(missing, last));
+      throw new BytesPending(this.fetchFrom(missing, last, aheadEnd));
     }
     // Every block is local now (and in memory: local() keeps what it found).
     let done = 0;
@@ -125,12 +133,16 @@ export class RemoteByteSource implements ByteSource {
     }
   }
 
-  /** Fetches blocks [first, last] that are not local, plus read-ahead when the misses are sequential. */
-  private fetchFrom(first: number, last: number): Promise<void> {
+  /**
+   * Fetches blocks [first, last] that are not local, plus read-ahead when the misses are sequential; read-ahead
+   * stops at the block holding byte aheadEnd - 1 (the end of the extent being read), if given.
+   */
+  private fetchFrom(first: number, last: number, aheadEnd?: number): Promise<void> {
     const blocks = Math.ceil(this.size / this.blockSize);
     if (first === this.nextSequential) this.window = Math.min(this.window * 2, this.maxReadAhead);
     else this.window = 1;
-    const end = Math.min(blocks - 1, Math.max(last, first + this.window - 1));
+    const limit = aheadEnd === undefined ? blocks - 1 : Math.min(blocks - 1, Math.floor((Math.max(1, aheadEnd) - 1) / this.blockSize));
+    const end = Math.max(last, Math.min(limit, first + this.window - 1));
     this.nextSequential = end + 1;
     const waits: Promise<void>[] = [];
     let runStart = -1;
@@ -150,6 +162,11 @@ export class RemoteByteSource implements ByteSource {
         waits.push(busy);
       } else if (have) {
         flush(b);
+      } else if (this.shared && this.shared.claim(this.shared.tag(this.sharedKey, b)) === 'theirs') {
+        // Another worker is fetching it: wait for that, then the read finds it in the cache (or, if that fetch
+        // failed, misses again and fetches it itself).
+        flush(b);
+        if (b <= last) waits.push(this.shared.settled(this.shared.tag(this.sharedKey, b)));
       } else if (runStart < 0) {
         runStart = b;
       }
@@ -184,7 +201,11 @@ export class RemoteByteSource implements ByteSource {
       }
       throw e;
     } finally {
-      for (let i = a; i < b; i++) this.inflight.delete(i);
+      for (let i = a; i < b; i++) {
+        this.inflight.delete(i);
+        // Only after the blocks are in the cache: a worker woken by this reads them from there.
+        this.shared?.release(this.shared.tag(this.sharedKey, i));
+      }
     }
   }
 

@@ -12,15 +12,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildImage, generateTree } from '../erofs/kit/index.js';
 import { dumpTreeInChild } from '../helpers/tree-dump.js';
-import { isMounted, withErofsMount } from '../erofs/conformance/mount.js';
+import { withErofsMount } from '../erofs/conformance/mount.js';
 import { waitFor } from '../helpers/fs-wrappers.js';
-import { unmountFuse } from '../../src/kernel/mount.js';
-import { spawn } from 'node:child_process';
 import { assertSameDump, assertSubstantial, kernelDump, tsfuseDump } from '../erofs/conformance/oracle.js';
 import { inChild, run } from '../helpers/client.js';
 import { inPython } from '../helpers/python.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { startRangeServer, tempDir } from './servers/index.js';
+import { withForegroundMount } from './cli-mount.js';
 
 const work = tempDir('tsfuse-remote-http-');
 const served = path.join(work, 'served');
@@ -199,27 +198,18 @@ test('http image: a missing object fails the mount with one line (exit 1), bad f
 
 test('http image through the CLI: SIGUSR1 prints fetch statistics; --debug logs each fetch', async () => {
   const server = await startRangeServer(served);
-  const mnt = tempDir('tsfuse-mnt-');
   const cacheDir = tempDir('tsfuse-cache-');
-  const child = spawn(process.execPath, [CLI, 'erofs', 'mount', `${server.url}/image.erofs`, mnt, '--cache', cacheDir, '--foreground', '--debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
   try {
-    await waitFor(() => isMounted(mnt), 30_000, 'the mount');
-    await inChild(mnt, `return fs.readFileSync(path.join(mnt, 'big', 'blob-2')).length;`);
-    child.kill('SIGUSR1');
-    await waitFor(() => /fetches \d+, fetched [\d.]+ MiB/.test(err), 10_000, 'the statistics line');
-    const line = err.split('\n').find((l) => /fetches \d+/.test(l))!;
-    const fetched = Number(/fetched ([\d.]+) MiB/.exec(line)![1]);
-    assert.ok(fetched >= 4, `at least the 4 MiB file was fetched: ${line}`);
-    assert.match(err, /tsfuse remote: fetched bytes \d+-\d+ \(\d+ KiB\) in [\d.]+ ms/);
+    await withForegroundMount(['erofs', 'mount', `${server.url}/image.erofs`, '--cache', cacheDir, '--debug'], async (m) => {
+      await inChild(m.mnt, `return fs.readFileSync(path.join(mnt, 'big', 'blob-2')).length;`);
+      m.signal('SIGUSR1');
+      await waitFor(() => /fetches \d+, fetched [\d.]+ MiB/.test(m.stderr()), 10_000, 'the statistics line');
+      const line = m.stderr().split('\n').find((l) => /fetches \d+/.test(l))!;
+      const fetched = Number(/fetched ([\d.]+) MiB/.exec(line)![1]);
+      assert.ok(fetched >= 4, `at least the 4 MiB file was fetched: ${line}`);
+      assert.match(m.stderr(), /tsfuse remote: fetched bytes \d+-\d+ \(\d+ KiB\) in [\d.]+ ms/);
+    });
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    clearTimeout(watchdog);
-    if (isMounted(mnt)) unmountFuse(mnt, { lazy: true });
-    fs.rmdirSync(mnt);
     fs.rmSync(cacheDir, { recursive: true, force: true });
     await server.stop();
   }

@@ -14,8 +14,8 @@ export interface ReaderContext {
   readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array;
   /** Raw image bytes (data blocks, compressed input); range-checked like readMeta. */
   readImage(pos: number, len: number): Uint8Array;
-  /** Copies raw image bytes into `dst` (uncompressed data path, no intermediate buffer). */
-  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number): void;
+  /** Copies raw image bytes into `dst` (uncompressed data path, no intermediate buffer); aheadEnd: see ByteSource. */
+  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number, aheadEnd?: number): void;
   inode(nid: number): ErofsInode;
   /** Decoded file data of `inode` in [offset, offset + length) clamped at EOF, into `dst` at `dstOffset`. */
   readDataInto(inode: ErofsInode, offset: number, length: number, dst: Uint8Array, dstOffset: number): number;

@@ -153,11 +153,11 @@ export class ErofsReader implements ReaderContext {
     return out;
   }
 
-  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number): void {
+  readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number, aheadEnd?: number): void {
     if (!(pos >= 0 && len >= 0 && pos + len <= this.imageSize)) {
       corrupt(`read of [${pos}, +${len}) outside the ${this.imageSize}-byte image`);
     }
-    this.source.readInto(dst, dstOffset, pos, len);
+    this.source.readInto(dst, dstOffset, pos, len, aheadEnd);
   }
 
   private page(index: number): Uint8Array {
@@ -256,6 +256,7 @@ export class ErofsReader implements ReaderContext {
   }
 
   private readFlat(inode: ErofsInode, offset: number, n: number, dst: Uint8Array, dstOffset: number): void {
+    const flatWhole = inode.layout === F.LAYOUT_FLAT_PLAIN || inode.layout === F.LAYOUT_FLAT_INLINE;
     let pos = offset;
     const end = offset + n;
     while (pos < end) {
@@ -267,7 +268,9 @@ export class ErofsReader implements ReaderContext {
       if (m.kind === MapKind.Hole) {
         dst.fill(0, at, at + len);
       } else if (m.kind === MapKind.Image) {
-        this.readImageInto(dst, at, m.pa + (pos - m.la), len);
+        // A flat file's data is one extent: read-ahead past its end would fetch another file's blocks (remote
+        // images). Chunk-based files map chunk by chunk, and their chunks are usually adjacent: no limit there.
+        this.readImageInto(dst, at, m.pa + (pos - m.la), len, flatWhole ? m.pa + m.llen : undefined);
       } else {
         dst.set(this.readMeta(m.pa + (pos - m.la), len, inode.inMetabox), at);
       }

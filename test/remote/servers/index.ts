@@ -1,5 +1,6 @@
 // Real servers for the remote tests, each started on 127.0.0.1 as its own process and stopped in finally: the
-// Range file server beside this file, Debian's docker-registry (the CNCF distribution registry), and s3rver (an
+// Range file server beside this file, Debian's docker-registry (the CNCF distribution registry; with auth: token
+// its tokens come from the token server beside this file, signed with a key made by openssl), and s3rver (an
 // S3 API server from npm). Set-up writes go through the servers' own APIs (registry HTTP API, boto3 for S3).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -72,14 +73,13 @@ function stopper(proc: ChildProcess): () => Promise<void> {
     });
 }
 
-const RANGE_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'range-server.js');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** The Range file server over `root` (files are served by their path below it). */
-export async function startRangeServer(root: string, port?: number): Promise<RunningServer & { stats(): Promise<{ bytes: number; requests: number; maxActive: number }>; mode(q: string): Promise<void> }> {
-  const { proc, output } = started(process.execPath, [RANGE_SERVER, root, String(port ?? 0)], port ?? 0);
-  // With port 0 range-server.js picks its own; either way its first line says which.
-  const actual = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`range server did not start:\n${output()}`)), 10_000);
+/** Starts one of the node servers beside this file; its first line says "listening PORT". */
+async function startNodeServer(script: string, args: string[]): Promise<{ proc: ChildProcess; output: () => string; port: number }> {
+  const { proc, output } = started(process.execPath, [path.join(HERE, script), ...args], 0);
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${script} did not start:\n${output()}`)), 10_000);
     proc.stdout!.on('data', () => {
       const m = /listening (\d+)/.exec(output());
       if (m) {
@@ -88,6 +88,13 @@ export async function startRangeServer(root: string, port?: number): Promise<Run
       }
     });
   });
+  return { proc, output, port };
+}
+
+/** The Range file server over `root` (files are served by their path below it). */
+export async function startRangeServer(root: string, port?: number): Promise<RunningServer & { stats(): Promise<{ bytes: number; requests: number; maxActive: number }>; mode(q: string): Promise<void> }> {
+  // With port 0 range-server.js picks its own.
+  const { proc, output, port: actual } = await startNodeServer('range-server.js', [root, String(port ?? 0)]);
   const url = `http://127.0.0.1:${actual}`;
   return {
     url, port: actual, proc, output, stop: stopper(proc),
@@ -98,9 +105,37 @@ export async function startRangeServer(root: string, port?: number): Promise<Run
   };
 }
 
+export const TOKEN_ISSUER = 'tsfuse-test-token-issuer';
+export const TOKEN_SERVICE = 'tsfuse-test-registry';
+
+/** A key and a self-signed certificate made with openssl (the registry trusts the certificate). */
+export async function makeSigningKey(dir: string, name: string): Promise<{ key: string; cert: string }> {
+  const key = path.join(dir, `${name}.key`);
+  const cert = path.join(dir, `${name}.crt`);
+  const r = await run('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', 'keyUsage=critical,digitalSignature',
+  ], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return { key, cert };
+}
+
+/** The token server (token-server.ts) issuing tokens signed with `key` to user:password. */
+export async function startTokenServer(key: { key: string; cert: string }, user: string, password: string): Promise<RunningServer & { stats(): Promise<{ issued: number; refused: number }> }> {
+  const { proc, output, port } = await startNodeServer('token-server.js', [key.key, key.cert, TOKEN_ISSUER, user, password, '0']);
+  const url = `http://127.0.0.1:${port}`;
+  return { url, port, proc, output, stop: stopper(proc), stats: async () => (await (await fetch(`${url}/__stats`)).json()) as { issued: number; refused: number } };
+}
+
+/** The `auth: token` section of a registry configuration: tokens from `realm`, signed by whom `cert` names. */
+export function tokenAuthConfig(realm: string, cert: string): string[] {
+  return ['auth:', '  token:', `    realm: ${realm}/token`, `    service: ${TOKEN_SERVICE}`, `    issuer: ${TOKEN_ISSUER}`, `    rootcertbundle: ${cert}`];
+}
+
 // ---- OCI registry -------------------------------------------------------------------------------------------------
 
-export async function startRegistry(dataDir: string, port?: number): Promise<RunningServer> {
+/** `extra`: more configuration lines (e.g. tokenAuthConfig). */
+export async function startRegistry(dataDir: string, port?: number, extra: string[] = []): Promise<RunningServer> {
   const p = port ?? (await freePort());
   const cfg = path.join(dataDir, 'config.yml');
   fs.mkdirSync(path.join(dataDir, 'storage'), { recursive: true });
@@ -115,6 +150,7 @@ export async function startRegistry(dataDir: string, port?: number): Promise<Run
     '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${p}`,
+    ...extra,
     '',
   ].join('\n'));
   const { proc, output } = started('docker-registry', ['serve', cfg], p);
@@ -126,31 +162,47 @@ export function sha256Digest(b: Uint8Array): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
-async function pushBlob(registry: string, repo: string, body: Uint8Array): Promise<{ digest: string; size: number }> {
+async function pushBlob(registry: string, repo: string, body: Uint8Array, auth: Record<string, string> = {}): Promise<{ digest: string; size: number }> {
   const digest = sha256Digest(body);
-  const start = await fetch(`${registry}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const start = await fetch(`${registry}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: auth });
   if (start.status !== 202) throw new Error(`registry upload start: HTTP ${start.status}`);
   const loc = new URL(start.headers.get('location')!, registry);
   loc.searchParams.set('digest', digest);
-  const put = await fetch(loc, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+  const put = await fetch(loc, { method: 'PUT', body, headers: { ...auth, 'content-type': 'application/octet-stream' } });
   if (put.status !== 201) throw new Error(`registry blob PUT: HTTP ${put.status} ${await put.text()}`);
   return { digest, size: body.length };
 }
 
-/** Pushes an image whose single layer is `layerFile` (an EROFS image); returns the manifest digest. */
-export async function pushImage(registry: string, repo: string, tag: string, layerFile: string, layerMediaType = 'application/vnd.erofs.layer.v1'): Promise<{ manifestDigest: string; layerDigest: string }> {
+/** Pushes an image whose single layer is `layerFile` (an EROFS image); returns the manifest digest. `auth`: headers for a registry that wants them. */
+export async function pushImage(registry: string, repo: string, tag: string, layerFile: string, layerMediaType = 'application/vnd.erofs.layer.v1', auth: Record<string, string> = {}): Promise<{ manifestDigest: string; layerDigest: string }> {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-  const c = await pushBlob(registry, repo, config);
-  const l = await pushBlob(registry, repo, fs.readFileSync(layerFile));
+  const c = await pushBlob(registry, repo, config, auth);
+  const l = await pushBlob(registry, repo, fs.readFileSync(layerFile), auth);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: c.digest, size: c.size },
     layers: [{ mediaType: layerMediaType, digest: l.digest, size: l.size }],
   }));
-  const put = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const put = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { ...auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
   if (put.status !== 201) throw new Error(`registry manifest PUT: HTTP ${put.status} ${await put.text()}`);
   return { manifestDigest: sha256Digest(manifest), layerDigest: l.digest };
+}
+
+/**
+ * Pushes an OCI image layout's image `tag` to the registry as it is: every blob below blobs/sha256, then the
+ * manifest's own bytes (so its digest stays the layout's). Returns the manifest digest.
+ */
+export async function pushLayout(registry: string, repo: string, tag: string, layoutDir: string): Promise<string> {
+  const index = JSON.parse(fs.readFileSync(path.join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+  const m = index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!m) throw new Error(`${layoutDir} has no tag ${tag}`);
+  const blobs = path.join(layoutDir, 'blobs', 'sha256');
+  for (const hex of fs.readdirSync(blobs)) if (`sha256:${hex}` !== m.digest) await pushBlob(registry, repo, fs.readFileSync(path.join(blobs, hex)));
+  const manifest = fs.readFileSync(path.join(blobs, m.digest.slice(7)));
+  const put = await fetch(`${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  if (put.status !== 201) throw new Error(`registry manifest PUT: HTTP ${put.status} ${await put.text()}`);
+  return m.digest;
 }
 
 /** Bytes of blob bodies the registry wrote to clients, from its info log (http.response.written=N on GETs). */
