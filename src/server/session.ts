@@ -22,6 +22,7 @@ import { mountFuse, unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { pumpRings } from './pump-rings.js';
+import { pollBindings, servePolled } from './poll-fd.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { createRing } from './ring.js';
 import type { ReaderWorkerData, ServeStart, ServeWorkerData, WorkerMessage } from './worker.js';
@@ -61,6 +62,11 @@ export interface SessionOptions {
   mountMethod?: MountMethod;
   /** Embedded mode: request slots per reader thread (default 16). */
   slotsPerReader?: number;
+  /**
+   * Embedded mode: 'poll' (default where Node allows it) serves from this thread's event loop polling the fd,
+   * with no reader threads (`workers` then does not matter); 'threads' hands requests over from reader threads.
+   */
+  embeddedTransport?: 'poll' | 'threads';
   /** Where log lines go (default stderr). */
   log?: (msg: string) => void;
 }
@@ -240,13 +246,15 @@ export class Session {
         if (fsObj.init) await fsObj.init(full);
         const dispatcher = new Dispatcher(fsObj, { ...dispatchOpts, log }, new InterruptTable(), channel);
         const slots = opts.slotsPerReader ?? 16;
+        const poll = opts.embeddedTransport === 'threads' ? undefined : pollBindings();
+        if (poll) exits.push(servePolled(poll, cloneFuseDevice(fd), dispatcher, { bufSize, slots, reopen: () => cloneFuseDevice(fd) }));
         const doorbell = new SharedArrayBuffer(4);
-        const readers = fds.map((f, i) => {
+        const readers = (poll ? [] : fds).map((f, i) => {
           const ring = createRing({ slots, slotSize: bufSize });
           readies.push(untilMessage(spawn({ role: 'reader', index: i, fd: f, ring, doorbell }), i, 'ready'));
           return { fd: f, ring };
         });
-        exits.push(pumpRings(readers, new Int32Array(doorbell), dispatcher));
+        if (!poll) exits.push(pumpRings(readers, new Int32Array(doorbell), dispatcher));
       }
       await Promise.all(readies).catch(async (err) => {
         await terminateAll();
