@@ -4,16 +4,17 @@
 // medians. fuse-native comes from FUSE_NATIVE_DIR (a directory whose node_modules has fuse-native).
 //
 //   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3]
+//
+// bench/run.ts runs the same as its fuse-native section (`--section fuse-native`, or after the others), with
+// fuse-native from bench/data/peers, and writes fuse-native.md beside latest.md.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
-const peers = process.env.FUSE_NATIVE_DIR;
 
 const PROGRAM = (req: string) => String.raw`
 const Fuse = require(${JSON.stringify(req)})
@@ -130,28 +131,44 @@ const median = (xs: number[]): number => {
   return ok.length ? ok[ok.length >> 1]! : NaN;
 };
 
-async function main(): Promise<void> {
-  if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
+/**
+ * Runs every figure for both contenders, `rounds` times alternating (tsfuse/fuse-native, fuse-native, ...), and
+ * returns the table of medians (markdown). `peers`: a directory whose node_modules has fuse-native.
+ */
+export async function runFuseNativeComparison(peers: string, rounds: number): Promise<string> {
   const own = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-pkg-'));
   mkdirSync(join(own, 'node_modules'));
   symlinkSync(REPO, join(own, 'node_modules', 'tsfuse'));
   const contenders: [string, string, string][] = [['tsfuse/fuse-native', 'tsfuse/fuse-native', own], ['fuse-native', 'fuse-native', peers]];
   const runs: Record<string, Record<string, number>[]> = {};
-  for (let r = 0; r < rounds; r++) {
-    for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
   }
-  rmSync(own, { recursive: true, force: true });
-  console.log(`| figure (median of ${rounds}) | tsfuse/fuse-native | fuse-native | ratio |\n|---|---:|---:|---:|`);
+  const lines = [`| figure (median of ${rounds}) | tsfuse/fuse-native | fuse-native | ratio |`, '|---|---:|---:|---:|'];
   for (const [id, name] of FIGURES) {
     const a = median(runs['tsfuse/fuse-native']!.map((x) => x[id]!));
     const b = median(runs['fuse-native']!.map((x) => x[id]!));
     const ratio = id === 'readdir' ? b / a : a / b;
     const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
-    console.log(`| ${name} | ${f(a)} | ${f(b)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : ''} |`);
+    lines.push(`| ${name} | ${f(a)} | ${f(b)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : ''} |`);
   }
+  return lines.join('\n');
 }
 
-main().catch((e) => {
-  console.error(String(e));
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const peers = process.env.FUSE_NATIVE_DIR;
+  if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
+  const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+  console.log(await runFuseNativeComparison(peers, rounds));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => {
+    console.error(String(e));
+    process.exit(1);
+  });
+}

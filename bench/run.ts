@@ -1,7 +1,7 @@
 // `npm run bench`: tsfuse against its peers, side by side, on the same data in the same run.
 //
 //   node dist/bench/run.js [--quick] [--rounds N] [--only id,id] [--skip id,id] [--no-pt] [--no-memfs]
-//                          [--cpu-prof DIR] [--out DIR] [--section compressed|main] [--cache-size SIZE]
+//                          [--cpu-prof DIR] [--out DIR] [--section compressed|main|fuse-native] [--cache-size SIZE]
 //                          [--baseline BUILD_ROOT] [--zimage EROFS_IMAGE]
 //
 // Builds (once, cached by parameters) a tree, its EROFS, squashfs and composefs images and a 10-entry image
@@ -9,7 +9,9 @@
 // the report gives the median and range over rounds and the ratio to tsfuse. Every client is a separate
 // process (bench/clients/fsbench.c); every mount has a watchdog and is aborted (fusectl) and lazily
 // unmounted if anything hangs. Writes bench/results/latest.{md,json,svg}. After the main section comes the
-// compressed-image section (bench/lib/compressed-run.ts: compressed.{md,json}); `--section` runs only one.
+// compressed-image section (bench/lib/compressed-run.ts: compressed.{md,json}), then the fuse-native section
+// (bench/fuse-native.ts: the same fuse-native program on tsfuse/fuse-native and on fuse-native, fuse-native.md);
+// `--section` runs only one.
 
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -24,6 +26,7 @@ import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
 import { run } from './lib/proc.js';
 import { runCompressedSection } from './lib/compressed-run.js';
+import { fuseNativeSection } from './lib/fuse-native-section.js';
 import { machineInfo, writeReports, type RunResults } from './lib/report.js';
 
 interface Config {
@@ -263,12 +266,19 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const loadStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const d of [SCRATCH, MNT_ROOT, LOGS]) ensureDir(d);
+  if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main' && o.section !== 'fuse-native') {
+    throw new Error(`--section: compressed, main or fuse-native, not ${o.section}`);
+  }
+  // the fuse-native section needs no data set
+  if (o.section === 'fuse-native') {
+    log(`wrote ${await fuseNativeSection(cfg.rounds, o.out, log)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return;
+  }
   fsbench();
   const params = cfg.quick ? QUICK : FULL;
   const ds = await ensureDataset(params, log);
   const nodeFlags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : [];
   const ctx: Ctx = { ds, cpus: availableParallelism(), nodeFlags };
-  if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main') throw new Error(`--section: compressed or main, not ${o.section}`);
   const compressed = (): Promise<string> =>
     runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, baseline: o.baseline, image: o.zimage, log });
   if (o.section === 'compressed') {
@@ -363,7 +373,7 @@ async function main(): Promise<void> {
     samples: rec.samples,
   };
   const files = writeReports(results, o.out);
-  if (o.section === undefined) files.push(await compressed());
+  if (o.section === undefined) files.push(await compressed(), await fuseNativeSection(cfg.rounds, o.out, log));
   log(`wrote ${files.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
