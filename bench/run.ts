@@ -322,14 +322,19 @@ async function main(): Promise<void> {
   }
   try {
     if (o.memfs) {
-      for (const fds of [1, 2]) {
-        const id = `memfs-${fds}fd`;
+      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads
+      const variants: [string, number, 'poll' | 'threads', string][] = [
+        ['memfs-1fd', 1, 'poll', 'tsfuse memfs (embedded, polled)'],
+        ['memfs-threads-1fd', 1, 'threads', 'tsfuse memfs (embedded, 1 reader thread)'],
+        ['memfs-2fd', 2, 'threads', 'tsfuse memfs (embedded, 2 reader threads)'],
+      ];
+      for (const [id, fds, transport, label] of variants) {
         if (!want(id)) continue;
-        allLabels[id] = `tsfuse memfs (embedded), ${fds} reader fd${fds > 1 ? 's' : ''}`;
+        allLabels[id] = label;
         kinds[id] = 'tsfuse';
         notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); timeouts 0`;
         try {
-          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2));
+          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), 0, transport);
           memfs.push({ id, s });
           await populate(s.m.mnt, { copyFrom: ds.tree, dirs: ds.memfs.dirs });
         } catch (err) {
