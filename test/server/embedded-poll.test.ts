@@ -12,23 +12,12 @@ import { run } from '../helpers/client.js';
 import { wrapFs } from '../helpers/fs-wrappers.js';
 import { createMemFs } from '../../src/fs/memfs.js';
 import type { RequestContext } from '../../src/fs/types.js';
-import { createFilesystem, PENDING_MAX, READS_DONE } from './fixtures/sleepy-fs.js';
+import { createFilesystem, PENDING_MAX, READS_DONE, readAllAtOnce } from './fixtures/sleepy-fs.js';
 
 const READERS = 50;
 const DELAY_MS = 200;
 
-const READ_ALL = `
-import threading
-out = [None] * ${READERS}
-def one(i):
-    with open(P("f%d" % i), "rb") as f:
-        out[i] = f.read().decode()
-ts = [threading.Thread(target=one, args=(i,)) for i in range(${READERS})]
-t0 = time.monotonic()
-for t in ts: t.start()
-for t in ts: t.join()
-return {"contents": out, "ms": (time.monotonic() - t0) * 1000}
-`;
+const READ_ALL = readAllAtOnce(READERS);
 
 async function slowReads(slots: number): Promise<{ max: number; done: number; ms: number; contents: string[] }> {
   const state = new SharedArrayBuffer(16);
