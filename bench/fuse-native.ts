@@ -3,17 +3,21 @@
 // measured by a Python client in its own process. Uncached (attr/entry timeout ~0), rounds interleaved,
 // medians. fuse-native comes from FUSE_NATIVE_DIR (a directory whose node_modules has fuse-native).
 //
-//   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3]
+//   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3] [--baseline ROOT]
+//
+// --baseline ROOT: a third contender, tsfuse/fuse-native from another built checkout (ROOT has package.json and
+// dist/), for before/after tables measured in the same run.
+//
+// bench/run.ts runs the same as its fuse-native section (`--section fuse-native`, or after the others), with
+// fuse-native from bench/data/peers, and writes fuse-native.md beside latest.md.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
-const peers = process.env.FUSE_NATIVE_DIR;
 
 const PROGRAM = (req: string) => String.raw`
 const Fuse = require(${JSON.stringify(req)})
@@ -130,28 +134,58 @@ const median = (xs: number[]): number => {
   return ok.length ? ok[ok.length >> 1]! : NaN;
 };
 
-async function main(): Promise<void> {
-  if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
-  const own = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-pkg-'));
-  mkdirSync(join(own, 'node_modules'));
-  symlinkSync(REPO, join(own, 'node_modules', 'tsfuse'));
-  const contenders: [string, string, string][] = [['tsfuse/fuse-native', 'tsfuse/fuse-native', own], ['fuse-native', 'fuse-native', peers]];
+/**
+ * Runs every figure for both contenders, `rounds` times alternating (tsfuse/fuse-native, fuse-native, ...), and
+ * returns the table of medians (markdown). `peers`: a directory whose node_modules has fuse-native.
+ */
+export async function runFuseNativeComparison(peers: string, rounds: number, baseline?: string): Promise<string> {
+  const dirs: string[] = [];
+  const packageDir = (root: string): string => {
+    const d = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-pkg-'));
+    dirs.push(d);
+    mkdirSync(join(d, 'node_modules'));
+    symlinkSync(root, join(d, 'node_modules', 'tsfuse'));
+    return d;
+  };
+  const contenders: [string, string, string][] = [['tsfuse/fuse-native', 'tsfuse/fuse-native', packageDir(REPO)]];
+  if (baseline) contenders.push(['baseline', 'tsfuse/fuse-native', packageDir(baseline)]);
+  contenders.push(['fuse-native', 'fuse-native', peers]);
   const runs: Record<string, Record<string, number>[]> = {};
-  for (let r = 0; r < rounds; r++) {
-    for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+    }
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-  rmSync(own, { recursive: true, force: true });
-  console.log(`| figure (median of ${rounds}) | tsfuse/fuse-native | fuse-native | ratio |\n|---|---:|---:|---:|`);
+  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
+  const ratioOf = (id: string, a: number, b: number): string => {
+    const r = id === 'readdir' ? b / a : a / b;
+    return Number.isFinite(r) ? r.toFixed(2) + '×' : '';
+  };
+  const base = baseline ? ' tsfuse/fuse-native (baseline) | baseline vs fuse-native |' : '';
+  const lines = [`| figure (median of ${rounds}) | tsfuse/fuse-native | fuse-native | ratio |${base}`, `|---|---:|---:|---:|${baseline ? '---:|---:|' : ''}`];
   for (const [id, name] of FIGURES) {
-    const a = median(runs['tsfuse/fuse-native']!.map((x) => x[id]!));
-    const b = median(runs['fuse-native']!.map((x) => x[id]!));
-    const ratio = id === 'readdir' ? b / a : a / b;
-    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
-    console.log(`| ${name} | ${f(a)} | ${f(b)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + '×' : ''} |`);
+    const med = (label: string): number => median(runs[label]!.map((x) => x[id]!));
+    const a = med('tsfuse/fuse-native');
+    const b = med('fuse-native');
+    let row = `| ${name} | ${f(a)} | ${f(b)} | ${ratioOf(id, a, b)} |`;
+    if (baseline) row += ` ${f(med('baseline'))} | ${ratioOf(id, med('baseline'), b)} |`;
+    lines.push(row);
   }
+  return lines.join('\n');
 }
 
-main().catch((e) => {
-  console.error(String(e));
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const peers = process.env.FUSE_NATIVE_DIR;
+  if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
+  const arg = (k: string): string | undefined => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : undefined);
+  console.log(await runFuseNativeComparison(peers, Number(arg('--rounds')) || 3, arg('--baseline')));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e) => {
+    console.error(String(e));
+    process.exit(1);
+  });
+}

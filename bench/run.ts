@@ -1,7 +1,7 @@
 // `npm run bench`: tsfuse against its peers, side by side, on the same data in the same run.
 //
 //   node dist/bench/run.js [--quick] [--rounds N] [--only id,id] [--skip id,id] [--no-pt] [--no-memfs]
-//                          [--cpu-prof DIR] [--out DIR] [--section compressed|main] [--cache-size SIZE]
+//                          [--cpu-prof DIR] [--out DIR] [--section compressed|main|fuse-native] [--cache-size SIZE]
 //                          [--baseline BUILD_ROOT] [--zimage EROFS_IMAGE]
 //
 // Builds (once, cached by parameters) a tree, its EROFS, squashfs and composefs images and a 10-entry image
@@ -9,7 +9,9 @@
 // the report gives the median and range over rounds and the ratio to tsfuse. Every client is a separate
 // process (bench/clients/fsbench.c); every mount has a watchdog and is aborted (fusectl) and lazily
 // unmounted if anything hangs. Writes bench/results/latest.{md,json,svg}. After the main section comes the
-// compressed-image section (bench/lib/compressed-run.ts: compressed.{md,json}); `--section` runs only one.
+// compressed-image section (bench/lib/compressed-run.ts: compressed.{md,json}), then the fuse-native section
+// (bench/fuse-native.ts: the same fuse-native program on tsfuse/fuse-native and on fuse-native, fuse-native.md);
+// `--section` runs only one.
 
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,6 +27,7 @@ import { RequestCounter } from './lib/fuse-trace.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
 import { run } from './lib/proc.js';
 import { runCompressedSection } from './lib/compressed-run.js';
+import { fuseNativeSection } from './lib/fuse-native-section.js';
 import { machineInfo, writeReports, type RunResults } from './lib/report.js';
 
 interface Config {
@@ -296,12 +299,19 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const loadStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const d of [SCRATCH, MNT_ROOT, LOGS]) ensureDir(d);
+  if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main' && o.section !== 'fuse-native') {
+    throw new Error(`--section: compressed, main or fuse-native, not ${o.section}`);
+  }
+  // the fuse-native section needs no data set
+  if (o.section === 'fuse-native') {
+    log(`wrote ${await fuseNativeSection(cfg.rounds, o.out, log)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return;
+  }
   fsbench();
   const params = cfg.quick ? QUICK : FULL;
   const ds = await ensureDataset(params, log);
   const nodeFlags = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : [];
   const ctx: Ctx = { ds, cpus: availableParallelism(), nodeFlags };
-  if (o.section !== undefined && o.section !== 'compressed' && o.section !== 'main') throw new Error(`--section: compressed or main, not ${o.section}`);
   const compressed = (): Promise<string> =>
     runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, baseline: o.baseline, image: o.zimage, log });
   if (o.section === 'compressed') {
@@ -345,14 +355,19 @@ async function main(): Promise<void> {
   }
   try {
     if (o.memfs) {
-      for (const fds of [1, 2]) {
-        const id = `memfs-${fds}fd`;
+      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads
+      const variants: [string, number, 'poll' | 'threads', string][] = [
+        ['memfs-1fd', 1, 'poll', 'tsfuse memfs (embedded, polled)'],
+        ['memfs-threads-1fd', 1, 'threads', 'tsfuse memfs (embedded, 1 reader thread)'],
+        ['memfs-2fd', 2, 'threads', 'tsfuse memfs (embedded, 2 reader threads)'],
+      ];
+      for (const [id, fds, transport, label] of variants) {
         if (!want(id)) continue;
-        allLabels[id] = `tsfuse memfs (embedded), ${fds} reader fd${fds > 1 ? 's' : ''}`;
+        allLabels[id] = label;
         kinds[id] = 'tsfuse';
         notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); timeouts 0`;
         try {
-          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2));
+          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), 0, transport);
           memfs.push({ id, s });
           await populate(s.m.mnt, { copyFrom: ds.tree, dirs: ds.memfs.dirs });
         } catch (err) {
@@ -396,7 +411,7 @@ async function main(): Promise<void> {
     samples: rec.samples,
   };
   const files = writeReports(results, o.out);
-  if (o.section === undefined) files.push(await compressed());
+  if (o.section === undefined) files.push(await compressed(), await fuseNativeSection(cfg.rounds, o.out, log));
   log(`wrote ${files.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

@@ -16,7 +16,7 @@ export interface Figure {
 
 const EROFS_BASE = ['tsfuse-erofs', 'tsfuse-erofs-1w', 'tsfuse-cfs-pt'];
 const PT_BASE = ['tsfuse-pt', 'tsfuse-pt-nopt'];
-const MEMFS_BASE = ['memfs-2fd', 'memfs-1fd'];
+const MEMFS_BASE = ['memfs-1fd', 'memfs-threads-1fd', 'memfs-2fd'];
 
 export function figures(p: { entries: number; bigDir: number; bigFileMiB: number; memfsEntries: number }): Figure[] {
   const f: Figure[] = [

@@ -17,7 +17,8 @@ export interface MemfsServer {
   stop(): Promise<void>;
 }
 
-export async function startMemfs(name: string, fds: number, watchdogMs: number, timeout = 0): Promise<MemfsServer> {
+/** `transport`: embedded mode's (SessionOptions.embeddedTransport); with 'poll' the fd count does not matter. */
+export async function startMemfs(name: string, fds: number, watchdogMs: number, timeout = 0, transport: 'poll' | 'threads' = 'poll'): Promise<MemfsServer> {
   const mnt = join(MNT_ROOT, name);
   const counters = join(LOGS, `${name}.counters.json`);
   rmSync(counters, { force: true });
@@ -26,7 +27,7 @@ export async function startMemfs(name: string, fds: number, watchdogMs: number, 
     mnt,
     probe: '',
     cmd: process.execPath,
-    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(timeout), '--counters', counters],
+    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(timeout), '--counters', counters, '--transport', transport],
     kind: 'fuse',
     logFile: join(LOGS, `${name}.log`),
     watchdogMs,

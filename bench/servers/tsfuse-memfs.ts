@@ -3,7 +3,7 @@
 // Filesystem method call is counted (= requests that reached the filesystem, FORGETs included); on SIGUSR2
 // the counts are written as JSON to --counters FILE.
 //
-//   node tsfuse-memfs.js --mnt DIR [--workers N] [--timeout S] [--counters FILE]
+//   node tsfuse-memfs.js --mnt DIR [--workers N] [--timeout S] [--counters FILE] [--transport poll|threads]
 
 import { renameSync, writeFileSync } from 'node:fs';
 import { createMemFs } from '../../src/fs/memfs.js';
@@ -15,6 +15,8 @@ const mountpoint = need(f, 'mnt');
 const workers = typeof f.workers === 'string' ? Number(f.workers) : 1;
 const timeout = typeof f.timeout === 'string' ? Number(f.timeout) : 0;
 const countersFile = typeof f.counters === 'string' ? f.counters : undefined;
+// embedded mode's transport (SessionOptions.embeddedTransport): poll (default) or threads
+const transport = f.transport === 'threads' || f.transport === 'poll' ? f.transport : undefined;
 
 const fs = createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, entryTimeout: timeout, attrTimeout: timeout });
 const counts: Record<string, number> = {};
@@ -40,7 +42,7 @@ for (const name of REQUEST_METHODS) {
 }
 
 const session = await Session.mount(fs, {
-  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: timeout,
+  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: timeout, embeddedTransport: transport,
 });
 if (countersFile) {
   process.on('SIGUSR2', () => {

@@ -15,6 +15,7 @@ import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusec
 import { unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
 import { closeConnection, connectionInfo, openConnection, type Connection, type NegotiatedInit } from './connection.js';
+import { cloneFuseDevice } from '../kernel/device.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { SessionThreads, untilMessage } from './threads.js';
 import type { ServeStart } from './worker.js';
@@ -57,6 +58,11 @@ export interface SessionOptions {
   mountMethod?: MountMethod;
   /** Embedded mode: request slots per reader thread (default 16). */
   slotsPerReader?: number;
+  /**
+   * Embedded mode: 'poll' (default where Node allows it) serves from this thread's event loop polling the fd,
+   * with no reader threads (`workers` then does not matter); 'threads' hands requests over from reader threads.
+   */
+  embeddedTransport?: 'poll' | 'threads';
   /** Where log lines go (default stderr). */
   log?: (msg: string) => void;
   /** Serve over FUSE io_uring when the kernel offers it (worker mode; also the `io_uring` mount option). */
@@ -227,8 +233,8 @@ export class Session {
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
     // Loaded on the first embedded mount: a worker-mode server (the CLI) does not compile the dispatcher here.
-    const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
-      import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
+    const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }, { pollBindings, servePolled }] = await Promise.all([
+      import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'), import('./poll-fd.js'),
     ]);
     // io_uring asked for here only logs that embedded mode serves /dev/fuse reads; its mount options are taken out
     const { opts: mountOpts } = await withUringPlan(opts, true, log, 1);
@@ -237,6 +243,13 @@ export class Session {
       if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
       const dispatcher = new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel);
       const slots = opts.slotsPerReader ?? 16;
+      // 'poll' (the default where Node has the binding): this thread's event loop reads a clone of the fd
+      // itself, so a request wakes one thread once, and there are no reader threads to wait for.
+      const poll = opts.embeddedTransport === 'threads' ? undefined : pollBindings();
+      if (poll) {
+        threads.addLoop(servePolled(poll, cloneFuseDevice(c.fd), dispatcher, { bufSize: c.bufSize, slots, reopen: () => cloneFuseDevice(c.fd) }));
+        return;
+      }
       const doorbell = new SharedArrayBuffer(4);
       const readers = c.fds.map((fd) => ({ fd, ring: createRing({ slots, slotSize: c.bufSize }) }));
       // This thread answers what is queued already before the readers' Worker constructors (milliseconds each

@@ -8,25 +8,13 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { withMount } from '../helpers/mount.js';
 import { inPython } from '../helpers/python.js';
-import { PENDING_MAX, READS_DONE } from './fixtures/sleepy-fs.js';
+import { PENDING_MAX, READS_DONE, readAllAtOnce } from './fixtures/sleepy-fs.js';
 
 const MODULE = fileURLToPath(new URL('./fixtures/sleepy-fs.js', import.meta.url));
 const READERS = 50;
 const DELAY_MS = 200;
 
-/** Reads f0..f(n-1) from n threads at once; returns each content and the wall time. */
-const READ_ALL = `
-import threading
-out = [None] * ${READERS}
-def one(i):
-    with open(P("f%d" % i), "rb") as f:
-        out[i] = f.read().decode()
-ts = [threading.Thread(target=one, args=(i,)) for i in range(${READERS})]
-t0 = time.monotonic()
-for t in ts: t.start()
-for t in ts: t.join()
-return {"contents": out, "ms": (time.monotonic() - t0) * 1000}
-`;
+const READ_ALL = readAllAtOnce(READERS);
 
 async function run(inFlight: number | undefined): Promise<{ max: number; done: number; ms: number; contents: string[] }> {
   const state = new SharedArrayBuffer(16);

@@ -72,11 +72,16 @@ function slowEmbeddedFs() {
   return { fs, pending };
 }
 
-for (const readers of [1, 2]) {
-  test(`embedded mode, ${readers} reader(s): SIGUSR1 during a never-answered READ gives EINTR`, async () => {
+// embedded mode over the poll transport (the default), and over 1 and 2 reader threads
+for (const [label, opts] of [
+  ['polled', { workers: 1 }],
+  ['1 reader thread', { workers: 1, embeddedTransport: 'threads' }],
+  ['2 reader threads', { workers: 2, embeddedTransport: 'threads' }],
+] as const) {
+  test(`embedded mode, ${label}: SIGUSR1 during a never-answered READ gives EINTR`, async () => {
     const { fs, pending } = slowEmbeddedFs();
     const logs: string[] = [];
-    await withMount(fs, { workers: readers, log: (m) => logs.push(m), timeoutMs: 30_000 }, async ({ mnt }) => {
+    await withMount(fs, { ...opts, log: (m) => logs.push(m), timeoutMs: 30_000 }, async ({ mnt }) => {
       // 1: the raw syscall result
       const raw = startPython<Record<string, unknown>>(mnt, CHILD_RAW, { timeoutMs: 20_000 });
       await waitFor(() => pending.length === 1, 10_000, 'the READ of /slow');

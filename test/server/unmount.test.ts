@@ -13,7 +13,7 @@ import { waitFor, within, wrapFs } from '../helpers/fs-wrappers.js';
 import { HelloFs } from '../../src/fs/hello.js';
 import { createMemFs } from '../../src/fs/memfs.js';
 import type { Filesystem, FilesystemModule, RequestContext } from '../../src/fs/types.js';
-import type { Session } from '../../src/server/session.js';
+import type { Session, SessionOptions } from '../../src/server/session.js';
 
 const HELLO = fileURLToPath(new URL('../../src/fs/hello.js', import.meta.url));
 
@@ -22,19 +22,22 @@ const threads = () => readdirSync('/proc/self/task').length;
 // libuv's threadpool starts its threads on first use: start them now so they do not count as ours
 await readFile('/proc/self/status');
 
-const cases: [string, () => Filesystem | FilesystemModule, number][] = [
-  ['embedded, 1 reader', () => createMemFs(), 1],
-  ['embedded, 3 readers', () => createMemFs(), 3],
-  ['worker mode, 2 workers', () => ({ module: HELLO }), 2],
+// [name, filesystem, options, threads the session adds]: embedded mode over the poll transport serves from
+// this thread (no thread of its own); over reader threads, one per `workers`.
+const cases: [string, () => Filesystem | FilesystemModule, Partial<SessionOptions>, number][] = [
+  ['embedded, polled', () => createMemFs(), { workers: 1 }, 0],
+  ['embedded, 1 reader thread', () => createMemFs(), { workers: 1, embeddedTransport: 'threads' }, 1],
+  ['embedded, 3 reader threads', () => createMemFs(), { workers: 3, embeddedTransport: 'threads' }, 3],
+  ['worker mode, 2 workers', () => ({ module: HELLO }), { workers: 2 }, 2],
 ];
 
-for (const [name, make, workers] of cases) {
+for (const [name, make, opts, added] of cases) {
   test(`${name}: session.unmount() resolves and every serving thread is gone`, async () => {
     const before = threads();
     let session!: Session;
-    await withMount(make(), { workers, timeoutMs: 30_000 }, async (m) => {
+    await withMount(make(), { ...opts, timeoutMs: 30_000 }, async (m) => {
       session = m.session;
-      assert.is(threads(), before + workers);
+      assert.is(threads(), before + added);
       await inChild(m.mnt, `return fs.readdirSync(mnt);`);
       const t0 = Date.now();
       await within(session.unmount(), 10_000, 'unmount');
@@ -47,10 +50,10 @@ for (const [name, make, workers] of cases) {
   });
 }
 
-for (const [name, make, workers] of cases) {
+for (const [name, make, opts] of cases) {
   test(`${name}: an external umount -l ends the session (session.closed resolves)`, async () => {
     const before = threads();
-    await withMount(make(), { workers, timeoutMs: 30_000 }, async ({ mnt, session }) => {
+    await withMount(make(), { ...opts, timeoutMs: 30_000 }, async ({ mnt, session }) => {
       assert.ok(Array.isArray(await inChild<string[]>(mnt, `return fs.readdirSync(mnt);`)), 'serving');
       const r = await run('umount', ['-l', mnt], { timeoutMs: 10_000 });
       assert.is(r.code, 0, r.stderr);
@@ -84,30 +87,32 @@ function hangingFs() {
 // it with ENOTCONN.
 const ABORTED = /Software caused connection abort|Transport endpoint is not connected/;
 
-test('session.abort() ends a session whose fs hangs: the stuck stat fails (ECONNABORTED), later calls ENOTCONN', async () => {
-  const { fs, stuck } = hangingFs();
-  let mountpoint = '';
-  await withMount(fs, { workers: 2, timeoutMs: 30_000 }, async ({ mnt, session }) => {
-    mountpoint = mnt;
-    assert.is(await inChild<string>(mnt, `return fs.readFileSync(path.join(mnt, 'hello.txt'), 'utf8');`), 'Hello, world!\n');
-    const t0 = Date.now();
-    const child = run('stat', ['-c', '%s', `${mnt}/hang`], { timeoutMs: 20_000 });
-    await waitFor(() => stuck.length > 0, 10_000, 'the GETATTR of /hang');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(session.abort(), 'abort found the connection');
-    const r = await within(child, 10_000, 'the stuck stat to fail');
-    assert.is.not(r.code, 0);
-    assert.match(r.stderr, ABORTED);
-    assert.ok(Date.now() - t0 < 10_000);
-    await within(session.closed, 5000, 'session.closed after abort');
-    // the aborted mount answers ENOTCONN until it is unmounted
-    const after = await run('stat', [mnt], { timeoutMs: 10_000 });
-    assert.match(after.stderr, /Transport endpoint is not connected/);
-  });
-  // and session.unmount() (withMount's finally) removed the dead mount
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  assert.not.ok(mounts.includes(` ${mountpoint} `), 'the aborted mount was left behind');
+for (const transport of ['poll', 'threads'] as const) {
+  test(`embedded (${transport}): session.abort() ends a session whose fs hangs: the stuck stat fails (ECONNABORTED), later calls ENOTCONN`, async () => {
+    const { fs, stuck } = hangingFs();
+    let mountpoint = '';
+    await withMount(fs, { workers: 2, embeddedTransport: transport, timeoutMs: 30_000 }, async ({ mnt, session }) => {
+      mountpoint = mnt;
+      assert.is(await inChild<string>(mnt, `return fs.readFileSync(path.join(mnt, 'hello.txt'), 'utf8');`), 'Hello, world!\n');
+      const t0 = Date.now();
+      const child = run('stat', ['-c', '%s', `${mnt}/hang`], { timeoutMs: 20_000 });
+      await waitFor(() => stuck.length > 0, 10_000, 'the GETATTR of /hang');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(session.abort(), 'abort found the connection');
+      const r = await within(child, 10_000, 'the stuck stat to fail');
+      assert.is.not(r.code, 0);
+      assert.match(r.stderr, ABORTED);
+      assert.ok(Date.now() - t0 < 10_000);
+      await within(session.closed, 5000, 'session.closed after abort');
+      // the aborted mount answers ENOTCONN until it is unmounted
+      const after = await run('stat', [mnt], { timeoutMs: 10_000 });
+      assert.match(after.stderr, /Transport endpoint is not connected/);
+    });
+    // and session.unmount() (withMount's finally) removed the dead mount
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    assert.not.ok(mounts.includes(` ${mountpoint} `), 'the aborted mount was left behind');
 });
+}
 
 test('the test watchdog aborts a hung mount, fails the test and cleans up', async () => {
   const { fs, stuck } = hangingFs();
