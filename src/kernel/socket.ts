@@ -3,7 +3,7 @@
 //
 // Struct layouts are for LP64 Linux (x86_64, arm64): pointers and size_t are 8 bytes.
 
-import { Errno } from '../protocol/errno.js';
+import { Errno, ERRNO } from '../protocol/errno.js';
 import { addressOf, callLibcRaw, ffiTypes } from './libc.js';
 
 export const AF_UNIX = 1;
@@ -14,8 +14,6 @@ const SCM_RIGHTS = 1;
 const MSG_CTRUNC = 0x8;
 const MSG_DONTWAIT = 0x40;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-const EINTR = 4;
-const EAGAIN = 11;
 
 /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0): both ends close on exec unless handed over explicitly. */
 export function socketPair(): [number, number] {
@@ -64,8 +62,8 @@ export function recvFd(sock: number, nonBlocking = false): RecvFdResult {
   for (;;) {
     // The region goes in as the msghdr pointer: the same memory whose address was written into it.
     const r = callLibcRaw('recvmsg', T.I64, [T.I32, T.U8Array, T.I32], [sock, region, flags]);
-    if (r.errno === EINTR) continue;
-    if (r.errno === EAGAIN && nonBlocking) return { fd: undefined, bytes: -1 };
+    if (r.errno === ERRNO.EINTR) continue;
+    if (r.errno === ERRNO.EAGAIN && nonBlocking) return { fd: undefined, bytes: -1 };
     if (r.errno !== 0) throw new Errno(r.errno, 'recvmsg failed');
     const controllen = Number(region.readBigUInt64LE(MSG_OFF + 40));
     const msgFlags = region.readInt32LE(MSG_OFF + 48);
