@@ -151,6 +151,11 @@ export interface FilesystemModule {
    * (a remote image's fetches), up to this many, then stops reading until one finishes.
    */
   inFlight?: number;
+  /**
+   * At most this many workers may serve it (a filesystem whose state lives in one thread, like the path layer's
+   * inode<->path table, says 1): more are refused before anything is mounted.
+   */
+  maxWorkers?: number;
 }
 
 export { S_IFMT, S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO, S_ISUID, S_ISGID, S_ISVTX } from '../protocol/types.js';

@@ -180,8 +180,12 @@ export class Session {
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
-    const threads = new SessionThreads(log);
     const n = threadCount(opts);
+    if (mod.maxWorkers !== undefined && n > mod.maxWorkers) {
+      const most = mod.maxWorkers === 1 ? 'one worker' : `${mod.maxWorkers} workers`;
+      throw new Error(`tsfuse: this filesystem module is served by ${most} at most (workers: ${n} asked)`);
+    }
+    const threads = new SessionThreads(log);
     const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
       const worker = threads.spawn({ role: 'serve', index: i, module: mod });
       return { worker, loaded: untilMessage(worker, i, 'loaded') };

@@ -21,7 +21,7 @@ export interface PathWorkerOptions {
 
 /** The FilesystemModule that serves a PathFilesystem module in worker mode. */
 export function pathWorkerModule(opts: PathWorkerOptions): FilesystemModule {
-  return { module: fileURLToPath(new URL('./worker.js', import.meta.url)), export: 'createPathLayer', options: opts };
+  return { module: fileURLToPath(new URL('./worker.js', import.meta.url)), export: 'createPathLayer', options: opts, maxWorkers: 1 };
 }
 
 export async function createPathLayer(opts: PathWorkerOptions): Promise<PathLayer> {
