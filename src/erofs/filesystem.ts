@@ -17,7 +17,6 @@ import { Errno, ERRNO } from '../protocol/errno.js';
 import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
 import { DirentPlusWriter, DirentWriter } from '../protocol/dirents.js';
-import { decodeName } from '../protocol/names.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import {
   OVERLAY_REDIRECT, type Metacopy, type NamedXattr, type Redirect, type ViewMode, isMetacopyError, isWhiteout, isXWhiteout,
@@ -34,13 +33,12 @@ import { LruCache } from './reader/lru.js';
 import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
 import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
+import { LogPaths } from './log-paths.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
 
 const DOT = Uint8Array.of(0x2e);
-/** Listed directories pathOf searches for an inode whose parent it never saw in a LOOKUP. */
-const MAX_LISTED = 64;
 
 function isDotName(blk: DirBlock, i: number): boolean {
   return blk.compareName(i, DOT, 1) === 0;
@@ -117,13 +115,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   // Bounded small (a few MiB per worker): with one copy per worker these were most of the RSS on a /usr image.
   private readonly views = new LruCache<number, ViewInfo>(16384);
   private readonly logs: LogOnce;
-  /**
-   * ino -> the directory we first saw it in, only to name paths in log lines (the name itself is found in
-   * that directory when a line is written: numbers only here, nothing decoded on the request path).
-   */
-  private readonly parents = new Map<number, number>();
-  /** Directories listed with READDIRPLUS lately, oldest first (see noteListed). */
-  private readonly listed = new Set<number>();
+  /** Paths for log lines (numbers only on the request path). */
+  private readonly paths: LogPaths;
   /** Reused for every READDIRPLUS record: the sink encodes it before the next one (see fillEntry). */
   private readonly plusAttr: Attr = { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, blocks: 0, rdev: 0, blksize: 0, atime: 0, atimeNsec: 0, mtime: 0, mtimeNsec: 0, ctime: 0, ctimeNsec: 0, timeout: 0 };
   private readonly plusEntry: Entry = { ino: 0, generation: 0, attr: this.plusAttr, entryTimeout: 0, attrTimeout: 0 };
@@ -138,6 +131,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.timeout = options.timeout ?? STABLE_TREE_TIMEOUT;
     this.log = options.log ?? defaultLog();
     this.logs = new LogOnce(this.log);
+    this.paths = new LogPaths(this.reader, (ino) => this.nidOf(ino));
     this.wantPassthrough = options.passthrough ?? false;
     this.store = options.objectSource ?? (options.basedir ? new ObjectStore(options.basedir) : undefined);
     this.verifier = new ObjectVerifier(options.verity ?? 'check', options.debug ? this.log : undefined);
@@ -164,51 +158,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   // ---- error handling -------------------------------------------------------------------------------------------
 
   private pathOf(ino: number): string {
-    const parts: string[] = [];
-    let cur = ino;
-    for (let i = 0; i < 256 && cur !== 1; i++) {
-      const parent = this.parents.get(cur) ?? this.listedParentOf(cur);
-      const name = parent === undefined ? undefined : this.nameIn(parent, cur);
-      if (parent === undefined || name === undefined) return `inode ${ino}${parts.length ? ` (…/${parts.reverse().join('/')})` : ''}`;
-      parts.push(name);
-      cur = parent;
-    }
-    return '/' + parts.reverse().join('/');
-  }
-
-  /** The name of `ino` in directory `parent` (a scan of the directory: only for log lines), if readable. */
-  private nameIn(parent: number, ino: number): string | undefined {
-    try {
-      const nid = this.nidOf(ino);
-      for (const e of this.reader.entries(this.node(parent))) {
-        if (e.nid !== nid || (e.name.length <= 2 && e.name.every((c) => c === 0x2e))) continue; // not . or ..
-        return decodeName(Buffer.from(e.name.buffer, e.name.byteOffset, e.name.length), 0, e.name.length);
-      }
-      return undefined;
-    } catch {
-      return undefined; // the directory itself is what is broken
-    }
-  }
-
-  /**
-   * READDIRPLUS hands the kernel inodes it will never LOOKUP: instead of remembering the parent of each
-   * entry (a map probe per entry), the last few listed directories are kept, and pathOf searches them.
-   */
-  private noteListed(dirIno: number): void {
-    const l = this.listed;
-    if (l.has(dirIno)) l.delete(dirIno);
-    else if (l.size >= MAX_LISTED) l.delete(l.values().next().value as number);
-    l.add(dirIno);
-  }
-
-  private listedParentOf(ino: number): number | undefined {
-    const dirs = [...this.listed].reverse();
-    for (const d of dirs) if (d !== ino && this.nameIn(d, ino) !== undefined) return d;
-    return undefined;
-  }
-
-  private remember(ino: number, parent: number): void {
-    if (ino !== 1 && this.parents.size < 1_000_000 && !this.parents.has(ino)) this.parents.set(ino, parent);
+    return this.paths.pathOf(ino);
   }
 
   /** Runs an operation, turning reader errors into the errno FUSE should see (and one log line). */
@@ -358,7 +308,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       const e = this.reader.lookup(dir, name);
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
-      this.remember(this.inoOf(child.nid), parent);
+      this.paths.looked(this.inoOf(child.nid), parent);
       const entry = this.childEntry(child);
       if (!entry) return this.negativeEntry();
       return entry;
@@ -569,7 +519,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
    */
   private list(ino: number, offset: number, out: DirentSink | undefined, plus: DirentPlusSink | undefined): void {
     const dir = this.dirOf(ino);
-    if (plus) this.noteListed(ino);
+    if (plus) this.paths.listedDir(ino);
     if (offset === 0 && dir.dotOmitted) {
       const added = plus ? plus.add(DOT, this.fillEntry(dir), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
       if (!added) return;
