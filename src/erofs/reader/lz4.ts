@@ -11,34 +11,34 @@ import { corrupt } from './errors.js';
 
 const useWasm = lz4WasmAvailable();
 
-export function lz4DecompressBlock(
-  src: Uint8Array,
-  srcStart: number,
-  srcEnd: number,
-  dst: Uint8Array,
-  dstLen: number,
-  partial: boolean,
-): number {
+/**
+ * Decodes src[srcStart, srcEnd) into dst[0, dstLen) and returns the bytes written (partial: stop once dstLen
+ * bytes exist; full: the stream must fill dstLen exactly). Ranges outside the arrays throw RangeError.
+ */
+export type Lz4BlockDecoder = (src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstLen: number, partial: boolean) => number;
+
+function checkRanges(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstLen: number): void {
   if (srcStart < 0 || srcEnd > src.length || srcStart > srcEnd || dstLen > dst.length) {
     throw new RangeError('lz4: bad buffer ranges');
   }
-  if (!useWasm || srcEnd - srcStart > LZ4_WASM_MAX_INPUT) return lz4DecompressBlockJs(src, srcStart, srcEnd, dst, dstLen, partial);
+}
+
+/** The decoder the reader uses: WebAssembly, or JavaScript where WebAssembly cannot run or the input is huge. */
+export const lz4DecompressBlock: Lz4BlockDecoder = (src, srcStart, srcEnd, dst, dstLen, partial) => {
+  checkRanges(src, srcStart, srcEnd, dst, dstLen);
+  if (!useWasm || srcEnd - srcStart > LZ4_WASM_MAX_INPUT) return decodeJs(src, srcStart, srcEnd, dst, dstLen, partial);
   const got = lz4DecodeWasm(src, srcStart, srcEnd, dst, dstLen, partial);
   if (got < 0) corrupt(lz4WasmError(got));
   return got;
-}
+};
 
-export function lz4DecompressBlockJs(
-  src: Uint8Array,
-  srcStart: number,
-  srcEnd: number,
-  dst: Uint8Array,
-  dstLen: number,
-  partial: boolean,
-): number {
-  if (srcStart < 0 || srcEnd > src.length || srcStart > srcEnd || dstLen > dst.length) {
-    throw new RangeError('lz4: bad buffer ranges');
-  }
+/** The JavaScript decoder alone (the fallback, and the tests' reference). */
+export const lz4DecompressBlockJs: Lz4BlockDecoder = (src, srcStart, srcEnd, dst, dstLen, partial) => {
+  checkRanges(src, srcStart, srcEnd, dst, dstLen);
+  return decodeJs(src, srcStart, srcEnd, dst, dstLen, partial);
+};
+
+function decodeJs(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstLen: number, partial: boolean): number {
   let ip = srcStart;
   let op = 0;
   if (dstLen === 0) return 0;
