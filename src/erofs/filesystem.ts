@@ -549,7 +549,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
           if (!added) return;
           continue;
         }
-        const entry = this.plusEntryOf(dir, nid, ft);
+        const entry = this.plusEntryOf(nid, ft);
         const added = rawPlus ? rawPlus.addSlice(blk.data, blk.nameStart(i), blk.nameLength, entry, next) : plus.add(blk.name(i), entry, next);
         if (!added) return;
       }
@@ -571,7 +571,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
    * 0): one unreadable inode must not make its directory unlistable (the kernel's readdir never reads child
    * inodes), and a LOOKUP of the name reports the error.
    */
-  private plusEntryOf(dir: ErofsInode, nid: number, ft: number): Entry {
+  private plusEntryOf(nid: number, ft: number): Entry {
     let child: ErofsInode | undefined;
     try {
       child = this.reader.inode(nid);

@@ -237,23 +237,24 @@ export class Session {
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
     // Loaded on the first embedded mount: a worker-mode server (the CLI) does not compile the dispatcher here.
-    const [{ Dispatcher }, { pumpRings }, { createRing }, { ServeUntilReaders }, { pollBindings, servePolled }] = await Promise.all([
-      import('./dispatch.js'), import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'), import('./poll-fd.js'),
-    ]);
+    const [{ Dispatcher }, { pollBindings, servePolled }] = await Promise.all([import('./dispatch.js'), import('./poll-fd.js')]);
+    // 'poll' (the default where Node has the binding): this thread's event loop reads a clone of the fd itself,
+    // so a request wakes one thread once, and there are no reader threads (nor fds for them) to set up.
+    const poll = opts.embeddedTransport === 'threads' ? undefined : pollBindings();
     // io_uring asked for here only logs that embedded mode serves /dev/fuse reads; its mount options are taken out
     const { opts: mountOpts } = await withUringPlan(opts, true, log, 1);
-    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, fs, threadCount(opts), channel, log));
+    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, fs, poll ? 1 : threadCount(opts), channel, log));
     await orUndo(threads, c, async () => {
       if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
       const dispatcher = new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel);
       const slots = opts.slotsPerReader ?? 16;
-      // 'poll' (the default where Node has the binding): this thread's event loop reads a clone of the fd
-      // itself, so a request wakes one thread once, and there are no reader threads to wait for.
-      const poll = opts.embeddedTransport === 'threads' ? undefined : pollBindings();
       if (poll) {
         threads.addLoop(servePolled(poll, cloneFuseDevice(c.fd), dispatcher, { bufSize: c.bufSize, slots, reopen: () => cloneFuseDevice(c.fd) }));
         return;
       }
+      const [{ pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
+        import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
+      ]);
       const doorbell = new SharedArrayBuffer(4);
       const readers = c.fds.map((fd) => ({ fd, ring: createRing({ slots, slotSize: c.bufSize }) }));
       // This thread answers what is queued already before the readers' Worker constructors (milliseconds each

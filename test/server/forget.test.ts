@@ -9,7 +9,7 @@ import { sh } from '../helpers/client.js';
 import { inPython } from '../helpers/python.js';
 import { waitFor, wrapFs } from '../helpers/fs-wrappers.js';
 import { createMemFs } from '../../src/fs/memfs.js';
-import type { Entry, RequestContext } from '../../src/fs/types.js';
+import { lookupCounters } from './fixtures/counting-memfs.js';
 
 const N = 300;
 
@@ -31,24 +31,10 @@ for (const readers of [1, 2]) {
     let handed = 0;
     let forgotten = 0;
     let forgetCalls = 0;
-    const counted = (e: Entry): Entry => {
-      if (e.ino !== 0) handed++;
-      return e;
-    };
-    const { fs } = wrapFs(memfs, {
-      lookup: (ctx: RequestContext, p: number, name: string) => counted(memfs.lookup(ctx, p, name)),
-      create: (...a: Parameters<typeof memfs.create>) => {
-        const r = memfs.create(...a);
-        counted(r.entry);
-        return r;
-      },
-      mkdir: (...a: Parameters<typeof memfs.mkdir>) => counted(memfs.mkdir(...a)),
-      forget: (ino: number, n: number) => {
-        forgetCalls++;
-        forgotten += n;
-        memfs.forget(ino, n);
-      },
-    });
+    const { fs } = wrapFs(memfs, lookupCounters(memfs, () => handed++, (n) => {
+      forgetCalls++;
+      forgotten += n;
+    }));
     const logs: string[] = [];
     await withMount(fs, { workers: readers, debug: true, log: (m) => logs.push(m), entryTimeout: 3600, attrTimeout: 3600, timeoutMs: 90_000 }, async ({ mnt }) => {
       // CREATE x N and MKDIR: N + 1 lookups
