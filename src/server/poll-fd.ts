@@ -17,6 +17,7 @@
 import { Dispatcher } from './dispatch.js';
 import { Lane } from './lane.js';
 import { WireBuffer } from '../protocol/wire.js';
+import { ERRNO } from '../protocol/errno.js';
 
 interface PipeHandle {
   onread: (ab?: ArrayBuffer) => Uint8Array | undefined;
@@ -56,8 +57,9 @@ export function pollBindings(): PollBindings | undefined {
 
 /** uv error numbers (negative errno on Linux) that end serving the fd. */
 const UV_EOF = -4095;
-const UV_ENOENT = -2;
-const GONE = new Set([UV_EOF, -19 /* ENODEV: unmounted */, -103 /* ECONNABORTED: aborted */, -9 /* EBADF */, -1 /* EPERM */]);
+const UV_ENOENT = -ERRNO.ENOENT;
+// libuv reports errors as -errno: ENODEV once unmounted, ECONNABORTED once aborted
+const GONE = new Set([UV_EOF, -ERRNO.ENODEV, -ERRNO.ECONNABORTED, -ERRNO.EBADF, -ERRNO.EPERM]);
 
 export interface PollOptions {
   bufSize: number;

@@ -4,6 +4,7 @@
 // the wait for completions, so one system call covers a whole batch of replies and the next requests.
 
 import { IORING_ENTER_GETEVENTS, IORING_SETUP, uringClose, uringEnter, uringSetup, UringError, type UringSetup } from '../../kernel/uring-sys.js';
+import { ERRNO } from '../../protocol/errno.js';
 
 export const SQE_SIZE = 128;
 const SQE_WORDS = SQE_SIZE / 4;
@@ -16,10 +17,6 @@ export const IORING_OP = { TIMEOUT: 11, READ: 22, URING_CMD: 46 } as const;
 /** IOSQE_ASYNC: always run the request from the kernel's worker pool (a blocking read never runs inline). */
 export const IOSQE_ASYNC = 1 << 4;
 
-export const ERRNO_EINTR = 4;
-export const ERRNO_EAGAIN = 11;
-const ERRNO_EBUSY = 16;
-const ERRNO_EINVAL = 22;
 
 export class IoUring {
   private readonly setup: UringSetup;
@@ -47,7 +44,7 @@ export class IoUring {
     try {
       s = uringSetup(entries, IORING_SETUP.SQE128 | IORING_SETUP.SINGLE_ISSUER | IORING_SETUP.DEFER_TASKRUN, SQE_SIZE);
     } catch (err) {
-      if (!(err instanceof UringError) || err.errno !== ERRNO_EINVAL) throw err;
+      if (!(err instanceof UringError) || err.errno !== ERRNO.EINVAL) throw err;
       s = uringSetup(entries, IORING_SETUP.SQE128 | IORING_SETUP.COOP_TASKRUN, SQE_SIZE);
     }
     this.setup = s;
@@ -96,7 +93,7 @@ export class IoUring {
     const r = uringEnter(this.setup.fd, n, wait ? 1 : 0, IORING_ENTER_GETEVENTS);
     if (r < 0) {
       // EBUSY/EAGAIN: the completion queue is full; submit nothing more until it is drained
-      if (-r === ERRNO_EBUSY || -r === ERRNO_EAGAIN || -r === ERRNO_EINTR) return r;
+      if (-r === ERRNO.EBUSY || -r === ERRNO.EAGAIN || -r === ERRNO.EINTR) return r;
       throw new UringError(`io_uring_enter failed: errno ${-r}`, -r);
     }
     this.pending -= Math.min(r, n);

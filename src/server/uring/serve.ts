@@ -14,7 +14,8 @@ import { WireBuffer } from '../../protocol/wire.js';
 import { mapAnonymous, unmap } from '../../kernel/uring-sys.js';
 import { entryToken, UringChannel } from './channel.js';
 import { EntryState, RingEntries } from './entries.js';
-import { ERRNO_EAGAIN, ERRNO_EINTR, IORING_OP, IoUring, IOSQE_ASYNC, SQE } from './io-uring.js';
+import { ERRNO } from '../../protocol/errno.js';
+import { IORING_OP, IoUring, IOSQE_ASYNC, SQE } from './io-uring.js';
 
 /** What a serve worker needs to serve over the ring (from the session, in ServeStart). */
 export interface UringStart {
@@ -41,14 +42,8 @@ const TIMEOUT_TAG = 0xfffffffe;
 const TEARDOWN_SECONDS = 5;
 const ONE_SECOND = [1, 0, 0, 0];
 
-const ENOENT = 2;
-const EINTR = 4;
-const ENODEV = 19;
-const ENOTCONN = 107;
-const ECONNABORTED = 103;
-const ECANCELED = 125;
-const EBADF = 9;
-const ETIME = 62;
+// completions carry -errno
+const { ENOENT, EINTR, EAGAIN, ENODEV, ENOTCONN, ECONNABORTED, ECANCELED, EBADF, ETIME } = ERRNO;
 
 export async function serveUring(fd: number, makeDispatcher: (channel: Channel) => Dispatcher, bufSize: number, start: UringStart, log: (m: string) => void): Promise<void> {
   const counters = new Int32Array(start.counters);
@@ -206,7 +201,7 @@ export async function serveUring(fd: number, makeDispatcher: (channel: Channel) 
         const r = res[i];
         if (tag === READ_TAG) {
           if (r > 0) serveDevice(r);
-          else if (r === 0 || -r === ENOENT || -r === ERRNO_EINTR || -r === ERRNO_EAGAIN) queueRead();
+          else if (r === 0 || -r === ENOENT || -r === EINTR || -r === EAGAIN) queueRead();
           else {
             if (-r !== ENODEV && -r !== ECONNABORTED && -r !== EBADF && -r !== ECANCELED) log(`tsfuse: reading /dev/fuse through io_uring failed: errno ${-r}`);
             deviceOpen = false;
