@@ -22,6 +22,7 @@ import { ensureDataset, FULL, QUICK, type Dataset } from './lib/data.js';
 import { figures } from './lib/figures.js';
 import { statLoad } from './lib/memfs.js';
 import { memfsLoop, populate, startMemfs, type MemfsServer } from './statloop.js';
+import type { MemfsServerOptions } from './lib/memfs.js';
 import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
 import { RequestCounter } from './lib/fuse-trace.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
@@ -355,19 +356,28 @@ async function main(): Promise<void> {
   }
   try {
     if (o.memfs) {
-      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads
-      const variants: [string, number, 'poll' | 'threads', string][] = [
-        ['memfs-1fd', 1, 'poll', 'tsfuse memfs (embedded, polled)'],
-        ['memfs-threads-1fd', 1, 'threads', 'tsfuse memfs (embedded, 1 reader thread)'],
-        ['memfs-2fd', 2, 'threads', 'tsfuse memfs (embedded, 2 reader threads)'],
+      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads;
+      // memfs-nodp mounts as the fuse-native contender does (no default_permissions: no GETATTR per directory
+      // on the way down a path); the -base variants serve with the --baseline build (before/after in one run)
+      const variants: [string, number, MemfsServerOptions, string][] = [
+        ['memfs-1fd', 1, { transport: 'poll' }, 'tsfuse memfs (embedded, polled)'],
+        ['memfs-nodp', 1, { transport: 'poll', defaultPermissions: false }, 'tsfuse memfs (embedded, polled, no default_permissions as fuse-native)'],
+        ['memfs-threads-1fd', 1, { transport: 'threads' }, 'tsfuse memfs (embedded, 1 reader thread)'],
+        ['memfs-2fd', 2, { transport: 'threads' }, 'tsfuse memfs (embedded, 2 reader threads)'],
       ];
-      for (const [id, fds, transport, label] of variants) {
+      if (o.baseline) {
+        variants.push(
+          ['memfs-1fd-base', 1, { transport: 'poll', lib: o.baseline }, 'tsfuse memfs (embedded, polled), baseline build'],
+          ['memfs-nodp-base', 1, { transport: 'poll', defaultPermissions: false, lib: o.baseline }, 'tsfuse memfs (embedded, polled, no default_permissions), baseline build'],
+        );
+      }
+      for (const [id, fds, serverOpts, label] of variants) {
         if (!want(id)) continue;
         allLabels[id] = label;
         kinds[id] = 'tsfuse';
         notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); timeouts 0`;
         try {
-          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), 0, transport);
+          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), serverOpts);
           memfs.push({ id, s });
           await populate(s.m.mnt, { copyFrom: ds.tree, dirs: ds.memfs.dirs });
         } catch (err) {
