@@ -258,7 +258,22 @@ async function ptRound(p: PtContender, ctx: Ctx, src: string, cfg: Config, rec: 
 
 async function memfsRound(id: string, s: MemfsServer, ds: Dataset, cfg: Config, rec: Recorder, round: number): Promise<void> {
   try {
-    const r1 = await memfsLoop(s, s.m.mnt, ds.memfs.listFile, 1, 1_000_000, cfg.statCapMs);
+    // counted by the kernel as for the image contenders (their 1-client pass runs with the counter on too)
+    const counter = RequestCounter.open(s.m.mnt, id);
+    let r1: Awaited<ReturnType<typeof memfsLoop>>;
+    let k1: ReturnType<RequestCounter['stop']> | undefined;
+    try {
+      counter?.start();
+      r1 = await memfsLoop(s, s.m.mnt, ds.memfs.listFile, 1, 1_000_000, cfg.statCapMs);
+      k1 = counter?.stop();
+    } finally {
+      counter?.close();
+    }
+    if (k1 && !k1.lost && k1.total > 0) {
+      rec.add('req-stat', id, k1.total / r1.ops);
+      if (r1.cpuPerStat !== undefined) rec.add('cpu-req', id, (r1.cpuPerStat * r1.ops) / k1.total / 1000);
+      log(`    ${id} lstat loop: ${opcodeCounts(k1.byOpcode, r1.ops)} per lstat`);
+    }
     rec.add('stat1', id, r1.statsPerSec);
     rec.add('memfs-req1', id, r1.requestsPerSec);
     if (r1.cpuPerStat !== undefined && r1.requestsPerStat) rec.add('memfs-cpu', id, r1.cpuPerStat / r1.requestsPerStat / 1000);
