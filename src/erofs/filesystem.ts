@@ -34,6 +34,7 @@ import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
 import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
 import { LogPaths } from './log-paths.js';
+import { PlusPolicy } from './plus-policy.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
@@ -42,6 +43,12 @@ const DOT = Uint8Array.of(0x2e);
 
 function isDotName(blk: DirBlock, i: number): boolean {
   return blk.compareName(i, DOT, 1) === 0;
+}
+
+const DOTDOT = Uint8Array.of(0x2e, 0x2e);
+
+function isDotDot(blk: DirBlock, i: number, ft: number): boolean {
+  return ft === F.FT_DIR && blk.compareName(i, DOTDOT, 2) === 0;
 }
 
 export interface ErofsFilesystemOptions {
@@ -106,6 +113,9 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private readonly wantPassthrough: boolean;
   private readonly log: (message: string) => void;
   private conn: ConnectionInfo | undefined;
+  /** READDIRPLUS_AUTO negotiated: a READDIRPLUS past offset 0 means an entry was looked up. */
+  private autoPlus = false;
+  private readonly plusPolicy = new PlusPolicy();
   private passthroughBroken = false;
   /**
    * OPEN / OPENDIR answered ENOSYS (the kernel offered NO_OPEN_SUPPORT / NO_OPENDIR_SUPPORT and the mount is
@@ -300,6 +310,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     // object's fs-verity digest before its first open succeeds and may hand it over with passthrough: it keeps OPEN.
     this.noOpen = InitFlags.has(conn.flags, 'NO_OPEN_SUPPORT') && !this.plainComposefs();
     this.noOpendir = InitFlags.has(conn.flags, 'NO_OPENDIR_SUPPORT');
+    this.autoPlus = InitFlags.has(conn.flags, 'READDIRPLUS_AUTO');
     // Both hosting modes await init before serving: zstd's WebAssembly decoder is ready by the first read.
     return decodersReady(this.reader.sb);
   }
@@ -320,6 +331,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
       this.paths.looked(this.inoOf(child.nid), parent);
+      if ((child.mode & F.S_IFMT) !== F.S_IFDIR) this.plusPolicy.lookedUpFile(parent);
       const entry = this.childEntry(child);
       if (!entry) return this.negativeEntry();
       return entry;
@@ -535,10 +547,13 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     const dir = this.dirOf(ino);
     if (plus) this.paths.listedDir(ino);
     if (offset === 0 && dir.dotOmitted) {
-      const added = plus ? plus.add(DOT, this.fillEntry(dir), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
+      const added = plus ? plus.add(DOT, this.bareEntry(dir.nid, F.FT_DIR), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
       if (!added) return;
     }
     const filterRoot = this.filtersRoot(dir);
+    // past the first reply, 'auto' mode sends READDIRPLUS only when an entry was looked up (plus-policy.ts)
+    if (plus) this.plusPolicy.begin(this.autoPlus && offset > OFFSET_SYNTH_DOT);
+    let bareFiles = 0;
     // Our own writers take the name straight from the directory block; other sinks get a view.
     const raw = out instanceof DirentWriter ? out : undefined;
     const rawPlus = plus instanceof DirentPlusWriter ? plus : undefined;
@@ -563,11 +578,16 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
           if (!added) return;
           continue;
         }
-        const entry = this.plusEntryOf(nid, ft);
+        // "." and ".." are never linked by the kernel: no attributes; files as the policy says
+        const bareFile = ft !== F.FT_DIR && this.plusPolicy.bareFile();
+        const entry = dot || bareFile || isDotDot(blk, i, ft) ? this.bareEntry(nid, ft) : this.plusEntryOf(nid, ft);
         const added = rawPlus ? rawPlus.addSlice(blk.data, blk.nameStart(i), blk.nameLength, entry, next) : plus.add(blk.name(i), entry, next);
-        if (!added) return;
+        if (!added) break;
+        if (bareFile) bareFiles++;
       }
+      if (i < blk.count) break;
     }
+    if (plus) this.plusPolicy.listedBare(ino, bareFiles);
   }
 
   /** overlayfs leaves char 0:0 whiteouts out of the root's listing only (see composefs.ts); LOOKUP hides them all. */
@@ -597,6 +617,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       child = undefined;
     }
     if (child) return this.fillEntry(child);
+    return this.bareEntry(nid, ft);
+  }
+
+  /** A READDIRPLUS record without attributes (nodeid 0): the kernel lists the name and instantiates nothing. */
+  private bareEntry(nid: number, ft: number): Entry {
     const a = this.plusAttr;
     a.ino = this.inoOf(nid);
     a.mode = fileTypeToMode(ft);
