@@ -11,7 +11,7 @@
 // DIR is a compiled tree (DIR/src/cli/main.js, e.g. /tmp/base/dist). --workers adds a tsfuse row per count
 // (`--workers N`); the default row is the CLI's default.
 
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fsbench, parseReport } from './lib/clients.js';
@@ -91,7 +91,10 @@ async function oneRound(dir: string, count: number, timeMs: number, m: Mounted |
 export async function runPassthroughWrites(o: {
   rounds: number; count: number; seconds: number; hp?: string; baseline?: string; workers: number[]; log: (s: string) => void;
 }): Promise<string> {
-  const root = ensureDir(join(SCRATCH, 'ptwrites'));
+  // the sources are the bench's own (never mountpoints): what an interrupted run left is removed first
+  const root = join(SCRATCH, 'ptwrites');
+  rmSync(root, { recursive: true, force: true });
+  ensureDir(root);
   ensureDir(LOGS);
   ensureDir(MNT_ROOT);
   const list = contenders(o);
