@@ -363,8 +363,10 @@ export class PassthroughFs implements Filesystem {
     this.t.removeAlias(victim, parent, name);
     if (victim.isDir || Number(st.nlink) <= 1) {
       this.t.detach(victim);
-      // a cached fd would keep the file's blocks (and its inode number) until the kernel's FORGET
-      this.t.dropFd(victim);
+      // A file's cached fd would keep its blocks (and its inode number) until the kernel's FORGET. A removed
+      // directory is empty and has no name any more: its fd is the only way left to answer fstat and
+      // READDIR (ENOENT, as the source gives) for a process that still has it open or as its cwd.
+      if (!victim.isDir) this.t.dropFd(victim);
     }
   }
 
