@@ -35,3 +35,12 @@ export function matrix(title: string, define: (t: ReturnType<typeof suite>, moun
     t.run();
   }
 }
+
+/** Waits (up to 30 s) until a child has created `name` in SOURCE, its way of saying it is ready. */
+export async function waitForSource(m: PtMounted, name: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(path.join(m.src, name))) {
+    if (Date.now() > deadline) throw new Error(`the child never created ${name}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

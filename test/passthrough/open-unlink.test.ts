@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startPython } from '../helpers/python.js';
-import { lstatSrc, matrix, py } from './common.js';
+import { lstatSrc, matrix, py, waitForSource } from './common.js';
 
 matrix('passthrough open-unlink', (t, mounted) => {
   t('an unlinked open file stays usable through its fd; the name is gone for other processes', async () => {
@@ -74,8 +74,7 @@ matrix('passthrough open-unlink', (t, mounted) => {
           os.close(fd)
           return [data, st.st_nlink, st.st_size]
         `);
-        const deadline = Date.now() + 30_000;
-        while (!fs.existsSync(path.join(m.src, 'ready')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await waitForSource(m, 'ready');
         assert.equal(await py(m, `os.unlink(P('f')); return errname(os.stat, P('f'))`), 'ENOENT');
         assert.equal(await holder.result, ['01XY4567', 0, 8]);
         assert.not.ok(fs.existsSync(path.join(m.src, 'f')));

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startPython } from '../helpers/python.js';
-import { lstatSrc, matrix, py } from './common.js';
+import { lstatSrc, matrix, py, waitForSource } from './common.js';
 
 matrix('passthrough rmdir', (t, mounted) => {
   t('non-empty gives ENOTEMPTY and leaves it intact; empty goes; a new one under the name is new', async () => {
@@ -65,8 +65,7 @@ matrix('passthrough rmdir', (t, mounted) => {
         os.close(fd)
         return out
       `);
-      const deadline = Date.now() + 30_000;
-      while (!fs.existsSync(path.join(m.src, 'ready')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitForSource(m, 'ready');
       assert.equal(await py(m, `os.rmdir(P('d')); return errname(os.stat, P('d'))`), 'ENOENT');
       assert.equal(await holder.result, ['ENOENT', [], 'ENOENT', true, 0]);
       assert.equal(fs.readdirSync(m.src), ['ready']);
