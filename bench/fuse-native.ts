@@ -3,8 +3,9 @@
 // measured by a Python client in its own process. Uncached (attr/entry timeout ~0), rounds interleaved,
 // medians. fuse-native comes from FUSE_NATIVE_DIR (a directory whose node_modules has fuse-native).
 //
-//   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3] [--baseline ROOT]
+//   npm run build && FUSE_NATIVE_DIR=/path/to/peers node dist/bench/fuse-native.js [--rounds 3] [--baseline ROOT] [--trace]
 //
+// --trace: count each contender's FUSE requests per figure in its first round (bench/lib/fuse-trace.ts).
 // --baseline ROOT: a third contender, tsfuse/fuse-native from another built checkout (ROOT has package.json and
 // dist/), for before/after tables measured in the same run.
 //
@@ -16,6 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { RequestCounter } from './lib/fuse-trace.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,9 +27,11 @@ const files = new Map()
 const t = new Date()
 const dir = (m) => ({ mode: 16877, size: 4096, nlink: 2, mtime: t, atime: t, ctime: t })
 files.set('/', dir()); files.set('/d', dir()); files.set('/w', dir())
-for (let i = 0; i < 1000; i++) files.set('/d/f' + i, { mode: 33188, data: Buffer.alloc(0), mtime: t })
-files.set('/big', { mode: 33188, data: Buffer.alloc(64 << 20, 7), mtime: t })
-const st = (f) => f.data ? { mode: f.mode, size: f.data.length, nlink: 1, mtime: f.mtime, atime: f.mtime, ctime: f.mtime } : f
+for (let i = 0; i < 1000; i++) files.set('/d/f' + i, { mode: 33188, buf: Buffer.alloc(0), size: 0, mtime: t })
+files.set('/big', { mode: 33188, buf: Buffer.alloc(64 << 20, 7), size: 64 << 20, mtime: t })
+const st = (f) => f.buf ? { mode: f.mode, size: f.size, nlink: 1, mtime: f.mtime, atime: f.mtime, ctime: f.mtime } : f
+// a file's buffer grows by doubling (its capacity), its size is the bytes written: appends cost O(1) each
+const reserve = (f, n) => { if (n > f.buf.length) { const nb = Buffer.alloc(Math.max(n, f.buf.length * 2)); f.buf.copy(nb, 0, 0, f.size); f.buf = nb } }
 const ops = {
   getattr (p, cb) { const f = files.get(p); if (!f) return cb(Fuse.ENOENT); cb(0, st(f)) },
   readdir (p, cb) {
@@ -37,16 +41,20 @@ const ops = {
     cb(0, out)
   },
   open (p, flags, cb) { files.has(p) ? cb(0, 1) : cb(Fuse.ENOENT) },
-  create (p, mode, cb) { files.set(p, { mode, data: Buffer.alloc(0), mtime: new Date() }); cb(0, 1) },
-  read (p, fd, buf, len, pos, cb) { const d = files.get(p).data; const n = Math.max(0, Math.min(len, d.length - pos)); d.copy(buf, 0, pos, pos + n); cb(n) },
+  create (p, mode, cb) { files.set(p, { mode, buf: Buffer.alloc(0), size: 0, mtime: new Date() }); cb(0, 1) },
+  read (p, fd, buf, len, pos, cb) { const f = files.get(p); const n = Math.max(0, Math.min(len, f.size - pos)); f.buf.copy(buf, 0, pos, pos + n); cb(n) },
   write (p, fd, buf, len, pos, cb) {
     const f = files.get(p)
-    if (pos + len > f.data.length) { const nb = Buffer.alloc(Math.max(pos + len, f.data.length * 2)); f.data.copy(nb); f.data = nb.subarray(0, pos + len) }
-    buf.copy(f.data, pos, 0, len); cb(len)
+    reserve(f, pos + len)
+    if (pos > f.size) f.buf.fill(0, f.size, pos)
+    buf.copy(f.buf, pos, 0, len); f.size = Math.max(f.size, pos + len); cb(len)
   },
-  truncate (p, size, cb) { const f = files.get(p); f.data = f.data.subarray(0, size); cb(0) },
+  truncate (p, size, cb) { const f = files.get(p); reserve(f, size); if (size > f.size) f.buf.fill(0, f.size, size); f.size = size; cb(0) },
   ftruncate (p, fd, size, cb) { ops.truncate(p, size, cb) },
   unlink (p, cb) { files.delete(p) ? cb(0) : cb(Fuse.ENOENT) },
+  // an unlink can reach the server before the RELEASE of the close just before it; libfuse then hides the
+  // open file by renaming it (its hard_remove is off), which needs rename
+  rename (src, dst, cb) { const f = files.get(src); if (!f) return cb(Fuse.ENOENT); files.delete(src); files.set(dst, f); cb(0) },
   release (p, fd, cb) { cb(0) },
   utimens (p, a, m, cb) { cb(0) },
   chmod (p, m, cb) { cb(0) }
@@ -99,7 +107,10 @@ const FIGURES: [string, string][] = [
   ['write', 'sequential write, 32 MiB (MiB/s ↑)'], ['create', 'create + unlink (pairs/s ↑)'],
 ];
 
-async function measure(req: string, cwd: string): Promise<Record<string, number>> {
+/** Request mixes per contender and figure (FUSE_LOOKUP: n, ...), filled by measure() when tracing. */
+type Mix = Record<string, Record<string, number>>;
+
+async function measure(req: string, cwd: string, mix?: Mix): Promise<Record<string, number>> {
   const mnt = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-'));
   writeFileSync(join(cwd, 'prog.cjs'), PROGRAM(req));
   const child = spawn(process.execPath, ['prog.cjs', mnt], { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -113,11 +124,15 @@ async function measure(req: string, cwd: string): Promise<Record<string, number>
       child.on('exit', () => reject(new Error(`${req} exited before mounting`)));
     });
     const out: Record<string, number> = {};
+    const counter = mix ? RequestCounter.open(mnt, 'fnb') : undefined;
     for (const [id] of FIGURES) {
+      counter?.start();
       const r = spawnSync('/usr/bin/python3', ['-c', CLIENT, mnt, id], { encoding: 'utf8', timeout: 60_000 });
+      if (counter && mix) mix[id] = counter.stop().byOpcode;
       out[id] = r.status === 0 ? Number(r.stdout.trim()) : NaN;
       if (r.status !== 0) process.stderr.write(`${req} ${id}: ${r.stderr.trim().split('\n').pop()}\n`);
     }
+    counter?.close();
     return out;
   } finally {
     clearTimeout(killer);
@@ -138,7 +153,7 @@ const median = (xs: number[]): number => {
  * Runs every figure for both contenders, `rounds` times alternating (tsfuse/fuse-native, fuse-native, ...), and
  * returns the table of medians (markdown). `peers`: a directory whose node_modules has fuse-native.
  */
-export async function runFuseNativeComparison(peers: string, rounds: number, baseline?: string): Promise<string> {
+export async function runFuseNativeComparison(peers: string, rounds: number, baseline?: string, trace = false): Promise<string> {
   const dirs: string[] = [];
   const packageDir = (root: string): string => {
     const d = mkdtempSync(join(tmpdir(), 'tsfuse-fnb-pkg-'));
@@ -151,9 +166,11 @@ export async function runFuseNativeComparison(peers: string, rounds: number, bas
   if (baseline) contenders.push(['baseline', 'tsfuse/fuse-native', packageDir(baseline)]);
   contenders.push(['fuse-native', 'fuse-native', peers]);
   const runs: Record<string, Record<string, number>[]> = {};
+  const mixes: Record<string, Mix> = {};
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd));
+      // the first round of each contender counts requests when tracing (the tracepoint costs the client a little)
+      for (const [label, req, cwd] of contenders) (runs[label] ??= []).push(await measure(req, cwd, trace && r === 0 ? (mixes[label] = {}) : undefined));
     }
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -173,6 +190,16 @@ export async function runFuseNativeComparison(peers: string, rounds: number, bas
     if (baseline) row += ` ${f(med('baseline'))} | ${ratioOf(id, med('baseline'), b)} |`;
     lines.push(row);
   }
+  if (trace) {
+    lines.push('', '| figure | contender | requests in the first round (kernel tracepoint) |', '|---|---|---|');
+    for (const [id, name] of FIGURES) {
+      for (const [label] of contenders) {
+        const m = mixes[label]?.[id];
+        const text = m ? Object.entries(m).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op.slice(5)} ${n}`).join(', ') : 'no counter';
+        lines.push(`| ${name} | ${label} | ${text} |`);
+      }
+    }
+  }
   return lines.join('\n');
 }
 
@@ -180,7 +207,7 @@ async function main(): Promise<void> {
   const peers = process.env.FUSE_NATIVE_DIR;
   if (!peers) throw new Error('set FUSE_NATIVE_DIR to a directory with node_modules/fuse-native');
   const arg = (k: string): string | undefined => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : undefined);
-  console.log(await runFuseNativeComparison(peers, Number(arg('--rounds')) || 3, arg('--baseline')));
+  console.log(await runFuseNativeComparison(peers, Number(arg('--rounds')) || 3, arg('--baseline'), process.argv.includes('--trace')));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -22,6 +22,7 @@ import { ensureDataset, FULL, QUICK, type Dataset } from './lib/data.js';
 import { figures } from './lib/figures.js';
 import { statLoad } from './lib/memfs.js';
 import { memfsLoop, populate, startMemfs, type MemfsServer } from './statloop.js';
+import type { MemfsServerOptions } from './lib/memfs.js';
 import { dropCaches, ensureDir, Mounted } from './lib/mounts.js';
 import { RequestCounter } from './lib/fuse-trace.js';
 import { BUILD_ROOT, LOGS, MNT_ROOT, RESULTS, SCRATCH } from './lib/paths.js';
@@ -257,7 +258,22 @@ async function ptRound(p: PtContender, ctx: Ctx, src: string, cfg: Config, rec: 
 
 async function memfsRound(id: string, s: MemfsServer, ds: Dataset, cfg: Config, rec: Recorder, round: number): Promise<void> {
   try {
-    const r1 = await memfsLoop(s, s.m.mnt, ds.memfs.listFile, 1, 1_000_000, cfg.statCapMs);
+    // counted by the kernel as for the image contenders (their 1-client pass runs with the counter on too)
+    const counter = RequestCounter.open(s.m.mnt, id);
+    let r1: Awaited<ReturnType<typeof memfsLoop>>;
+    let k1: ReturnType<RequestCounter['stop']> | undefined;
+    try {
+      counter?.start();
+      r1 = await memfsLoop(s, s.m.mnt, ds.memfs.listFile, 1, 1_000_000, cfg.statCapMs);
+      k1 = counter?.stop();
+    } finally {
+      counter?.close();
+    }
+    if (k1 && !k1.lost && k1.total > 0) {
+      rec.add('req-stat', id, k1.total / r1.ops);
+      if (r1.cpuPerStat !== undefined) rec.add('cpu-req', id, (r1.cpuPerStat * r1.ops) / k1.total / 1000);
+      log(`    ${id} lstat loop: ${opcodeCounts(k1.byOpcode, r1.ops)} per lstat`);
+    }
     rec.add('stat1', id, r1.statsPerSec);
     rec.add('memfs-req1', id, r1.requestsPerSec);
     if (r1.cpuPerStat !== undefined && r1.requestsPerStat) rec.add('memfs-cpu', id, r1.cpuPerStat / r1.requestsPerStat / 1000);
@@ -355,19 +371,28 @@ async function main(): Promise<void> {
   }
   try {
     if (o.memfs) {
-      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads
-      const variants: [string, number, 'poll' | 'threads', string][] = [
-        ['memfs-1fd', 1, 'poll', 'tsfuse memfs (embedded, polled)'],
-        ['memfs-threads-1fd', 1, 'threads', 'tsfuse memfs (embedded, 1 reader thread)'],
-        ['memfs-2fd', 2, 'threads', 'tsfuse memfs (embedded, 2 reader threads)'],
+      // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads;
+      // memfs-nodp mounts as the fuse-native contender does (no default_permissions: no GETATTR per directory
+      // on the way down a path); the -base variants serve with the --baseline build (before/after in one run)
+      const variants: [string, number, MemfsServerOptions, string][] = [
+        ['memfs-1fd', 1, { transport: 'poll' }, 'tsfuse memfs (embedded, polled)'],
+        ['memfs-nodp', 1, { transport: 'poll', defaultPermissions: false }, 'tsfuse memfs (embedded, polled, no default_permissions as fuse-native)'],
+        ['memfs-threads-1fd', 1, { transport: 'threads' }, 'tsfuse memfs (embedded, 1 reader thread)'],
+        ['memfs-2fd', 2, { transport: 'threads' }, 'tsfuse memfs (embedded, 2 reader threads)'],
       ];
-      for (const [id, fds, transport, label] of variants) {
+      if (o.baseline) {
+        variants.push(
+          ['memfs-1fd-base', 1, { transport: 'poll', lib: o.baseline }, 'tsfuse memfs (embedded, polled), baseline build'],
+          ['memfs-nodp-base', 1, { transport: 'poll', defaultPermissions: false, lib: o.baseline }, 'tsfuse memfs (embedded, polled, no default_permissions), baseline build'],
+        );
+      }
+      for (const [id, fds, serverOpts, label] of variants) {
         if (!want(id)) continue;
         allLabels[id] = label;
         kinds[id] = 'tsfuse';
         notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); timeouts 0`;
         try {
-          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), 0, transport);
+          const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), serverOpts);
           memfs.push({ id, s });
           await populate(s.m.mnt, { copyFrom: ds.tree, dirs: ds.memfs.dirs });
         } catch (err) {

@@ -10,6 +10,9 @@
 //   cstat DIR COUNT TIME_MS                                 create+close COUNT files, lstat them, unlink them
 //   mktree DIR DIRS FILES SIZE                              DIRS subdirectories with FILES files of SIZE bytes
 //   waitstat PATH TIMEOUT_MS                                poll stat(PATH) until it succeeds
+//   metaw PHASE DIR COUNT TIME_MS                           one metadata write per entry DIR/f00000000...: PHASE
+//                                                           create|mkdir (at most COUNT, stops after TIME_MS),
+//                                                           chmod|utimens|truncate|rename|unlink|rmdir (all COUNT)
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -209,6 +212,57 @@ static int cmd_cstat(int argc, char **argv) {
   return errs ? 3 : 0;
 }
 
+// ---- metadata writes, one kind per run ----
+// The harness runs the phases in order as separate processes (create, chmod, utimens, truncate, rename, unlink;
+// mkdir, rmdir), so the server's CPU time can be read between them. create and mkdir are bounded by TIME_MS and
+// report how many they made, which the later phases then touch. Every call must succeed (a failing call would
+// make a phase look cheaper than it is): the first failure ends the run.
+static int cmd_metaw(int argc, char **argv) {
+  if (argc != 6) return 2;
+  const char *phase = argv[2], *dir = argv[3];
+  uint64_t count = (uint64_t)atoll(argv[4]);
+  uint64_t limit = (uint64_t)atoll(argv[5]) * 1000000ull;
+  int create = !strcmp(phase, "create"), mkd = !strcmp(phase, "mkdir"), rmd = !strcmp(phase, "rmdir");
+  int chm = !strcmp(phase, "chmod"), utm = !strcmp(phase, "utimens"), trn = !strcmp(phase, "truncate");
+  int ren = !strcmp(phase, "rename"), unl = !strcmp(phase, "unlink");
+  if (!(create | mkd | rmd | chm | utm | trn | ren | unl)) return 2;
+  // rename moves f* to g*, so unlink removes g*; directories are d*
+  char kind = mkd || rmd ? 'd' : unl ? 'g' : 'f';
+  char path[4096], path2[4096];
+  uint64_t t0 = now_ns(), deadline = t0 + limit, i = 0;
+  for (; i < count; i++) {
+    snprintf(path, sizeof path, "%s/%c%08" PRIu64, dir, kind, i);
+    int r;
+    if (create) {
+      r = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+      if (r >= 0) r = close(r);
+    } else if (mkd) {
+      r = mkdir(path, 0755);
+    } else if (rmd) {
+      r = rmdir(path);
+    } else if (chm) {
+      r = chmod(path, 0600);
+    } else if (utm) {
+      struct timespec ts[2] = {{1000000000 + (time_t)i, 1}, {1000000000 + (time_t)i, 2}};
+      r = utimensat(AT_FDCWD, path, ts, 0);
+    } else if (trn) {
+      r = truncate(path, 4096);
+    } else if (ren) {
+      snprintf(path2, sizeof path2, "%s/g%08" PRIu64, dir, i);
+      r = rename(path, path2);
+    } else {
+      r = unlink(path);
+    }
+    if (r != 0) die(phase, path);
+    if ((create || mkd) && (i & 15) == 0 && now_ns() > deadline) {
+      i++;
+      break;
+    }
+  }
+  report(phase, i, 0, 0, t0, now_ns(), 1);
+  return 0;
+}
+
 // ---- populate ----
 static int cmd_mktree(int argc, char **argv) {
   if (argc != 6) return 2;
@@ -267,6 +321,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(c, "cstat")) rc = cmd_cstat(argc, argv);
   else if (!strcmp(c, "mktree")) rc = cmd_mktree(argc, argv);
   else if (!strcmp(c, "waitstat")) rc = cmd_waitstat(argc, argv);
+  else if (!strcmp(c, "metaw")) rc = cmd_metaw(argc, argv);
   if (rc == 2) fprintf(stderr, "fsbench: bad usage of '%s' (%d args)\n", c, argc);
   return rc;
 }

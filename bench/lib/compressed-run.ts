@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ErofsReader } from '../../src/erofs/reader/reader.js';
 import { fsbench, parseReport } from './clients.js';
-import { EROFS_MISSING, type CompressedImage, ensureCompressedImages, erofsWritable, peakRss, zContenders, type ZContender } from './compressed.js';
+import {
+  EROFS_MISSING, TSFUSE_COMPRESSORS, type CompressedImage, buildRecord, compLabel, ensureCompressedImages, erofsWritable, imageBytes, peakRss, zContenders, type ZContender,
+} from './compressed.js';
 import type { Dataset } from './data.js';
 import { dropCaches, Mounted } from './mounts.js';
 import { LOGS, MNT_ROOT } from './paths.js';
@@ -125,9 +127,23 @@ export async function runCompressedSection(ds: Dataset, o: ZOptions): Promise<st
   return join(o.out, `${name}.md`);
 }
 
-/** The squashfuse_ll contender with the same compressor as c (lz4hc for erofs lz4hc...), the ratio base. */
+/** The squashfuse_ll contender with the same compressor as c (lz4hc for erofs lz4hc, gzip for deflate), the ratio base. */
 function peerOf(c: ZContender, cs: ZContender[]): ZContender | undefined {
-  return cs.find((p) => p.kind === 'peer' && p.image.comp === c.image.comp);
+  const comp = c.image.peer ?? c.image.comp;
+  return cs.find((p) => p.kind === 'peer' && p.image.comp === comp);
+}
+
+/** Size and build time of every image served, each EROFS one beside the squashfs one it is compared with. */
+function imagesTable(imgs: CompressedImage[]): string[] {
+  const L = ['## Images (size; build wall and CPU time, load average when built)', '', '| image | builder | size (MiB) | build (s) | build CPU (s) | load at build |', '|---|---|---:|---:|---:|---|'];
+  for (const im of imgs) {
+    const b = buildRecord(im);
+    const size = imageBytes(im);
+    const builder = im.builder === 'tsfuse' ? `tsfuse erofs build ${im.args.join(' ')}` : im.kind === 'erofs' ? `mkfs.erofs ${im.args.join(' ')}` : `mksquashfs ${im.args.join(' ')}`;
+    L.push(`| ${im.kind} ${compLabel(im)} | ${builder} | ${size === undefined ? '-' : fmt(size / (1 << 20))} | ${b ? fmt(b.seconds) : '-'} | ${b ? fmt(b.cpuSeconds) : '-'} | ${b?.load ?? 'built before build times were kept'} |`);
+  }
+  L.push('');
+  return L;
 }
 
 function render(ds: Dataset, cs: ZContender[], s: Samples, errors: Record<string, string[]>, o: ZOptions, secs: number): string {
@@ -139,8 +155,13 @@ function render(ds: Dataset, cs: ZContender[], s: Samples, errors: Record<string
   L.push('Command: `node dist/bench/run.js --section compressed' + flags + '`. Median over rounds [min..max];');
   L.push('"vs sqfs_ll" = how squashfuse_ll with the same compressor compares (>1: tsfuse better, time/CPU/RSS as sqfs/tsfuse, MiB/s as tsfuse/sqfs).');
   const missing = EROFS_MISSING.filter((c) => !erofsWritable().includes(c));
-  if (missing.length) L.push(`EROFS ${missing.join('/')} rows are missing: this mkfs.erofs (Debian 1.5) cannot write them (>= 1.7 can); squashfs has them.`);
+  const ours = TSFUSE_COMPRESSORS.map((t) => t.comp).filter((c) => missing.includes(c));
+  if (missing.length) {
+    L.push(`This mkfs.erofs (Debian 1.5) cannot write EROFS ${missing.join('/')} (>= 1.7 can); squashfs has them.` +
+      (ours.length ? ` The EROFS ${ours.join('/')} rows are images written by \`tsfuse erofs build --compress\` ("tsfuse-built", mkfs.erofs' default levels; deflate compared with squashfs gzip).` : ''));
+  }
   L.push('');
+  if (!o.image) L.push(...imagesTable([...new Set(cs.map((c) => c.image))]));
   for (const f of FIGS) {
     L.push(`## ${f.label} (${f.unit}, ${f.better} is better)`, '', '| contender | median | range | vs sqfs_ll |', '|---|---:|---|---:|');
     for (const c of cs) {

@@ -17,8 +17,18 @@ export interface MemfsServer {
   stop(): Promise<void>;
 }
 
-/** `transport`: embedded mode's (SessionOptions.embeddedTransport); with 'poll' the fd count does not matter. */
-export async function startMemfs(name: string, fds: number, watchdogMs: number, timeout = 0, transport: 'poll' | 'threads' = 'poll'): Promise<MemfsServer> {
+export interface MemfsServerOptions {
+  /** Entry/attr timeouts in seconds (default 0: every lstat reaches the server). */
+  timeout?: number;
+  /** Embedded mode's transport (SessionOptions.embeddedTransport); with 'poll' the fd count does not matter. */
+  transport?: 'poll' | 'threads';
+  /** false: mount without default_permissions, as the fuse-native contender does (default true). */
+  defaultPermissions?: boolean;
+  /** Serve with another compiled tsfuse tree (the bench's --baseline) instead of this build. */
+  lib?: string;
+}
+
+export async function startMemfs(name: string, fds: number, watchdogMs: number, o: MemfsServerOptions = {}): Promise<MemfsServer> {
   const mnt = join(MNT_ROOT, name);
   const counters = join(LOGS, `${name}.counters.json`);
   rmSync(counters, { force: true });
@@ -27,7 +37,8 @@ export async function startMemfs(name: string, fds: number, watchdogMs: number, 
     mnt,
     probe: '',
     cmd: process.execPath,
-    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(timeout), '--counters', counters, '--transport', transport],
+    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(o.timeout ?? 0), '--counters', counters,
+      '--transport', o.transport ?? 'poll', ...(o.defaultPermissions === false ? ['--no-default-permissions'] : []), ...(o.lib ? ['--lib', o.lib] : [])],
     kind: 'fuse',
     logFile: join(LOGS, `${name}.log`),
     watchdogMs,

@@ -1,22 +1,36 @@
-// A tsfuse memfs server for the bench (embedded mode: the filesystem lives in this process's main thread,
-// reader threads hand requests over), with entry/attr timeouts from --timeout (default 0). Every
+// A tsfuse memfs server for the bench (embedded mode: the filesystem lives in this process's main thread),
+// with entry/attr timeouts from --timeout (default 0). Every
 // Filesystem method call is counted (= requests that reached the filesystem, FORGETs included); on SIGUSR2
 // the counts are written as JSON to --counters FILE.
 //
 //   node tsfuse-memfs.js --mnt DIR [--workers N] [--timeout S] [--counters FILE] [--transport poll|threads]
+//                        [--no-default-permissions] [--lib BUILD_ROOT]
+//
+// --lib serves with the memfs and Session of another compiled tsfuse tree (the bench's --baseline), so a
+// baseline build and this one run under the same server script and flags.
+//
+// --no-default-permissions mounts as the fuse-native contender does (bench/servers/fuse-native.ts: libfuse's
+// default, no default_permissions): the kernel then does not refresh every directory's attributes on the way
+// down a path (a GETATTR per component with timeouts 0), which halves the requests of an uncached lstat. The
+// mount is still private to the mounting user (no allow_other).
 
 import { renameSync, writeFileSync } from 'node:fs';
-import { createMemFs } from '../../src/fs/memfs.js';
-import { Session } from '../../src/server/session.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { need, parseFlags, serveUntilSignal } from './args.js';
 
 const f = parseFlags(process.argv.slice(2));
+const lib = typeof f.lib === 'string' ? f.lib : undefined;
+const fromLib = (rel: string, own: string): string => (lib ? pathToFileURL(join(lib, rel)).href : own);
+const { createMemFs } = (await import(fromLib('src/fs/memfs.js', '../../src/fs/memfs.js'))) as typeof import('../../src/fs/memfs.js');
+const { Session } = (await import(fromLib('src/server/session.js', '../../src/server/session.js'))) as typeof import('../../src/server/session.js');
 const mountpoint = need(f, 'mnt');
 const workers = typeof f.workers === 'string' ? Number(f.workers) : 1;
 const timeout = typeof f.timeout === 'string' ? Number(f.timeout) : 0;
 const countersFile = typeof f.counters === 'string' ? f.counters : undefined;
 // embedded mode's transport (SessionOptions.embeddedTransport): poll (default) or threads
 const transport = f.transport === 'threads' || f.transport === 'poll' ? f.transport : undefined;
+const defaultPermissions = f['no-default-permissions'] !== true;
 
 const fs = createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, entryTimeout: timeout, attrTimeout: timeout });
 const counts: Record<string, number> = {};
@@ -42,7 +56,7 @@ for (const name of REQUEST_METHODS) {
 }
 
 const session = await Session.mount(fs, {
-  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: timeout, embeddedTransport: transport,
+  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: timeout, embeddedTransport: transport, defaultPermissions,
 });
 if (countersFile) {
   process.on('SIGUSR2', () => {

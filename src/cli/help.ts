@@ -45,7 +45,7 @@ Usage:
         Write a composefs image of SOURCE (a directory, or with --from-file a dumpfile, - for stdin),
         byte for byte what mkcomposefs 1.0.8 writes; --digest-store fills an object store.
   tsfuse erofs build SOURCE IMAGE [--chunksize N] [-b 512|1024|2048|4096] [--all-root]
-                     [--uid-offset N] [--ignore-mtime] [--compress lz4|lz4hc|none]
+                     [--uid-offset N] [--ignore-mtime] [--compress lz4|lz4hc|zstd|deflate[,LEVEL]|none]
         Write an EROFS image of SOURCE that any kernel mounts. --compress lz4 (fast) or lz4hc (smaller):
         files in one-block LZ4 pclusters with compact indexes, kept flat when that saves nothing (as
         mkfs.erofs does); not with --chunksize, which stores chunk-based files with zero chunks as holes.

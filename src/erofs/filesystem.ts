@@ -12,7 +12,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import type {
   Attr, ConnectionInfo, DirentPlusSink, DirentSink, Entry, Filesystem, OpenReply, RequestContext, StatFs,
 } from '../fs/types.js';
-import { FOPEN } from '../protocol/abi.js';
+import { FOPEN, InitFlags } from '../protocol/abi.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
 import { O_ACCMODE, O_TRUNC, W_OK } from '../protocol/posix.js';
 import { checkAccess } from '../fs/access.js';
@@ -34,6 +34,7 @@ import { ErofsReader, type ReaderOptions } from './reader/reader.js';
 import { formatNid } from './reader/superblock.js';
 import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
 import { LogPaths } from './log-paths.js';
+import { PlusPolicy } from './plus-policy.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
@@ -42,6 +43,12 @@ const DOT = Uint8Array.of(0x2e);
 
 function isDotName(blk: DirBlock, i: number): boolean {
   return blk.compareName(i, DOT, 1) === 0;
+}
+
+const DOTDOT = Uint8Array.of(0x2e, 0x2e);
+
+function isDotDot(blk: DirBlock, i: number, ft: number): boolean {
+  return ft === F.FT_DIR && blk.compareName(i, DOTDOT, 2) === 0;
 }
 
 export interface ErofsFilesystemOptions {
@@ -106,7 +113,17 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private readonly wantPassthrough: boolean;
   private readonly log: (message: string) => void;
   private conn: ConnectionInfo | undefined;
+  /** READDIRPLUS_AUTO negotiated: a READDIRPLUS past offset 0 means an entry was looked up. */
+  private autoPlus = false;
+  private readonly plusPolicy = new PlusPolicy();
   private passthroughBroken = false;
+  /**
+   * OPEN / OPENDIR answered ENOSYS (the kernel offered NO_OPEN_SUPPORT / NO_OPENDIR_SUPPORT and the mount is
+   * read-only, see init): the kernel then opens every file itself with KEEP_CACHE (and CACHE_DIR), sending no
+   * OPEN and no RELEASE, two requests fewer per file a tar reads.
+   */
+  private noOpen = false;
+  private noOpendir = false;
   /** nid -> open object file, in least-recently-used order (see MAX_OPEN_OBJECTS). */
   private readonly objects = new Map<number, ObjectFile>();
   /** fh -> nid of the handles this instance handed out, oldest first (see MAX_HANDLES). */
@@ -289,6 +306,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
 
   init(conn: ConnectionInfo): Promise<void> {
     this.conn = conn;
+    // READs never depend on a handle (objects are found by nid), but a plain composefs view checks each
+    // object's fs-verity digest before its first open succeeds and may hand it over with passthrough: it keeps OPEN.
+    this.noOpen = InitFlags.has(conn.flags, 'NO_OPEN_SUPPORT') && !this.plainComposefs();
+    this.noOpendir = InitFlags.has(conn.flags, 'NO_OPENDIR_SUPPORT');
+    this.autoPlus = InitFlags.has(conn.flags, 'READDIRPLUS_AUTO');
     // Both hosting modes await init before serving: zstd's WebAssembly decoder is ready by the first read.
     return decodersReady(this.reader.sb);
   }
@@ -309,6 +331,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       if (!e) return this.negativeEntry();
       const child = this.reader.inode(e.nid);
       this.paths.looked(this.inoOf(child.nid), parent);
+      if ((child.mode & F.S_IFMT) !== F.S_IFDIR) this.plusPolicy.lookedUpFile(parent);
       const entry = this.childEntry(child);
       if (!entry) return this.negativeEntry();
       return entry;
@@ -339,6 +362,8 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   open(_ctx: RequestContext, ino: number, flags: number): OpenReply {
     return this.guard('open', ino, () => {
       if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) throw new Errno(ERRNO.EROFS);
+      // Not before the write check: the first OPEN answered ENOSYS ends OPENs for the connection.
+      if (this.noOpen) throw new Errno(ERRNO.ENOSYS, 'no open needed');
       const n = this.node(ino);
       const type = n.mode & F.S_IFMT;
       if (type === F.S_IFDIR) throw new Errno(ERRNO.EISDIR);
@@ -488,6 +513,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   opendir(_ctx: RequestContext, ino: number, _flags?: number): OpenReply {
     return this.guard('opendir', ino, () => {
       this.dirOf(ino);
+      if (this.noOpendir) throw new Errno(ERRNO.ENOSYS, 'no opendir needed');
       return { fh: 0, flags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
     });
   }
@@ -521,10 +547,13 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     const dir = this.dirOf(ino);
     if (plus) this.paths.listedDir(ino);
     if (offset === 0 && dir.dotOmitted) {
-      const added = plus ? plus.add(DOT, this.fillEntry(dir), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
+      const added = plus ? plus.add(DOT, this.bareEntry(dir.nid, F.FT_DIR), OFFSET_SYNTH_DOT) : out!.add(ino, DOT, F.S_IFDIR, OFFSET_SYNTH_DOT);
       if (!added) return;
     }
     const filterRoot = this.filtersRoot(dir);
+    // past the first reply, 'auto' mode sends READDIRPLUS only when an entry was looked up (plus-policy.ts)
+    if (plus) this.plusPolicy.begin(this.autoPlus && offset > OFFSET_SYNTH_DOT);
+    let bareFiles = 0;
     // Our own writers take the name straight from the directory block; other sinks get a view.
     const raw = out instanceof DirentWriter ? out : undefined;
     const rawPlus = plus instanceof DirentPlusWriter ? plus : undefined;
@@ -549,11 +578,16 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
           if (!added) return;
           continue;
         }
-        const entry = this.plusEntryOf(nid, ft);
+        // "." and ".." are never linked by the kernel: no attributes; files as the policy says
+        const bareFile = ft !== F.FT_DIR && this.plusPolicy.bareFile();
+        const entry = dot || bareFile || isDotDot(blk, i, ft) ? this.bareEntry(nid, ft) : this.plusEntryOf(nid, ft);
         const added = rawPlus ? rawPlus.addSlice(blk.data, blk.nameStart(i), blk.nameLength, entry, next) : plus.add(blk.name(i), entry, next);
-        if (!added) return;
+        if (!added) break;
+        if (bareFile) bareFiles++;
       }
+      if (i < blk.count) break;
     }
+    if (plus) this.plusPolicy.listedBare(ino, bareFiles);
   }
 
   /** overlayfs leaves char 0:0 whiteouts out of the root's listing only (see composefs.ts); LOOKUP hides them all. */
@@ -583,6 +617,11 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
       child = undefined;
     }
     if (child) return this.fillEntry(child);
+    return this.bareEntry(nid, ft);
+  }
+
+  /** A READDIRPLUS record without attributes (nodeid 0): the kernel lists the name and instantiates nothing. */
+  private bareEntry(nid: number, ft: number): Entry {
     const a = this.plusAttr;
     a.ino = this.inoOf(nid);
     a.mode = fileTypeToMode(ft);

@@ -87,6 +87,9 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
       readdirplus: IMAGE_READDIRPLUS,
+      // Read-only: no open needs the server (the VFS refuses writes), so the filesystem may answer OPEN and
+      // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
+      want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,
     },
   );
   let overlay: string | undefined;

@@ -3,6 +3,8 @@
 //  - READDIRPLUS_AUTO: a plain listing of a big directory gets READDIRPLUS for its first reply only, then
 //    plain READDIR (the kernel switches when nobody looks entries up); listing while stat'ing every entry
 //    keeps READDIRPLUS; both listings are complete and in the image's order, resumed at our offsets;
+//  - a listing nobody stats sends the files without attributes (a later stat of each looks it up); once
+//    listed files get stat'ed, the first replies carry them (plus-policy.ts);
 //  - the image's long entry/attribute timeouts are applied: a second process stat'ing the same files and
 //    listing the same directory again sends no request (the kernel answers from its caches).
 
@@ -16,6 +18,9 @@ import { inPython } from '../helpers/python.js';
 
 /** Enough entries for several 32 KiB READDIR replies (glibc's getdents buffer) and READDIRPLUS replies. */
 const FILES = 3000;
+
+/** Files of each small directory. */
+const FEW = 50;
 
 const requestLine = /^(?:\[worker \d+\] )?tsfuse: unique \d+ ([A-Z_0-9]+) nodeid (\d+) .*? (\{.*\})?$/;
 
@@ -39,6 +44,11 @@ function buildImage(dir: string): string {
   for (const d of ['plain', 'stated']) {
     fs.mkdirSync(path.join(src, d), { recursive: true });
     for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(src, d, `file-${String(i).padStart(5, '0')}`), i % 7 === 0 ? 'x'.repeat(i % 300) : '');
+  }
+  // small directories (one reply each) for the file-attribute policy
+  for (const d of ['few-a', 'few-b']) {
+    fs.mkdirSync(path.join(src, d));
+    for (let i = 0; i < FEW; i++) fs.writeFileSync(path.join(src, d, `${d.slice(-1)}-${String(i).padStart(3, '0')}`), 'y'.repeat(i));
   }
   return mkfs(dir, 'dirs.erofs', src, []);
 }
@@ -85,6 +95,25 @@ test('READDIRPLUS auto: plain READDIR after the first reply of a plain listing, 
     // stat'ing listing: every reply is READDIRPLUS (the kernel keeps asking while entries are used)
     assert.ok((plus.get(second!)?.length ?? 0) >= 3, `stat'ing listing used READDIRPLUS throughout: ${plus.get(second!)}`);
     assert.is(plain.get(second!), undefined, `no plain READDIR while stat'ing: ${plain.get(second!)}`);
+    assert.equal(h.threadEvents, []);
+  });
+});
+
+test('file attributes: left out of a listing nobody stats, sent once listed files get stat\'ed', async () => {
+  if (skip) return console.log('  (skipped: needs mkfs.erofs and root)');
+  await withDirsMount('rdp-files', async (h) => {
+    const lookups = (prefix: string): number => requests(h.logs).filter((q) => q.op === 'LOOKUP' && q.body.name?.startsWith(prefix)).length;
+    const stats = (d: string): string => `return [os.lstat(P('${d}', n)).st_size for n in sorted(os.listdir(P('${d}')))]`;
+    const sizes = Array.from({ length: FEW }, (_, i) => i);
+    // names only (find, ls): the kernel instantiates no file inode; stat'ing them later (another process)
+    // looks each one up
+    assert.is((await inPython<string[]>(h.mnt, `return os.listdir(P('few-a'))`)).length, FEW);
+    assert.equal(await inPython<number[]>(h.mnt, stats('few-a')), sizes);
+    assert.is(lookups('a-'), FEW, 'each file of the names-only listing looked up');
+    // the workload stats what it lists: the next directory's first reply carries the files' attributes (all
+    // but a sample the server keeps measuring with)
+    assert.equal(await inPython<number[]>(h.mnt, stats('few-b')), sizes);
+    assert.ok(lookups('b-') <= FEW / 16, `few lookups after a listing with attributes: ${lookups('b-')}`);
     assert.equal(h.threadEvents, []);
   });
 });

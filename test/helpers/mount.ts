@@ -30,6 +30,11 @@ export async function withMount<T>(
   // TSFUSE_TEST_IO_URING=1 (with the fuse module's enable_uring on): every worker-mode mount over io_uring
   const ioUring = opts.ioUring ?? (process.env.TSFUSE_TEST_IO_URING === '1' && typeof (fs as FilesystemModule).module === 'string');
   const session = await Session.mount(fs, { ...opts, ioUring, mountpoint: mnt });
+  if (ioUring && opts.ioUring === undefined && session.transport !== 'io_uring') {
+    // the io_uring pass must not pass quietly over /dev/fuse reads
+    await session.unmount({ abortAfterMs: 5000 });
+    throw new Error(`TSFUSE_TEST_IO_URING=1 but the mount at ${mnt} serves over ${session.transport}`);
+  }
   const watchdog = startWatchdog(mnt, timeoutMs, () => {
     try {
       session.abort();

@@ -2,15 +2,16 @@
 // and share one inode; regular files are FLAT_PLAIN/FLAT_INLINE (blocks copied from the source in pieces,
 // a short tail inline), or with a chunk size CHUNK_BASED, where chunks of zeros become holes. Inodes are
 // compact when they can be (mtime equal to the image's build time, 16-bit ids), else extended with
-// nanosecond mtimes. With --compress lz4/lz4hc, regular files are compressed into one-block pclusters with
-// compact indexes (compress-file.ts, compact-index.ts) unless that saves nothing, as mkfs.erofs decides. The same layout engine as the composefs writer, so the same rules for tails and
-// directories.
+// nanosecond mtimes. With --compress lz4/lz4hc/zstd/deflate, regular files are compressed into one-block
+// pclusters with compact indexes (compress-file.ts, compact-index.ts, pcluster-codecs.ts) unless that saves
+// nothing, as mkfs.erofs decides. The same layout engine as the composefs writer, so the same rules for tails
+// and directories.
 
 import * as path from 'node:path';
 import * as os from 'node:os';
 import * as F from '../reader/format.js';
-import { FileCompressor, Spill } from './compress-file.js';
-import { Lz4Compressor, lz4Depth } from './lz4-compress.js';
+import { FileCompressor, Spill, windowFor } from './compress-file.js';
+import { COMPRESSION_OF, comprConfigRecords, pclusterEncoder, type CompressSpec } from './pcluster-codecs.js';
 import { writeImage } from './image.js';
 import { computeLayout } from './layout.js';
 import { zeroChunks } from './file-copy.js';
@@ -29,8 +30,8 @@ export interface BuildOptions {
   uidOffset?: number;
   /** Every inode gets the oldest mtime of the tree (and so a compact inode). */
   ignoreMtime?: boolean;
-  /** Compress regular files (not with chunkSize). */
-  compress?: 'none' | 'lz4' | 'lz4hc';
+  /** Compress regular files (not with chunkSize); zstd needs src/compress/zstd.ts' zstdReady awaited first. */
+  compress?: CompressSpec;
 }
 
 function spillPath(image: string): string {
@@ -65,8 +66,8 @@ export function buildErofs(o: BuildOptions): void {
       throw new BuildError(`chunk size ${o.chunkSize} is not a power of two from the block size up`);
     }
   }
-  const compress = o.compress ?? 'none';
-  if (compress !== 'none' && chunkBits !== undefined) throw new BuildError('--compress and --chunksize exclude each other');
+  const compress = o.compress;
+  if (compress && chunkBits !== undefined) throw new BuildError('--compress and --chunksize exclude each other');
   const uidOffset = o.uidOffset ?? 0;
   const links = new Map<string, { node: WNode; names: number }>();
   const nodes: WNode[] = [];
@@ -124,10 +125,11 @@ export function buildErofs(o: BuildOptions): void {
     for (const n of nodes) [n.mtimeSec, n.mtimeNsec] = [s, ns];
   }
   addDots(root, root);
-  const spill = compress === 'none' ? undefined : new Spill(spillPath(o.image));
+  const spill = compress ? new Spill(spillPath(o.image)) : undefined;
+  const comprConfigs = compress ? comprConfigRecords(compress, windowFor(bs)) : undefined;
   try {
-    if (spill) {
-      const fc = new FileCompressor(new Lz4Compressor(lz4Depth(compress as 'lz4' | 'lz4hc')), bs, spill);
+    if (compress && spill) {
+      const fc = new FileCompressor(pclusterEncoder(compress), bs, spill);
       for (const n of nodes) {
         const d = n.data;
         if (d?.kind !== 'file') continue;
@@ -135,13 +137,16 @@ export function buildErofs(o: BuildOptions): void {
         if (file) n.data = { kind: 'compressed', path: d.path, spill, file };
       }
     }
-    const layout = computeLayout(root, { blockBits });
+    const layout = computeLayout(root, { blockBits, afterSuperblock: comprConfigs?.length });
     const out = new ImageOutput(o.image);
     try {
       writeImage(out, layout, {
         featureCompat: F.COMPAT_MTIME | F.COMPAT_XATTR_FILTER,
         // mkfs.erofs sets 0PADDING whenever it compresses; the kernel needs it to decompress in place
-        featureIncompat: (anyChunked ? F.INCOMPAT_CHUNKED_FILE : 0) | (spill ? F.INCOMPAT_LZ4_0PADDING : 0),
+        featureIncompat:
+          (anyChunked ? F.INCOMPAT_CHUNKED_FILE : 0) | (spill ? F.INCOMPAT_LZ4_0PADDING : 0) | (comprConfigs ? F.INCOMPAT_COMPR_CFGS : 0),
+        comprConfigs,
+        availableComprAlgs: comprConfigs && compress ? 1 << COMPRESSION_OF[compress.algorithm] : undefined,
       });
       out.commit();
     } catch (e) {

@@ -46,9 +46,11 @@ export function compactIndexSize(inodeAndXattrs: number, total: number): number 
   return s.pad + F.MAP_HEADER_SIZE + packs4(s.initial4b) * 8 + s.middle2b * 2 + packs4(s.end4b) * 8;
 }
 
-/** The LZ4 map header: COMPACTED_2B advice (lclusters of at most 4 KiB), algorithm 0, lcluster = block. */
-function mapHeader(out: Uint8Array, at: number): void {
-  new DataView(out.buffer, out.byteOffset).setUint16(at + 4, F.ADVISE_COMPACTED_2B, true);
+/** The map header: COMPACTED_2B advice (lclusters of at most 4 KiB), HEAD1's algorithm, lcluster = block. */
+function mapHeader(out: Uint8Array, at: number, algorithm: number): void {
+  new DataView(out.buffer, out.byteOffset).setUint16(at + F.MH_ADVISE, F.ADVISE_COMPACTED_2B, true);
+  // low nibble: HEAD1 lclusters' algorithm (HEAD2, the high nibble, is not written)
+  out[at + F.MH_ALGORITHMTYPE] = algorithm & 0xf;
 }
 
 /** The lo field of entry `n`: clusterofs, or a NONHEAD's distance back (or, last in its pack, forward). */
@@ -71,14 +73,14 @@ function putBits(out: Uint8Array, at: number, bitpos: number, v: number): void {
 
 /**
  * The index bytes (padding, map header, packs) for a file whose `types` (one per lcluster) were recorded by
- * the compressor and whose pclusters start at block `blkaddr`.
+ * the compressor, whose pclusters start at block `blkaddr` and are compressed with `algorithm`.
  */
-export function encodeCompactIndex(inodeAndXattrs: number, types: LclusterTypes, blkaddr: number): Uint8Array {
+export function encodeCompactIndex(inodeAndXattrs: number, types: LclusterTypes, blkaddr: number, algorithm: number): Uint8Array {
   const total = types.length;
   const s = split(inodeAndXattrs, total);
   const out = new Uint8Array(compactIndexSize(inodeAndXattrs, total));
   const v = new DataView(out.buffer);
-  mapHeader(out, s.pad);
+  mapHeader(out, s.pad, algorithm);
   // nearest head at or before / strictly after each lcluster, and the heads before each one
   const prevHead = new Int32Array(total);
   const nextHead = new Int32Array(total);

@@ -1,7 +1,7 @@
-// One regular file compressed the way mkfs.erofs does it with lz4/lz4hc and no big pclusters: every physical
-// cluster is one block; a compressed one holds the LZ4 stream at its end (zero padding first, the
-// LZ4_0PADDING rule the kernel relies on) and decodes to exactly the input it covers, which is more than one
-// block; input that would not shrink below one block is stored as a PLAIN block instead (a whole block's
+// One regular file compressed the way mkfs.erofs does it without big pclusters: every physical cluster is
+// one block; a compressed one holds the stream (LZ4 block, zstd frame or raw DEFLATE, pcluster-codecs.ts) at
+// its end (zero padding first, the 0PADDING rule the kernel relies on) and decodes to exactly the input it
+// covers, which is more than one block; input that would not shrink below one block is stored as a PLAIN block instead (a whole block's
 // worth of input, or the rest of the file). The blocks go to a spill file (the image's data area is written
 // after the inodes, whose index sizes depend on this), so memory stays fixed by the window, not the file.
 // If compression does not save space overall (mkfs.erofs' test: blocks + full index >= file size) the spill
@@ -11,13 +11,15 @@ import * as fs from 'node:fs';
 import * as F from '../reader/format.js';
 import { LO_BITS, NONHEAD_ENTRY, type LclusterTypes } from './compact-index.js';
 import { openSource, readFully } from './file-copy.js';
-import type { Lz4Compressor } from './lz4-compress.js';
+import type { PclusterEncoder } from './pcluster-codecs.js';
 
 /** Where a file's compressed blocks are in the spill file, and its lcluster entries. */
 export interface CompressedFile {
   spillOffset: number;
   blocks: number;
   types: LclusterTypes;
+  /** Z_EROFS_COMPRESSION_* of its compressed pclusters. */
+  algorithm: number;
 }
 
 /** An unlinked temporary file the compressed blocks are appended to, then copied into the image. */
@@ -59,7 +61,7 @@ export class FileCompressor {
   private readonly dst: Uint8Array;
 
   constructor(
-    private readonly lz4: Lz4Compressor,
+    private readonly encoder: PclusterEncoder,
     private readonly blockSize: number,
     private readonly spill: Spill,
   ) {
@@ -95,7 +97,7 @@ export class FileCompressor {
         const at = pos - bufStart;
         const avail = Math.min(bufEnd - pos, w);
         const src = this.window.subarray(at, at + avail);
-        const r = this.lz4.compress(src, avail, this.dst, bs);
+        const r = this.encoder.compress(src, avail, this.dst, bs);
         let type: number;
         let covered: number;
         this.block.fill(0);
@@ -128,6 +130,6 @@ export class FileCompressor {
       this.spill.rewind(spillOffset);
       return undefined;
     }
-    return { spillOffset, blocks, types };
+    return { spillOffset, blocks, types, algorithm: this.encoder.algorithm };
   }
 }

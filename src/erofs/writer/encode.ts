@@ -23,6 +23,8 @@ export interface SuperblockFields {
   featureIncompat: number;
   inos: number;
   blocks: number;
+  /** available_compr_algs / lz4_max_distance; 0 leaves the default. */
+  u1?: number;
 }
 
 export function encodeSuperblock(l: Layout, f: SuperblockFields): Uint8Array {
@@ -39,6 +41,7 @@ export function encodeSuperblock(l: Layout, f: SuperblockFields): Uint8Array {
   v.setUint32(F.SB_META_BLKADDR, l.metaBlkaddr, true);
   v.setUint32(F.SB_XATTR_BLKADDR, Math.floor(l.inodesEnd / l.blockSize), true);
   v.setUint32(F.SB_FEATURE_INCOMPAT, f.featureIncompat, true);
+  v.setUint16(F.SB_U1, f.u1 ?? 0, true);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Writes a laid-out tree (layout.ts) as an EROFS image, front to back in one pass: optional header (the
-// composefs one) padded to the superblock, the superblock, every inode with its xattrs and inline tail, the
+// composefs one) padded to the superblock, the superblock and its compression configs, every inode with its xattrs and inline tail, the
 // shared xattrs, then the full data blocks (directory blocks, file blocks copied from the source in pieces,
 // chunk data, long symlink targets). Every area's end is checked against what the layout promised.
 
@@ -17,6 +17,10 @@ export interface ImageOptions {
   header?: Uint8Array;
   featureCompat: number;
   featureIncompat: number;
+  /** Compression configuration records written right after the superblock (with INCOMPAT_COMPR_CFGS). */
+  comprConfigs?: Uint8Array;
+  /** available_compr_algs (the superblock's u1 field; with INCOMPAT_COMPR_CFGS). */
+  availableComprAlgs?: number;
 }
 
 class LayoutMismatch extends Error {}
@@ -47,7 +51,7 @@ function writeTail(out: ImageOutput, n: WNode, l: Layout): void {
   }
   const d = n.data!;
   if (d.kind === 'compressed') {
-    out.write(encodeCompactIndex((n.compact ? F.COMPACT_INODE_SIZE : F.EXTENDED_INODE_SIZE) + n.xattrSize, d.file.types, n.blkaddr));
+    out.write(encodeCompactIndex((n.compact ? F.COMPACT_INODE_SIZE : F.EXTENDED_INODE_SIZE) + n.xattrSize, d.file.types, n.blkaddr, d.file.algorithm));
     return;
   }
   const start = n.nBlocks * bs;
@@ -113,8 +117,10 @@ export function writeImage(out: ImageOutput, l: Layout, opts: ImageOptions): voi
       featureIncompat: opts.featureIncompat,
       inos: l.order.length,
       blocks: l.dataBlockStart / bs + l.nDataBlocks,
+      u1: opts.availableComprAlgs ?? 0,
     }),
   );
+  if (opts.comprConfigs) out.write(opts.comprConfigs);
   const metaStart = l.metaBlkaddr * bs;
   for (const n of l.order) {
     out.pad(n.ipad);

@@ -14,6 +14,8 @@ import { xattrBodySize, xattrEntrySize } from './xattr-entry.js';
 
 export interface LayoutOptions {
   blockBits: number;
+  /** Bytes between the superblock and the first inode (compression configuration records). */
+  afterSuperblock?: number;
 }
 
 export interface Layout {
@@ -240,7 +242,7 @@ export function computeLayout(root: WNode, opts: LayoutOptions): Layout {
   const bs = 2 ** blockBits;
   const tree = computeTree(root);
   const { shared, size: sharedSize } = computeSharedXattrs(tree.order);
-  let pos = F.EROFS_SUPER_OFFSET + F.EROFS_SB_BASE_SIZE;
+  let pos = F.EROFS_SUPER_OFFSET + F.EROFS_SB_BASE_SIZE + (opts.afterSuperblock ?? 0);
   const metaStart = Math.floor(pos / bs) * bs;
   let nDataBlocks = 0;
   for (const node of tree.order) {

@@ -5,6 +5,8 @@
 // deeper chain is the lz4hc mode. The block rules of the LZ4 format are kept: the last 5 bytes are
 // literals and no match starts in the last 12 bytes of the consumed input.
 
+import * as F from '../reader/format.js';
+
 const MIN_MATCH = 4;
 const LAST_LITERALS = 5;
 const MF_LIMIT = 12;
@@ -21,6 +23,8 @@ export interface Lz4Result {
 
 /** Reusable state: memory is fixed by the window, not by the file. */
 export class Lz4Compressor {
+  /** What the map header names (pcluster-codecs.ts' PclusterEncoder). */
+  readonly algorithm = F.COMPRESSION_LZ4;
   /** Positions stamped with `gen`: an entry below `gen` was left by an earlier call (no clearing per call). */
   private readonly head = new Int32Array(1 << HASH_BITS).fill(-1);
   private chain = new Int32Array(0);

@@ -1,6 +1,7 @@
 // Small fd and error helpers the passthrough files share.
 
 import fs from 'node:fs';
+import { Errno } from '../../protocol/errno.js';
 
 /** The `.code` of a Node system error ('ENOENT', ...), undefined for anything else. */
 export function errCode(e: unknown): string | undefined {
@@ -14,4 +15,10 @@ export function closeQuiet(fd: number): void {
   } catch {
     /* ignore */
   }
+}
+
+/** A sys.ts result: throws the Errno of a negative one, passes the rest through. */
+export function check(r: number): number {
+  if (r < 0) throw new Errno(-r);
+  return r;
 }

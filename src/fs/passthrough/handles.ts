@@ -92,13 +92,13 @@ export class FileHandles {
     return f;
   }
 
-  /** Registers a new open of `inode` on `fd` and builds the OPEN answer. */
-  add(inode: Inode, fd: number, flags: number): OpenReply {
+  /** Registers a new open of `inode` on `fd` and builds the OPEN answer; `mode`: st_mode when known already. */
+  add(inode: Inode, fd: number, flags: number, mode?: number): OpenReply {
     const h: FileHandle = { fd, inode, flags, backing: false };
     this.files.set(fd, h);
     (inode.openFds ??= new Set()).add(fd);
     const reply: OpenReply = { fh: fd, flags: 0 };
-    if (this.passthroughOn && inode.type === S_IFREG && inode.backingRefs === 0 && mayLoseSuidgid(fd)) {
+    if (this.passthroughOn && inode.type === S_IFREG && inode.backingRefs === 0 && mayLoseSuidgid(mode ?? Number(fs.fstatSync(fd, BIG).mode))) {
       // Writes through a passthrough file never reach us, and with HANDLE_KILLPRIV_V2 the kernel leaves
       // dropping suid/sgid on write to us (the backing file is written with our CAP_FSETID, which keeps
       // them): serve such a file ourselves (WRITE carries FUSE_WRITE_KILL_SUIDGID). Readers too, since once
@@ -160,7 +160,6 @@ export class FileHandles {
 }
 
 /** The file is set-user-ID, or set-group-ID and group-executable: a write by a non-owner must drop that. */
-function mayLoseSuidgid(fd: number): boolean {
-  const mode = Number(fs.fstatSync(fd, BIG).mode);
+function mayLoseSuidgid(mode: number): boolean {
   return (mode & S_ISUID) !== 0 || (mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP);
 }

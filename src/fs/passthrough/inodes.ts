@@ -6,10 +6,13 @@
 //   - its identity in the source: (st_dev, st_ino), checked after every resolution, and
 //   - where it was last seen: one or more aliases (parent inode, name). Directories have exactly one alias
 //     (they cannot be hard-linked); files keep a few (hard links), most recent first.
-// and the table keeps a small cache of O_PATH fds for *directories* only (second-chance LRU, default 1024).
+// and the table keeps two bounded caches of verified O_PATH fds (fd-cache.ts): directories (default 1024)
+// and other files (default 4096), the latter filled on first exact use (setattr, xattrs), so that a chmod,
+// utimens or truncate of a recently used file is one call on its magic link plus an fstat, as with an fd per
+// inode, while a tree of 100k inodes still needs no more fds than the caps.
 //
 // Resolving, from cheapest to most exact:
-//   - getattr: lstat(fullPath) where fullPath joins the aliases up to SOURCE (a string, cached per inode and
+//   - getattr: fstat of the cached fd when there is one; else lstat(fullPath) where fullPath joins the aliases up to SOURCE (a string, cached per inode and
 //     invalidated by a global epoch whenever a directory moves). lstat never follows the last component, and
 //     the result is used only when its (dev, ino) equals the inode's, so even if someone swapped a directory
 //     in SOURCE for a symlink, nothing outside SOURCE is revealed: a mismatch falls back to the exact path.
@@ -20,7 +23,8 @@
 //     the last component (lstat, unlink, rmdir, rename, mkdir, symlink, mknod, O_NOFOLLOW opens) therefore
 //     cannot leave SOURCE, whatever the source tree contains.
 //   - everything that must act on the inode itself (chmod, chown, truncate, utimens, xattrs, statfs, link):
-//     a verified fd for the inode (the cached dirfd, a file handle's fd, or a temporary O_PATH|O_NOFOLLOW fd)
+//     a verified fd for the inode (its cached O_PATH fd, a file handle's fd, or a new O_PATH|O_NOFOLLOW fd
+//     opened through an alias, checked, and cached)
 //     used through its magic link `/proc/self/fd/<fd>`. Following that magic link lands on exactly that inode
 //     (for a symlink: the symlink itself, measured), so those calls cannot be redirected either.
 //   A directory fd is opened from its parent's fd the same way (O_PATH|O_NOFOLLOW|O_DIRECTORY) and its
@@ -36,6 +40,7 @@ import fs, { type BigIntStats } from 'node:fs';
 import { Errno } from '../../protocol/errno.js';
 import { O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH } from '../../protocol/posix.js';
 import { S_IFDIR, S_IFLNK, S_IFMT } from '../types.js';
+import { FdCache } from './fd-cache.js';
 
 const BIG = { bigint: true } as const;
 const BIG_NOTHROW = { bigint: true, throwIfNoEntry: false } as const;
@@ -53,11 +58,11 @@ export class Inode {
   /** Where the inode was last seen, most recent first; at most one for a directory. Replaced, not mutated,
    * while it has at most one element (the empty one is shared). */
   aliases: readonly Alias[] | Alias[] = NO_ALIASES;
-  /** Cached O_PATH fd (directories only), -1 when not cached. */
-  dirFd = -1;
-  /** Second-chance bit of the dir fd cache. */
+  /** Cached verified O_PATH fd of the inode itself (fd-cache.ts), -1 when not cached. */
+  pathFd = -1;
+  /** Second-chance bit of the fd cache. */
   ref = false;
-  /** While > 0 the dir fd is not evicted. */
+  /** While > 0 the cached fd is not evicted. */
   pins = 0;
   /** Cached absolute path (valid while pathEpoch matches the table's). */
   path: string | undefined = undefined;
@@ -114,15 +119,18 @@ export class InodeTable {
   private readonly byId = new Map<number, Inode>();
   private readonly byKey = new Map<number, Map<number, Inode>>();
   private nextId = 2;
-  /** Insertion-ordered set of inodes holding a cached dir fd. */
-  private readonly cache = new Map<Inode, true>();
+  private readonly dirFds: FdCache<Inode>;
+  private readonly fileFds: FdCache<Inode>;
   /** Bumped whenever a directory changes place: cached paths below it are then stale. */
   private pathEpoch = 0;
 
   constructor(
     readonly source: string,
-    private readonly maxDirFds: number,
+    maxDirFds: number,
+    maxFileFds: number,
   ) {
+    this.dirFds = new FdCache(maxDirFds);
+    this.fileFds = new FdCache(maxFileFds);
     this.rootFd = fs.openSync(source, O_PATH | O_DIRECTORY);
     const st = fs.fstatSync(this.rootFd, BIG);
     this.root = new Inode(1, Number(st.dev), Number(st.ino), S_IFDIR);
@@ -136,7 +144,11 @@ export class InodeTable {
   }
 
   get cachedDirFds(): number {
-    return this.cache.size;
+    return this.dirFds.size;
+  }
+
+  get cachedFileFds(): number {
+    return this.fileFds.size;
   }
 
   private keyOf(dev: number): Map<number, Inode> {
@@ -263,7 +275,7 @@ export class InodeTable {
     inode.live = false;
     this.byId.delete(inode.id);
     this.detach(inode);
-    this.dropDirFd(inode);
+    this.dropFd(inode);
     // Aliases are kept: children that still name this object as their parent can resolve through it.
   }
 
@@ -280,14 +292,14 @@ export class InodeTable {
   /** A verified O_PATH fd for a directory inode (cached). ESTALE when its alias chain no longer leads to it. */
   dirFd(inode: Inode): number {
     if (inode === this.root) return this.rootFd;
-    if (inode.dirFd >= 0) {
+    if (inode.pathFd >= 0) {
       inode.ref = true;
-      return inode.dirFd;
+      return inode.pathFd;
     }
     if (!inode.isDir) throw new Errno('ENOTDIR');
     const chain: Inode[] = [];
     let cur = inode;
-    while (cur !== this.root && cur.dirFd < 0) {
+    while (cur !== this.root && cur.pathFd < 0) {
       chain.push(cur);
       const a = cur.aliases[0];
       if (!a) throw stale('directory has no known name');
@@ -297,7 +309,7 @@ export class InodeTable {
     for (let i = chain.length - 1; i >= 0; i--) {
       const node = chain[i];
       const a = node.aliases[0];
-      const pfd = a.parent === this.root ? this.rootFd : a.parent.dirFd;
+      const pfd = a.parent === this.root ? this.rootFd : a.parent.pathFd;
       let fd: number;
       try {
         fd = fs.openSync(`/proc/self/fd/${pfd}/${a.name}`, O_PATH | O_NOFOLLOW | O_DIRECTORY);
@@ -312,8 +324,8 @@ export class InodeTable {
       }
       this.cacheDirFd(node, fd);
     }
-    if (inode.dirFd < 0) throw new Errno('EIO', 'directory fd cache lost the fd being resolved');
-    return inode.dirFd;
+    if (inode.pathFd < 0) throw new Errno('EIO', 'directory fd cache lost the fd being resolved');
+    return inode.pathFd;
   }
 
   /** `/proc/self/fd/N` of a directory inode: append `/${name}` to reach one entry without a path walk. */
@@ -323,40 +335,39 @@ export class InodeTable {
 
   /** Takes ownership of an O_PATH directory fd already verified to be `inode`. */
   cacheDirFd(inode: Inode, fd: number): void {
-    if (inode === this.root || inode.dirFd >= 0) {
-      if (fd !== inode.dirFd && fd !== this.rootFd) fs.closeSync(fd);
+    if (inode === this.root || inode.pathFd >= 0) {
+      if (fd !== inode.pathFd && fd !== this.rootFd) fs.closeSync(fd);
       return;
     }
-    inode.dirFd = fd;
-    inode.ref = false;
-    this.cache.set(inode, true);
-    if (this.cache.size > this.maxDirFds) this.evict(inode);
+    this.dirFds.add(inode, fd);
   }
 
-  /** Second-chance eviction down to maxDirFds; never the entry just added (its caller uses it next). */
-  private evict(keep: Inode): void {
-    for (const n of this.cache.keys()) {
-      if (this.cache.size <= this.maxDirFds) break;
-      if (n.pins > 0 || n === keep) continue;
-      if (n.ref) {
-        n.ref = false;
-        this.cache.delete(n);
-        this.cache.set(n, true); // second chance: to the back of the queue
-        continue;
-      }
-      this.dropDirFd(n);
+  /**
+   * A verified O_PATH fd for a non-directory inode (cached): opened through an alias with O_NOFOLLOW and
+   * checked, or, for a file that has no name any more, reopened through one of its open handles.
+   */
+  fileFd(inode: Inode): number {
+    if (inode.pathFd >= 0) {
+      inode.ref = true;
+      return inode.pathFd;
     }
-  }
-
-  dropDirFd(inode: Inode): void {
-    if (inode.dirFd < 0) return;
-    this.cache.delete(inode);
+    let fd: number;
     try {
-      fs.closeSync(inode.dirFd);
-    } catch {
-      /* already closed */
+      fd = this.openExact(inode, O_PATH);
+    } catch (e) {
+      const open = inode.openFds?.values().next();
+      if (!open || open.done) throw e;
+      fd = fs.openSync(`/proc/self/fd/${open.value}`, O_PATH);
     }
-    inode.dirFd = -1;
+    this.fileFds.add(inode, fd);
+    return fd;
+  }
+
+  /** Closes the inode's cached fd, if any. */
+  dropFd(inode: Inode): void {
+    if (inode.pathFd < 0 || inode === this.root) return;
+    if (inode.isDir) this.dirFds.drop(inode);
+    else this.fileFds.drop(inode);
   }
 
   // ---- paths and stats -------------------------------------------------------------------------------
@@ -378,9 +389,9 @@ export class InodeTable {
   /** lstat of the inode itself, verified; ESTALE when it cannot be reached any more. */
   stat(inode: Inode): BigIntStats {
     if (inode === this.root) return fs.fstatSync(this.rootFd, BIG);
-    if (inode.dirFd >= 0) {
+    if (inode.pathFd >= 0) {
       inode.ref = true;
-      return fs.fstatSync(inode.dirFd, BIG);
+      return fs.fstatSync(inode.pathFd, BIG);
     }
     const p = this.fullPath(inode);
     if (p !== undefined) {
@@ -431,12 +442,13 @@ export class InodeTable {
         inode.pins--;
       }
     }
-    if (inode.openFds) for (const fd of inode.openFds) return fn(`/proc/self/fd/${fd}`);
-    const fd = this.openExact(inode, O_PATH);
+    if (inode.pathFd < 0 && inode.openFds) for (const fd of inode.openFds) return fn(`/proc/self/fd/${fd}`);
+    const fd = this.fileFd(inode);
+    inode.pins++;
     try {
       return fn(`/proc/self/fd/${fd}`);
     } finally {
-      fs.closeSync(fd);
+      inode.pins--;
     }
   }
 
@@ -446,6 +458,8 @@ export class InodeTable {
    */
   openExact(inode: Inode, flags: number, nonblock = false): number {
     if (inode.isDir) return fs.openSync(`/proc/self/fd/${this.dirFd(inode)}`, flags);
+    // the cached fd is exact: reopening through it needs no name and no check
+    if (!(flags & O_PATH) && inode.pathFd >= 0) return fs.openSync(`/proc/self/fd/${inode.pathFd}`, flags);
     if (!(flags & O_PATH) && inode.openFds) {
       // An open handle on the same inode reopens exactly it, even when it has no name any more.
       for (const fd of inode.openFds) return fs.openSync(`/proc/self/fd/${fd}`, flags);
@@ -474,7 +488,8 @@ export class InodeTable {
 
   /** Closes every cached fd (destroy). */
   close(): void {
-    for (const n of [...this.cache.keys()]) this.dropDirFd(n);
+    this.dirFds.closeAll();
+    this.fileFds.closeAll();
     try {
       fs.closeSync(this.rootFd);
     } catch {

@@ -21,6 +21,7 @@ import {
 } from '../../protocol/posix.js';
 import { FOPEN, ReleaseFlags, WriteFlags } from '../../protocol/abi.js';
 import * as ops from '../../kernel/fsops.js';
+import * as sys from './sys.js';
 import type {
   Attr,
   ConnectionInfo,
@@ -40,7 +41,7 @@ import { checkAccess, inSupplementaryGroups } from '../access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirHandles } from './dir-handles.js';
-import { closeQuiet, errCode } from './fd.js';
+import { check, closeQuiet, errCode } from './fd.js';
 import { FileHandles } from './handles.js';
 import { Inode, InodeTable, sameFile } from './inodes.js';
 import { Locks } from './locks.js';
@@ -61,6 +62,8 @@ export interface PassthroughOptions {
   timeout?: number;
   /** How many directory O_PATH fds to keep open (LRU); default 1024. */
   maxDirFds?: number;
+  /** How many O_PATH fds of other files to keep open (LRU, filled by setattr and xattr calls); default 4096. */
+  maxFileFds?: number;
   /** Where one-time warnings go; default console.warn. */
   log?: (msg: string) => void;
 }
@@ -90,7 +93,7 @@ export class PassthroughFs implements Filesystem {
     // the one place the cache lifetime is chosen: entries, attributes, negative entries, FOPEN_KEEP_CACHE
     this.timeout = this.nocache ? 0 : (opts.timeout ?? STABLE_TREE_TIMEOUT);
     this.log = opts.log ?? ((m) => console.warn(m));
-    this.t = new InodeTable(this.source, Math.max(16, opts.maxDirFds ?? 1024));
+    this.t = new InodeTable(this.source, Math.max(16, opts.maxDirFds ?? 1024), Math.max(16, opts.maxFileFds ?? 4096));
     this.handles = new FileHandles(opts.passthrough !== false, this.timeout > 0, (k, m) => this.warnOnce(k, m));
     this.xattrs = new Xattrs(this.t, this.nocache);
     this.fixes = new PermissionFixes(this.t, this.xattrs);
@@ -98,8 +101,8 @@ export class PassthroughFs implements Filesystem {
   }
 
   /** For tests and diagnostics: inodes known, dir fds cached, open handles. */
-  stats(): { inodes: number; dirFds: number; files: number; dirs: number } {
-    return { inodes: this.t.size, dirFds: this.t.cachedDirFds, files: this.handles.size, dirs: this.dirs.size };
+  stats(): { inodes: number; dirFds: number; fileFds: number; files: number; dirs: number } {
+    return { inodes: this.t.size, dirFds: this.t.cachedDirFds, fileFds: this.t.cachedFileFds, files: this.handles.size, dirs: this.dirs.size };
   }
 
   private warnOnce(key: string, msg: string): void {
@@ -188,9 +191,15 @@ export class PassthroughFs implements Filesystem {
     return toAttr(this.t.stat(this.t.get(ino)), this.timeout);
   }
 
+  /**
+   * Every change goes to the inode itself: through the open handle's fd when the kernel names one, else
+   * through the magic link of the inode's cached O_PATH fd (inodes.ts), so a chmod, utimens or truncate of a
+   * file used before is the call itself plus one fstat.
+   */
   setattr(_ctx: RequestContext, ino: number, set: SetAttr): Attr {
     const inode = this.t.get(ino);
-    inode.xattrNames = undefined; // chown/truncate drop security.capability, chmod rewrites an ACL
+    // chown and truncate drop security.capability (chmod and times change no xattr names)
+    if (set.uid !== undefined || set.gid !== undefined || set.size !== undefined) inode.xattrNames = undefined;
     const h = set.fh !== undefined ? this.handles.find(set.fh) : undefined;
     if (set.mode !== undefined) {
       const mode = set.mode & 0o7777;
@@ -208,18 +217,17 @@ export class PassthroughFs implements Filesystem {
     if (set.size !== undefined) {
       const size = set.size;
       if (h && (h.flags & O_ACCMODE) !== O_RDONLY) fs.ftruncateSync(h.fd, size);
-      else this.t.withPath(inode, (p) => fs.truncateSync(p, size));
+      else check(this.t.withPath(inode, (p) => sys.truncate(p, size)));
     }
     if (set.atime !== undefined || set.mtime !== undefined) {
       // utimensat with a timespec pair: node's utimes take float seconds and lose nanoseconds
-      const ts = ops.timespecPair(
-        typeof set.atime === 'object' ? set.atime.sec : 0,
-        set.atime === undefined ? UTIME_OMIT : set.atime === 'now' ? UTIME_NOW : set.atime.nsec,
-        typeof set.mtime === 'object' ? set.mtime.sec : 0,
-        set.mtime === undefined ? UTIME_OMIT : set.mtime === 'now' ? UTIME_NOW : set.mtime.nsec,
-      );
-      if (h) ops.futimens(h.fd, ts);
-      else this.t.withPath(inode, (p) => ops.utimensat(ops.AT_FDCWD, p, ts, 0));
+      const { atime, mtime } = set;
+      const aSec = typeof atime === 'object' ? atime.sec : 0;
+      const aNsec = atime === undefined ? UTIME_OMIT : atime === 'now' ? UTIME_NOW : atime.nsec;
+      const mSec = typeof mtime === 'object' ? mtime.sec : 0;
+      const mNsec = mtime === undefined ? UTIME_OMIT : mtime === 'now' ? UTIME_NOW : mtime.nsec;
+      const at = (p: string): number => sys.utimens(p, aSec, aNsec, mSec, mNsec);
+      check(h ? at(`/proc/self/fd/${h.fd}`) : this.t.withPath(inode, at));
     }
     // ctime cannot be set; the calls above update it.
     let st = h ? fs.fstatSync(h.fd, BIG) : this.t.stat(inode);
@@ -259,7 +267,7 @@ export class PassthroughFs implements Filesystem {
    * non-root server cannot chown, and files then belong to it, as with passthrough_hp run by a user.
    */
   private finishNew(ctx: RequestContext, parent: Inode, name: string, type: number, perm: number | undefined): Entry {
-    const dirMode = Number(fs.fstatSync(this.t.dirFd(parent), BIG).mode);
+    const dirMode = (): number => Number(fs.fstatSync(this.t.dirFd(parent), BIG).mode);
     const fd = fs.openSync(`${this.t.procDir(parent)}/${name}`, O_PATH | O_NOFOLLOW | (type === S_IFDIR ? O_DIRECTORY : 0));
     let keep = false;
     try {
@@ -270,7 +278,7 @@ export class PassthroughFs implements Filesystem {
       if (perm !== undefined && this.fixes.fixPerm(st, perm, (m) => fs.chmodSync(magic, m))) st = fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, parent, name);
       inode.nlookup++;
-      if (type === S_IFDIR && inode.dirFd < 0) {
+      if (type === S_IFDIR && inode.pathFd < 0) {
         this.t.cacheDirFd(inode, fd); // likely used next (mkdir -p, untar)
         keep = true;
       }
@@ -355,7 +363,8 @@ export class PassthroughFs implements Filesystem {
     this.t.removeAlias(victim, parent, name);
     if (victim.isDir || Number(st.nlink) <= 1) {
       this.t.detach(victim);
-      if (victim.isDir) this.t.dropDirFd(victim);
+      // a cached fd would keep the file's blocks (and its inode number) until the kernel's FORGET
+      this.t.dropFd(victim);
     }
   }
 
@@ -445,13 +454,13 @@ export class PassthroughFs implements Filesystem {
   private createReply(inode: Inode, st: BigIntStats, fd: number, flags: number): CreateReply {
     inode.nlookup++;
     const entry = this.entry(inode, st);
-    return { ...this.handles.add(inode, fd, flags), entry };
+    return { ...this.handles.add(inode, fd, flags, Number(st.mode)), entry };
   }
 
   /** A file this server just created (open fd) goes to the caller's uid/gid and gets the mode asked for. */
   private adoptCreated(ctx: RequestContext, p: Inode, fd: number, fix: number | undefined): BigIntStats {
     let st = fs.fstatSync(fd, BIG);
-    const dirMode = Number(fs.fstatSync(this.t.dirFd(p), BIG).mode);
+    const dirMode = (): number => Number(fs.fstatSync(this.t.dirFd(p), BIG).mode);
     if (this.fixes.fixOwner(ctx, dirMode, st, (u, g) => fs.fchownSync(fd, u, g))) st = fs.fstatSync(fd, BIG);
     if (fix !== undefined && this.fixes.fixPerm(st, fix, (m) => fs.fchmodSync(fd, m))) st = fs.fstatSync(fd, BIG);
     return st;

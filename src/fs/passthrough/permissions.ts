@@ -35,10 +35,14 @@ export class PermissionFixes {
     return true;
   }
 
-  /** Gives a new object to the requester (uid, and gid unless the directory is set-group-ID); true when changed. */
-  fixOwner(ctx: RequestContext, dirMode: number, st: BigIntStats, chown: (uid: number, gid: number) => void): boolean {
+  /**
+   * Gives a new object to the requester (uid, and gid unless the directory is set-group-ID); true when changed.
+   * `dirMode` is asked only when the owner is not already right (most creates: the requester is this user).
+   */
+  fixOwner(ctx: RequestContext, dirMode: () => number, st: BigIntStats, chown: (uid: number, gid: number) => void): boolean {
     if (!this.asRoot) return false;
-    const gid = dirMode & S_ISGID ? -1 : ctx.gid;
+    if (Number(st.uid) === ctx.uid && Number(st.gid) === ctx.gid) return false;
+    const gid = dirMode() & S_ISGID ? -1 : ctx.gid;
     if (Number(st.uid) === ctx.uid && (gid === -1 || Number(st.gid) === gid)) return false;
     chown(ctx.uid, gid);
     return true;

@@ -1,12 +1,13 @@
 // passthrough's extended attributes, through the inode's magic link with the following variants: exact, also
 // for symlinks (a symlink's own xattrs, as lgetxattr would give). Without nocache the inode's name list is
 // cached, so a GETXATTR of a name not in it answers ENODATA without a syscall (ls -l asks for ACLs and
-// capabilities of every file); every change through this filesystem drops the cache.
+// capabilities of every file); every change through this filesystem drops the cache. Reads go through koffi
+// (sys.ts): the kernel asks for security.capability before every truncate and write.
 
 import { ERRNO, Errno } from '../../protocol/errno.js';
 import { XATTR_SIZE_MAX } from '../../protocol/posix.js';
 import * as ops from '../../kernel/fsops.js';
-import { errCode } from './fd.js';
+import * as sys from './sys.js';
 import type { Inode, InodeTable } from './inodes.js';
 
 /** Thrown for every xattr miss: one shared object, no stack trace to build each time (server reads .errno). */
@@ -28,15 +29,15 @@ export class Xattrs {
   }
 
   /**
-   * Runs a read-only xattr call. Directories and open files go through their fd's magic link (exact). Other
-   * inodes go through `/proc/self/fd/<parent>/<name>` with the l* variant: it cannot leave SOURCE (the last
+   * Runs a read-only xattr call. Directories, open files and files with a cached fd go through their fd's
+   * magic link (exact). Other inodes go through `/proc/self/fd/<parent>/<name>` with the l* variant: it cannot leave SOURCE (the last
    * component is not followed) and it saves the temporary O_PATH fd that an exact path costs (~7 µs on top
    * of ~8 µs of FFI; ls -l asks two xattrs per file). If the name was replaced directly in the source since
    * the kernel's lookup, the answer is the new file's: the same staleness any path-based passthrough has.
    * ENOENT (the name is gone) retries the exact way, which also repairs the aliases.
    */
   private readXattr(inode: Inode, call: (path: string, nofollow: boolean) => number): number {
-    if (!inode.isDir && !inode.openFds?.size && inode.aliases.length) {
+    if (!inode.isDir && inode.pathFd < 0 && !inode.openFds?.size && inode.aliases.length) {
       const a = inode.aliases[0];
       const r = call(`${this.t.procDir(a.parent)}/${a.name}`, true);
       if (r !== -ERRNO.ENOENT) return r;
@@ -47,10 +48,10 @@ export class Xattrs {
   /** listxattr; throws an Errno. */
   private listNames(inode: Inode): string[] {
     let buf = this.buf();
-    let n = this.readXattr(inode, (p, nf) => ops.listxattrRaw(p, buf, nf));
+    let n = this.readXattr(inode, (p, nf) => sys.listxattr(p, buf, nf));
     if (n === -ERRNO.ERANGE) {
       buf = Buffer.allocUnsafe(XATTR_SIZE_MAX);
-      n = this.readXattr(inode, (p, nf) => ops.listxattrRaw(p, buf, nf));
+      n = this.readXattr(inode, (p, nf) => sys.listxattr(p, buf, nf));
     }
     if (n < 0) throw new Errno(-n);
     const names: string[] = [];
@@ -82,10 +83,10 @@ export class Xattrs {
     const known = this.xattrNames(inode);
     if (known && !known.has(name)) throw ENODATA_ERR;
     let buf = this.buf();
-    let n = this.readXattr(inode, (p, nf) => ops.getxattrRaw(p, name, buf, nf));
+    let n = this.readXattr(inode, (p, nf) => sys.getxattr(p, name, buf, nf));
     if (n === -ERRNO.ERANGE) {
       buf = Buffer.allocUnsafe(XATTR_SIZE_MAX);
-      n = this.readXattr(inode, (p, nf) => ops.getxattrRaw(p, name, buf, nf));
+      n = this.readXattr(inode, (p, nf) => sys.getxattr(p, name, buf, nf));
     }
     if (n >= 0) return Buffer.from(buf.subarray(0, n));
     if (n === -ERRNO.ENODATA) throw ENODATA_ERR;
@@ -114,10 +115,10 @@ export class Xattrs {
   hasDefaultAcl(dir: Inode): boolean {
     if (dir.defaultAcl === undefined) {
       try {
-        this.t.withPath(dir, (p) => ops.getxattr(p, 'system.posix_acl_default', this.buf()));
-        dir.defaultAcl = true;
-      } catch (e) {
-        dir.defaultAcl = errCode(e) === 'ERANGE';
+        const r = this.t.withPath(dir, (p) => sys.getxattr(p, 'system.posix_acl_default', this.buf(), false));
+        dir.defaultAcl = r >= 0 || r === -ERRNO.ERANGE;
+      } catch {
+        dir.defaultAcl = false;
       }
     }
     return dir.defaultAcl;

@@ -16,12 +16,17 @@
 // otherwise the node id. READDIR snapshots the listing at offset 0 per open directory (libfuse does the same:
 // entries added or removed while a listing is read do not shift offsets; rewinddir refreshes). Entries that
 // come with attributes answer READDIRPLUS without a LOOKUP each.
+//
+// Methods answer synchronously when the filesystem does (a plain value, no Promise: the dispatcher replies at
+// once), and with a Promise only when a filesystem method returned one. Names are looked up in each node's own
+// map of named children (no per-request key strings).
 
 import { Errno } from '../../protocol/errno.js';
 import type {
   Attr, ConnectionInfo, CreateReply, DirentPlusSink, DirentSink, Entry, FileLock, Filesystem, OpenReply, RequestContext, SetAttr, StatFs,
 } from '../types.js';
-import { RENAME_EXCHANGE } from '../types.js';
+import { RENAME_EXCHANGE, type MaybePromise } from '../types.js';
+import { isPromise } from '../../protocol/opcodes.js';
 import type { PathAttr, PathDirent, PathFilesystem, PathLayerOptions } from './types.js';
 
 const ROOT = 1;
@@ -35,14 +40,22 @@ interface Node {
   name: string | undefined;
   nlookup: number;
   openCount: number;
+  /** Nodes whose parent this is (named or not): it stays in the table while there are any. */
   children: number;
+  /** The named ones among them, by name. */
+  kids: Map<string, Node> | undefined;
   hidden: boolean;
 }
 
 interface DirHandle {
   fh: number;
-  list: { name: string; attr?: PathAttr }[] | undefined;
+  /** The listing at offset 0 ("." and ".." first when the filesystem left them out), hidden names left out. */
+  list: PathDirent[] | undefined;
 }
+
+const newNode = (id: number, parent: Node | undefined, name: string | undefined): Node => ({
+  id, parent, name, nlookup: 0, openCount: 0, children: 0, kids: undefined, hidden: false,
+});
 
 const nosys = (): never => {
   throw new Errno('ENOSYS');
@@ -52,16 +65,19 @@ export class PathLayer implements Filesystem {
   readonly fs: PathFilesystem;
   private readonly opts: Required<PathLayerOptions>;
   private readonly byId = new Map<number, Node>();
-  private readonly byName = new Map<string, Node>();
   private readonly dirs = new Map<number, DirHandle>();
   private nextId = ROOT + 1;
   private nextDir = 1;
   private hideCounter = 0;
+  /** Nodes hidden now: readdir filters names only while there are any. */
+  private hiddenCount = 0;
 
   constructor(fs: PathFilesystem, opts: PathLayerOptions = {}) {
     this.fs = fs;
     this.opts = { hardRemove: opts.hardRemove ?? false, useIno: opts.useIno ?? true };
-    this.byId.set(ROOT, { id: ROOT, parent: undefined, name: '', nlookup: 1, openCount: 0, children: 0, hidden: false });
+    const root = newNode(ROOT, undefined, '');
+    root.nlookup = 1;
+    this.byId.set(ROOT, root);
   }
 
   // ---- the table (exported for tests and tools) ----
@@ -75,7 +91,7 @@ export class PathLayer implements Filesystem {
   lookupCount(path: string): number {
     let node = this.byId.get(ROOT)!;
     for (const part of path.split('/').filter((p) => p !== '')) {
-      const n = this.byName.get(key(node.id, part));
+      const n = node.kids?.get(part);
       if (!n) return 0;
       node = n;
     }
@@ -91,12 +107,12 @@ export class PathLayer implements Filesystem {
   /** The node's path, or undefined when a name on the way is gone. */
   private pathOf(n: Node): string | undefined {
     if (n.id === ROOT) return '/';
-    const parts: string[] = [];
+    let path = '';
     for (let c: Node | undefined = n; c && c.id !== ROOT; c = c.parent) {
       if (c.name === undefined || !c.parent) return undefined;
-      parts.push(c.name);
+      path = '/' + c.name + path;
     }
-    return '/' + parts.reverse().join('/');
+    return path;
   }
 
   private path(ino: number): string {
@@ -116,28 +132,42 @@ export class PathLayer implements Filesystem {
     return p === '/' ? '/' + name : p + '/' + name;
   }
 
+  /** The node named `name` in directory `parent`, if the kernel knows it. */
+  private named(parent: number, name: string): Node | undefined {
+    return this.byId.get(parent)?.kids?.get(name);
+  }
+
   private findOrAdd(parent: number, name: string): Node {
-    const k = key(parent, name);
-    let n = this.byName.get(k);
+    const p = this.node(parent);
+    let n = p.kids?.get(name);
     if (!n) {
-      const p = this.node(parent);
-      n = { id: this.nextId++, parent: p, name, nlookup: 0, openCount: 0, children: 0, hidden: false };
+      n = newNode(this.nextId++, p, name);
       p.children++;
       this.byId.set(n.id, n);
-      this.byName.set(k, n);
+      (p.kids ??= new Map()).set(name, n);
     }
     return n;
   }
 
+  /** Takes the node's name out of its parent's map (the node itself stays). */
+  private unname(n: Node): void {
+    if (n.name !== undefined && n.parent) n.parent.kids?.delete(n.name);
+  }
+
+  private setHidden(n: Node, hidden: boolean): void {
+    if (n.hidden !== hidden) this.hiddenCount += hidden ? 1 : -1;
+    n.hidden = hidden;
+  }
+
   /** Takes the node out of the name table (its id stays valid until forgotten). */
   private unhash(n: Node): void {
-    if (n.name !== undefined && n.parent) this.byName.delete(key(n.parent.id, n.name));
+    this.unname(n);
     n.name = undefined;
     this.maybeDrop(n);
   }
 
   private rehash(n: Node, parent: number, name: string): void {
-    if (n.name !== undefined && n.parent) this.byName.delete(key(n.parent.id, n.name));
+    this.unname(n);
     const p = this.node(parent);
     if (n.parent !== p) {
       p.children++;
@@ -149,13 +179,14 @@ export class PathLayer implements Filesystem {
       }
     }
     n.name = name;
-    this.byName.set(key(parent, name), n);
+    (p.kids ??= new Map()).set(name, n);
   }
 
   private maybeDrop(n: Node): void {
     while (n.id !== ROOT && n.nlookup === 0 && n.children === 0 && n.openCount === 0) {
       this.byId.delete(n.id);
-      if (n.name !== undefined && n.parent) this.byName.delete(key(n.parent.id, n.name));
+      if (n.hidden) this.setHidden(n, false);
+      this.unname(n);
       const p = n.parent;
       n.parent = undefined;
       if (!p) return;
@@ -172,14 +203,23 @@ export class PathLayer implements Filesystem {
   }
 
   /** LOOKUP-style answer for parent/name: getattr, then one lookup counted. */
-  private async entryFor(ctx: RequestContext, parent: number, name: string, path: string, fh?: number): Promise<Entry> {
-    const a = await this.getattrPath(ctx, path, fh);
+  private entryFor(ctx: RequestContext, parent: number, name: string, path: string, fh?: number): MaybePromise<Entry> {
+    const a = this.getattrPath(ctx, path, fh);
+    return isPromise(a) ? a.then((v) => this.entered(parent, name, v)) : this.entered(parent, name, a);
+  }
+
+  private entered(parent: number, name: string, a: PathAttr): Entry {
     const n = this.findOrAdd(parent, name);
     n.nlookup++;
     return { ino: n.id, attr: this.attrOf(n, { ...a }) };
   }
 
-  private getattrPath(ctx: RequestContext, path: string | null, fh?: number): PathAttr | Promise<PathAttr> {
+  /** After a method that made parent/name (mknod, mkdir, ...): its entry. */
+  private thenEntry(ctx: RequestContext, made: MaybePromise<void>, parent: number, name: string, path: string): MaybePromise<Entry> {
+    return isPromise(made) ? made.then(() => this.entryFor(ctx, parent, name, path)) : this.entryFor(ctx, parent, name, path);
+  }
+
+  private getattrPath(ctx: RequestContext, path: string | null, fh?: number): MaybePromise<PathAttr> {
     if (!this.fs.getattr) {
       if (path === '/') return { mode: 0o040755, nlink: 2, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 };
       throw new Errno('ENOENT');
@@ -197,7 +237,7 @@ export class PathLayer implements Filesystem {
     return this.fs.destroy?.();
   }
 
-  lookup(ctx: RequestContext, parent: number, name: string): Promise<Entry> {
+  lookup(ctx: RequestContext, parent: number, name: string): MaybePromise<Entry> {
     return this.entryFor(ctx, parent, name, this.childPath(parent, name));
   }
 
@@ -208,11 +248,11 @@ export class PathLayer implements Filesystem {
     this.maybeDrop(n);
   }
 
-  async getattr(ctx: RequestContext, ino: number, fh: number | undefined): Promise<Attr> {
+  getattr(ctx: RequestContext, ino: number, fh: number | undefined): MaybePromise<Attr> {
     const n = this.node(ino);
     const path = fh !== undefined ? this.pathNullOk(ino) : this.path(ino);
-    const a = await this.getattrPath(ctx, path, fh);
-    return this.attrOf(n, { ...a });
+    const a = this.getattrPath(ctx, path, fh);
+    return isPromise(a) ? a.then((v) => this.attrOf(n, { ...v })) : this.attrOf(n, { ...a });
   }
 
   async setattr(ctx: RequestContext, ino: number, set: SetAttr): Promise<Attr> {
@@ -229,32 +269,28 @@ export class PathLayer implements Filesystem {
     return (this.fs.readlink ?? nosys).call(this.fs, ctx, this.path(ino));
   }
 
-  async mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number): Promise<Entry> {
+  mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number): MaybePromise<Entry> {
     const path = this.childPath(parent, name);
-    await (this.fs.mknod ?? nosys).call(this.fs, ctx, path, mode, rdev);
-    return this.entryFor(ctx, parent, name, path);
+    return this.thenEntry(ctx, (this.fs.mknod ?? nosys).call(this.fs, ctx, path, mode, rdev), parent, name, path);
   }
 
-  async mkdir(ctx: RequestContext, parent: number, name: string, mode: number): Promise<Entry> {
+  mkdir(ctx: RequestContext, parent: number, name: string, mode: number): MaybePromise<Entry> {
     const path = this.childPath(parent, name);
-    await (this.fs.mkdir ?? nosys).call(this.fs, ctx, path, mode);
-    return this.entryFor(ctx, parent, name, path);
+    return this.thenEntry(ctx, (this.fs.mkdir ?? nosys).call(this.fs, ctx, path, mode), parent, name, path);
   }
 
-  async symlink(ctx: RequestContext, parent: number, name: string, target: string): Promise<Entry> {
+  symlink(ctx: RequestContext, parent: number, name: string, target: string): MaybePromise<Entry> {
     const path = this.childPath(parent, name);
-    await (this.fs.symlink ?? nosys).call(this.fs, ctx, target, path);
-    return this.entryFor(ctx, parent, name, path);
+    return this.thenEntry(ctx, (this.fs.symlink ?? nosys).call(this.fs, ctx, target, path), parent, name, path);
   }
 
-  async link(ctx: RequestContext, ino: number, newParent: number, newName: string): Promise<Entry> {
+  link(ctx: RequestContext, ino: number, newParent: number, newName: string): MaybePromise<Entry> {
     const path = this.childPath(newParent, newName);
-    await (this.fs.link ?? nosys).call(this.fs, ctx, this.path(ino), path);
-    return this.entryFor(ctx, newParent, newName, path);
+    return this.thenEntry(ctx, (this.fs.link ?? nosys).call(this.fs, ctx, this.path(ino), path), newParent, newName, path);
   }
 
   private isOpen(parent: number, name: string): Node | undefined {
-    const n = this.byName.get(key(parent, name));
+    const n = this.named(parent, name);
     return n && n.openCount > 0 ? n : undefined;
   }
 
@@ -263,7 +299,7 @@ export class PathLayer implements Filesystem {
     if (!this.fs.rename) throw new Errno('EBUSY');
     for (let tries = 0; tries < 10; tries++) {
       const name = `.fuse_hidden${hex8(n.id)}${hex8(++this.hideCounter)}`;
-      if (this.byName.has(key(parent, name))) continue;
+      if (this.named(parent, name)) continue;
       const hiddenPath = this.childPath(parent, name);
       try {
         await this.getattrPath(ctx, hiddenPath);
@@ -273,29 +309,30 @@ export class PathLayer implements Filesystem {
       }
       await this.fs.rename(ctx, path, hiddenPath, 0);
       this.rehash(n, parent, name);
-      n.hidden = true;
+      this.setHidden(n, true);
       return;
     }
     throw new Errno('EBUSY');
   }
 
-  async unlink(ctx: RequestContext, parent: number, name: string): Promise<void> {
+  unlink(ctx: RequestContext, parent: number, name: string): MaybePromise<void> {
     const path = this.childPath(parent, name);
     // without a rename method nothing can be hidden: unlink at once (libfuse would fail the unlink)
     const open = this.opts.hardRemove || !this.fs.rename ? undefined : this.isOpen(parent, name);
-    if (open) {
-      await this.hide(ctx, open, parent, path);
-      return;
-    }
-    await (this.fs.unlink ?? nosys).call(this.fs, ctx, path);
-    const n = this.byName.get(key(parent, name));
+    if (open) return this.hide(ctx, open, parent, path);
+    const r = (this.fs.unlink ?? nosys).call(this.fs, ctx, path);
+    return isPromise(r) ? r.then(() => this.removed(parent, name)) : this.removed(parent, name);
+  }
+
+  /** parent/name is gone from the filesystem (unlink, rmdir). */
+  private removed(parent: number, name: string): void {
+    const n = this.named(parent, name);
     if (n) this.unhash(n);
   }
 
-  async rmdir(ctx: RequestContext, parent: number, name: string): Promise<void> {
-    await (this.fs.rmdir ?? nosys).call(this.fs, ctx, this.childPath(parent, name));
-    const n = this.byName.get(key(parent, name));
-    if (n) this.unhash(n);
+  rmdir(ctx: RequestContext, parent: number, name: string): MaybePromise<void> {
+    const r = (this.fs.rmdir ?? nosys).call(this.fs, ctx, this.childPath(parent, name));
+    return isPromise(r) ? r.then(() => this.removed(parent, name)) : this.removed(parent, name);
   }
 
   async rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): Promise<void> {
@@ -306,11 +343,11 @@ export class PathLayer implements Filesystem {
     const target = !this.opts.hardRemove && !exchange ? this.isOpen(newParent, newName) : undefined;
     if (target) await this.hide(ctx, target, newParent, to);
     await this.fs.rename!(ctx, from, to, flags);
-    const src = this.byName.get(key(parent, name));
-    const dst = this.byName.get(key(newParent, newName));
+    const src = this.named(parent, name);
+    const dst = this.named(newParent, newName);
     if (exchange) {
-      if (src) this.byName.delete(key(parent, name));
-      if (dst) this.byName.delete(key(newParent, newName));
+      if (src) this.unname(src);
+      if (dst) this.unname(dst);
       if (src) this.rehash(detach(src), newParent, newName);
       if (dst) this.rehash(detach(dst), parent, name);
       return;
@@ -319,26 +356,39 @@ export class PathLayer implements Filesystem {
     if (src) this.rehash(src, newParent, newName);
   }
 
-  async open(ctx: RequestContext, ino: number, flags: number): Promise<OpenReply> {
+  open(ctx: RequestContext, ino: number, flags: number): MaybePromise<OpenReply> {
     const n = this.node(ino);
-    const r = this.fs.open ? (await this.fs.open(ctx, this.path(ino), flags)) ?? {} : {};
-    n.openCount++;
-    return r;
+    if (!this.fs.open) return opened(n, undefined);
+    const r = this.fs.open(ctx, this.path(ino), flags);
+    return isPromise(r) ? r.then((v) => opened(n, v)) : opened(n, r);
   }
 
-  async create(ctx: RequestContext, parent: number, name: string, mode: number, _umask: number, flags: number): Promise<CreateReply> {
+  create(ctx: RequestContext, parent: number, name: string, mode: number, _umask: number, flags: number): MaybePromise<CreateReply> {
     if (!this.fs.create) nosys();
     const path = this.childPath(parent, name);
-    const r = (await this.fs.create!(ctx, path, mode, flags)) ?? {};
-    let entry: Entry;
+    const r = this.fs.create!(ctx, path, mode, flags);
+    return isPromise(r) ? r.then((v) => this.created(ctx, parent, name, path, v ?? {}, flags)) : this.created(ctx, parent, name, path, r ?? {}, flags);
+  }
+
+  /** The file was created (and opened as r): its entry, or when that fails the handle released and the error. */
+  private created(ctx: RequestContext, parent: number, name: string, path: string, r: OpenReply, flags: number): MaybePromise<CreateReply> {
+    const fh = r.fh ?? 0;
+    const withEntry = (entry: Entry): CreateReply => {
+      this.byId.get(entry.ino)!.openCount++;
+      return { ...r, entry };
+    };
+    let e: MaybePromise<Entry>;
     try {
-      entry = await this.entryFor(ctx, parent, name, path, r.fh ?? 0);
+      e = this.entryFor(ctx, parent, name, path, fh);
     } catch (err) {
-      await this.fs.release?.(ctx, path, r.fh ?? 0, flags);
-      throw err;
+      return this.releaseThenThrow(ctx, path, fh, flags, err);
     }
-    this.byId.get(entry.ino)!.openCount++;
-    return { ...r, entry };
+    return isPromise(e) ? e.then(withEntry, (err) => this.releaseThenThrow(ctx, path, fh, flags, err)) : withEntry(e);
+  }
+
+  private async releaseThenThrow(ctx: RequestContext, path: string, fh: number, flags: number, err: unknown): Promise<never> {
+    await this.fs.release?.(ctx, path, fh, flags);
+    throw err;
   }
 
   read(ctx: RequestContext, ino: number, fh: number, offset: number, size: number): Uint8Array | Promise<Uint8Array> {
@@ -353,28 +403,41 @@ export class PathLayer implements Filesystem {
     return (this.fs.flush ?? nosys).call(this.fs, ctx, this.pathNullOk(ino), fh);
   }
 
-  async release(ctx: RequestContext, ino: number, fh: number, flags: number): Promise<void> {
+  release(ctx: RequestContext, ino: number, fh: number, flags: number): MaybePromise<void> {
     const n = this.byId.get(ino);
     const path = this.pathNullOk(ino);
+    let r: MaybePromise<void>;
     try {
-      await this.fs.release?.(ctx, path, fh, flags);
-    } finally {
-      if (n) {
-        n.openCount = Math.max(0, n.openCount - 1);
-        if (n.hidden && n.openCount === 0) {
-          n.hidden = false;
-          const p = this.pathOf(n);
-          if (p !== undefined) {
-            try {
-              await this.fs.unlink?.(ctx, p);
-            } finally {
-              this.unhash(n);
-            }
-          }
-        }
-        this.maybeDrop(n);
-      }
+      r = this.fs.release?.(ctx, path, fh, flags);
+    } catch (err) {
+      return this.closed(ctx, n, true, err);
     }
+    if (isPromise(r)) return r.then(() => this.closed(ctx, n, false, undefined), (err) => this.closed(ctx, n, true, err));
+    return this.closed(ctx, n, false, undefined);
+  }
+
+  /** After the filesystem's release (which failed with err when `failed`): one open fewer; a hidden file goes. */
+  private closed(ctx: RequestContext, n: Node | undefined, failed: boolean, err: unknown): MaybePromise<void> {
+    if (n) {
+      n.openCount = Math.max(0, n.openCount - 1);
+      if (n.hidden && n.openCount === 0) {
+        this.setHidden(n, false);
+        const p = this.pathOf(n);
+        if (p !== undefined) return this.unlinkHidden(ctx, n, p, failed, err);
+      }
+      this.maybeDrop(n);
+    }
+    if (failed) throw err;
+  }
+
+  private async unlinkHidden(ctx: RequestContext, n: Node, path: string, failed: boolean, err: unknown): Promise<void> {
+    try {
+      await this.fs.unlink?.(ctx, path);
+    } finally {
+      this.unhash(n);
+    }
+    this.maybeDrop(n);
+    if (failed) throw err;
   }
 
   fsync(ctx: RequestContext, ino: number, fh: number, datasync: boolean): void | Promise<void> {
@@ -397,59 +460,99 @@ export class PathLayer implements Filesystem {
     return (this.fs.setlk ?? nosys).call(this.fs, ctx, this.pathNullOk(ino), fh, owner, lock, sleep);
   }
 
-  async opendir(ctx: RequestContext, ino: number, flags: number): Promise<OpenReply> {
-    const r = this.fs.opendir ? (await this.fs.opendir(ctx, this.path(ino), flags)) ?? {} : {};
+  opendir(ctx: RequestContext, ino: number, flags: number): MaybePromise<OpenReply> {
+    if (!this.fs.opendir) return this.dirOpened(undefined);
+    const r = this.fs.opendir(ctx, this.path(ino), flags);
+    return isPromise(r) ? r.then((v) => this.dirOpened(v)) : this.dirOpened(r);
+  }
+
+  private dirOpened(r: OpenReply | void): OpenReply {
     const id = this.nextDir++;
-    this.dirs.set(id, { fh: r.fh ?? 0, list: undefined });
+    this.dirs.set(id, { fh: r?.fh ?? 0, list: undefined });
     return { ...r, fh: id };
   }
 
-  private async listing(ctx: RequestContext, ino: number, fh: number, offset: number): Promise<{ name: string; attr?: PathAttr }[]> {
+  private listing(ctx: RequestContext, ino: number, fh: number, offset: number): MaybePromise<PathDirent[]> {
     const dh = this.dirs.get(fh);
     if (!dh) throw new Errno('EBADF');
-    if (offset === 0 || dh.list === undefined) {
-      if (!this.fs.readdir) nosys();
-      const raw: PathDirent[] = await this.fs.readdir!(ctx, this.path(ino), dh.fh);
-      const list = raw.map((e) => (typeof e === 'string' ? { name: e } : e));
-      const names = new Set(list.map((e) => e.name));
-      if (!names.has('..')) list.unshift({ name: '..' });
-      if (!names.has('.')) list.unshift({ name: '.' });
-      // a hidden open file is unlinked as far as the user is concerned
-      dh.list = list.filter((e) => !this.byName.get(key(ino, e.name))?.hidden);
-    }
-    return dh.list;
+    if (offset !== 0 && dh.list !== undefined) return dh.list;
+    if (!this.fs.readdir) nosys();
+    const raw = this.fs.readdir!(ctx, this.path(ino), dh.fh);
+    return isPromise(raw) ? raw.then((v) => (dh.list = this.snapshot(ino, v))) : (dh.list = this.snapshot(ino, raw));
   }
 
-  private direntIno(ino: number, name: string, attr: PathAttr | undefined): number {
-    const n = name === '.' ? this.byId.get(ino) : name === '..' ? this.byId.get(ino)?.parent ?? this.byId.get(ino) : this.byName.get(key(ino, name));
+  /** The filesystem's listing as READDIR serves it: its own array is copied (it may change it later). */
+  private snapshot(ino: number, raw: PathDirent[]): PathDirent[] {
+    let dot = false;
+    let dotdot = false;
+    for (let i = 0; i < raw.length; i++) {
+      const name = direntName(raw[i]!);
+      if (name.length <= 2) {
+        if (name === '.') dot = true;
+        else if (name === '..') dotdot = true;
+      }
+    }
+    const list: PathDirent[] = [];
+    if (!dot) list.push('.');
+    if (!dotdot) list.push('..');
+    // a hidden open file is unlinked as far as the user is concerned
+    const kids = this.hiddenCount > 0 ? this.byId.get(ino)?.kids : undefined;
+    for (let i = 0; i < raw.length; i++) {
+      const e = raw[i]!;
+      if (kids !== undefined && kids.get(direntName(e))?.hidden) continue;
+      list.push(e);
+    }
+    return list;
+  }
+
+  private direntIno(dir: Node | undefined, name: string, attr: PathAttr | undefined): number {
     if (this.opts.useIno && attr?.ino) return attr.ino;
+    const n = name === '.' ? dir : name === '..' ? dir?.parent ?? dir : dir?.kids?.get(name);
     return n ? n.id : UNKNOWN_INO;
   }
 
-  async readdir(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentSink): Promise<void> {
-    const list = await this.listing(ctx, ino, fh, offset);
+  readdir(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentSink): MaybePromise<void> {
+    const list = this.listing(ctx, ino, fh, offset);
+    if (isPromise(list)) return list.then((l) => this.fillDir(ino, l, offset, out));
+    this.fillDir(ino, list, offset, out);
+  }
+
+  private fillDir(ino: number, list: PathDirent[], offset: number, out: DirentSink): void {
+    const dir = this.byId.get(ino);
     for (let i = offset; i < list.length; i++) {
       const e = list[i]!;
-      const mode = e.attr?.mode ?? (e.name === '.' || e.name === '..' ? 0o040000 : 0);
-      if (!out.add(this.direntIno(ino, e.name, e.attr), e.name, mode, i + 1)) break;
+      const name = direntName(e);
+      const attr = typeof e === 'string' ? undefined : e.attr;
+      const mode = attr?.mode ?? (name === '.' || name === '..' ? 0o040000 : 0);
+      if (!out.add(this.direntIno(dir, name, attr), name, mode, i + 1)) break;
     }
   }
 
-  async readdirplus(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentPlusSink): Promise<void> {
-    const list = await this.listing(ctx, ino, fh, offset);
+  readdirplus(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentPlusSink): MaybePromise<void> {
+    const list = this.listing(ctx, ino, fh, offset);
+    if (isPromise(list)) return list.then((l) => this.fillDirPlus(ino, l, offset, out));
+    this.fillDirPlus(ino, list, offset, out);
+  }
+
+  private fillDirPlus(ino: number, list: PathDirent[], offset: number, out: DirentPlusSink): void {
+    const dir = this.byId.get(ino);
+    // entries without attributes: ino 0, the kernel ignores the attributes and looks the name up when it needs
+    // it; the sink encodes each record as it is added, so one scratch entry serves them all
+    const bare: Entry = { ino: 0, attr: { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 } };
     for (let i = offset; i < list.length; i++) {
       const e = list[i]!;
-      const dot = e.name === '.' || e.name === '..';
-      if (!e.attr || dot) {
-        // ino 0: the kernel ignores the attributes and looks the name up when it needs it
-        const mode = e.attr?.mode ?? (dot ? 0o040000 : 0);
-        const attr = { ino: this.direntIno(ino, e.name, e.attr), mode, nlink: 0, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0, ctime: 0 };
-        if (!out.add(e.name, { ino: 0, attr }, i + 1)) break;
+      const name = direntName(e);
+      const attr = typeof e === 'string' ? undefined : e.attr;
+      const dot = name === '.' || name === '..';
+      if (!attr || dot) {
+        bare.attr.ino = this.direntIno(dir, name, attr);
+        bare.attr.mode = attr?.mode ?? (dot ? 0o040000 : 0);
+        if (!out.add(name, bare, i + 1)) break;
         continue;
       }
-      const n = this.findOrAdd(ino, e.name);
-      const entry: Entry = { ino: n.id, attr: this.attrOf(n, { ...e.attr }) };
-      if (!out.add(e.name, entry, i + 1)) {
+      const n = this.findOrAdd(ino, name);
+      const entry: Entry = { ino: n.id, attr: this.attrOf(n, { ...attr }) };
+      if (!out.add(name, entry, i + 1)) {
         this.maybeDrop(n);
         break;
       }
@@ -457,10 +560,10 @@ export class PathLayer implements Filesystem {
     }
   }
 
-  async releasedir(ctx: RequestContext, ino: number, fh: number): Promise<void> {
+  releasedir(ctx: RequestContext, ino: number, fh: number): MaybePromise<void> {
     const dh = this.dirs.get(fh);
     this.dirs.delete(fh);
-    if (dh && this.fs.releasedir) await this.fs.releasedir(ctx, this.pathNullOk(ino), dh.fh);
+    if (dh && this.fs.releasedir) return this.fs.releasedir(ctx, this.pathNullOk(ino), dh.fh);
   }
 
   fsyncdir(ctx: RequestContext, ino: number, fh: number, datasync: boolean): void | Promise<void> {
@@ -493,8 +596,14 @@ export class PathLayer implements Filesystem {
   }
 }
 
-function key(parent: number, name: string): string {
-  return parent + '/' + name;
+function direntName(e: PathDirent): string {
+  return typeof e === 'string' ? e : e.name;
+}
+
+/** OPEN answered: one open more. */
+function opened(n: Node, r: OpenReply | void): OpenReply {
+  n.openCount++;
+  return r ?? {};
 }
 
 function hex8(n: number): string {

@@ -55,7 +55,9 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
   let m: MountedErofs;
   const t0 = performance.now();
   try {
-    m = await mountErofs({ ...mo, mountpoint: mnt, log: (s) => logs.push(s) });
+    // TSFUSE_TEST_IO_URING=1 (the io_uring pass of scripts/run-tests.mjs): the same mount over FUSE over io_uring
+    const options = process.env.TSFUSE_TEST_IO_URING === '1' ? [...(mo.options ?? []), 'io_uring'] : mo.options;
+    m = await mountErofs({ ...mo, options, mountpoint: mnt, log: (s) => logs.push(s) });
   } catch (e) {
     if (!mountpoint) {
       try {
@@ -67,6 +69,11 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
     throw e;
   }
   const mountMs = performance.now() - t0;
+  if (process.env.TSFUSE_TEST_IO_URING === '1' && m.session.transport !== 'io_uring') {
+    // the io_uring pass must not pass quietly over /dev/fuse reads
+    await m.unmount();
+    throw new Error(`TSFUSE_TEST_IO_URING=1 but the image mount at ${mnt} serves over ${m.session.transport}`);
+  }
   let unmounting = false;
   const workers = privateWorkers(m);
   // Session keeps its Worker objects private: if that ever changes, say so instead of watching nothing.

@@ -114,7 +114,9 @@ export async function filesystemTree(fsys: Filesystem, options: { contents?: boo
     if (type !== 'dir') return;
     for (const it of await readdirplusAll(fsys, ino)) {
       if (it.name === '.' || it.name === '..') continue;
-      await visit(it.entry.ino, it.entry.attr, bJoin(rel, utf8ToB(it.name)));
+      // nodeid 0: a record without attributes, which the kernel follows with a LOOKUP (so does this walk)
+      const entry = it.entry.ino !== 0 ? it.entry : await fsys.lookup!(ctx, ino, it.name);
+      await visit(entry.ino, entry.attr, bJoin(rel, utf8ToB(it.name)));
     }
   };
   await visit(1, await fsys.getattr!(ctx, 1, undefined), '');

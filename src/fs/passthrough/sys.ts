@@ -1,0 +1,87 @@
+// The system calls on passthrough's request path that node:fs lacks (utimensat with nanoseconds, truncate of
+// an exact inode, the xattr reads the kernel asks before every truncate and write), through koffi: ~0.25 µs a
+// call here, where ffi-rs (src/kernel/fsops.ts) costs 3-12 µs. Rare calls (setxattr, renameat2 with flags,
+// mknodat, linkat...) stay in fsops. Each call returns 0 / a length, or -errno, and allocates nothing: the
+// timespec pair is one buffer reused by every call (the filesystem's methods run one at a time per thread).
+
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+type Koffi = typeof import('koffi');
+
+interface Bindings {
+  koffi: Koffi;
+  utimensat: (dirfd: number, path: string, times: Buffer, flags: number) => number;
+  truncate: (path: string, length: number) => number;
+  getxattr: (path: string, name: string, buf: Buffer, size: number) => number;
+  lgetxattr: (path: string, name: string, buf: Buffer, size: number) => number;
+  listxattr: (path: string, buf: Buffer, size: number) => number;
+  llistxattr: (path: string, buf: Buffer, size: number) => number;
+}
+
+let bindings: Bindings | undefined;
+
+function load(): Bindings {
+  if (bindings) return bindings;
+  const koffi = require('koffi') as Koffi;
+  const libc = koffi.load('libc.so.6');
+  bindings = {
+    koffi,
+    utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)') as Bindings['utimensat'],
+    truncate: libc.func('int truncate(const char *path, int64_t length)') as Bindings['truncate'],
+    getxattr: libc.func('intptr_t getxattr(const char *path, const char *name, void *value, size_t size)') as Bindings['getxattr'],
+    lgetxattr: libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)') as Bindings['lgetxattr'],
+    listxattr: libc.func('intptr_t listxattr(const char *path, void *list, size_t size)') as Bindings['listxattr'],
+    llistxattr: libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)') as Bindings['llistxattr'],
+  };
+  return bindings;
+}
+
+function result(b: Bindings, r: number | bigint): number {
+  const n = Number(r);
+  return n < 0 ? -b.koffi.errno() : n;
+}
+
+/** struct timespec[2] for utimensat, reused by every call. */
+const times = Buffer.alloc(32);
+
+/**
+ * utimensat(AT_FDCWD, path, {atime, mtime}, flags): nsec may be UTIME_NOW or UTIME_OMIT. Seconds are
+ * written as two 32-bit halves so no BigInt is made.
+ */
+export function utimens(path: string, aSec: number, aNsec: number, mSec: number, mNsec: number, flags = 0): number {
+  const b = load();
+  writeI64(times, 0, aSec);
+  writeI64(times, 8, aNsec);
+  writeI64(times, 16, mSec);
+  writeI64(times, 24, mNsec);
+  return result(b, b.utimensat(AT_FDCWD, path, times, flags));
+}
+
+const AT_FDCWD = -100;
+
+function writeI64(buf: Buffer, off: number, v: number): void {
+  const lo = v % 2 ** 32;
+  const hi = Math.floor(v / 2 ** 32);
+  buf.writeUInt32LE(lo < 0 ? lo + 2 ** 32 : lo, off);
+  buf.writeInt32LE(hi, off + 4);
+}
+
+/** truncate(2): follows the path (give it an exact inode's magic link). */
+export function truncate(path: string, length: number): number {
+  const b = load();
+  return result(b, b.truncate(path, length));
+}
+
+/** getxattr, or lgetxattr with nofollow: the value length or -errno (ERANGE when buf is too small). */
+export function getxattr(path: string, name: string, buf: Buffer, nofollow: boolean): number {
+  const b = load();
+  return result(b, nofollow ? b.lgetxattr(path, name, buf, buf.length) : b.getxattr(path, name, buf, buf.length));
+}
+
+/** listxattr, or llistxattr with nofollow: the list length or -errno. */
+export function listxattr(path: string, buf: Buffer, nofollow: boolean): number {
+  const b = load();
+  return result(b, nofollow ? b.llistxattr(path, buf, buf.length) : b.listxattr(path, buf, buf.length));
+}
