@@ -5,12 +5,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { inPython } from '../helpers/python.js';
-import { forceGone, isMounted } from './harness.js';
+import { withFuseMount } from './harness.js';
 
 const Fuse = createRequire(import.meta.url)('../../src/fuse-native/fuse.cjs');
 type Cb = (...a: unknown[]) => void;
@@ -32,25 +29,13 @@ async function listAndStat(opts: Record<string, unknown>): Promise<{ getattrs: s
       cb(0, NAMES, NAMES.map((_n, i) => fileStat(10 + i)));
     },
   };
-  const dir = mkdtempSync(join(tmpdir(), 'tsfuse-fnrdp-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  const watchdog = setTimeout(() => forceGone(mnt), 60_000);
-  const fuse = new Fuse(mnt, ops, { attrTimeout: 30, entryTimeout: 30, ...opts });
-  try {
-    assert.is(await new Promise((resolve) => fuse.mount(resolve)), null);
+  return withFuseMount('tsfuse-fnrdp-', ops, { attrTimeout: 30, entryTimeout: 30, ...opts }, async (mnt) => {
     const sizes = await inPython<number[]>(mnt, `
       names = sorted(os.listdir(mnt))
       return [os.stat(P(n)).st_size for n in names]
     `);
     return { getattrs, sizes };
-  } finally {
-    clearTimeout(watchdog);
-    await new Promise((resolve) => fuse.unmount(resolve));
-    forceGone(mnt);
-    rmSync(dir, { recursive: true, force: true });
-    assert.not.ok(isMounted(mnt));
-  }
+  });
 }
 
 test('default: plain READDIR, each listed name is looked up through getattr', async () => {
