@@ -175,7 +175,8 @@ export async function runFuseNativeComparison(peers: string, rounds: number, bas
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'failed');
+  // readdir is a fraction of a millisecond: two decimals tell the contenders apart
+  const f = (x: number, id?: string): string => (Number.isFinite(x) ? x.toFixed(id === 'readdir' ? 2 : 1) : 'failed');
   const ratioOf = (id: string, a: number, b: number): string => {
     const r = id === 'readdir' ? b / a : a / b;
     return Number.isFinite(r) ? r.toFixed(2) + '×' : '';
@@ -186,8 +187,8 @@ export async function runFuseNativeComparison(peers: string, rounds: number, bas
     const med = (label: string): number => median(runs[label]!.map((x) => x[id]!));
     const a = med('tsfuse/fuse-native');
     const b = med('fuse-native');
-    let row = `| ${name} | ${f(a)} | ${f(b)} | ${ratioOf(id, a, b)} |`;
-    if (baseline) row += ` ${f(med('baseline'))} | ${ratioOf(id, med('baseline'), b)} |`;
+    let row = `| ${name} | ${f(a, id)} | ${f(b, id)} | ${ratioOf(id, a, b)} |`;
+    if (baseline) row += ` ${f(med('baseline'), id)} | ${ratioOf(id, med('baseline'), b)} |`;
     lines.push(row);
   }
   if (trace) {

@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 import { Session } from '../server/session.js';
 import { STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
@@ -59,6 +60,14 @@ const IMAGE_TIMEOUT = STABLE_TREE_TIMEOUT;
  */
 export const IMAGE_READDIRPLUS = 'auto' as const;
 
+/**
+ * V8 limits of each image worker. The default young generation (16 MiB semi-spaces on 64-bit) is mostly
+ * garbage between scavenges, resident in every worker; the reader's buffers are allocated once (page slots,
+ * extent ring), so a small young generation costs few extra scavenges and saves its size per worker
+ * (bench/results/findings.md, "Memory").
+ */
+const IMAGE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
+
 /** Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache). */
 function perWorkerCache(o: MountErofsOptions): number | undefined {
   if (o.cacheSize === undefined) return undefined;
@@ -86,7 +95,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
-      readdirplus: IMAGE_READDIRPLUS,
+      readdirplus: IMAGE_READDIRPLUS, workerLimits: IMAGE_WORKER_LIMITS,
       // Read-only: no open needs the server (the VFS refuses writes), so the filesystem may answer OPEN and
       // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
       want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,

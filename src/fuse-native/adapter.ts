@@ -43,6 +43,12 @@ export interface FuseNativeOptions {
   /** tsfuse additions: libfuse's hard_remove, and how many reader threads serve the mount. */
   hardRemove?: boolean;
   workers?: number;
+  /**
+   * tsfuse addition: answer READDIRPLUS (the kernel's 'auto' policy), so that stats given with readdir's names
+   * fill the kernel's caches without a LOOKUP each. Off by default, as libfuse 2 under fuse-native: a listing
+   * of names only is then one READDIR, with no attribute records to send.
+   */
+  readdirplus?: boolean;
   [other: string]: unknown;
 }
 
@@ -286,7 +292,7 @@ export async function startSession(mnt: string, ops: Ops, opts: FuseNativeOption
     defaultPermissions: !!opts.defaultPermissions,
     debug,
     workers: opts.workers ?? 1,
-    readdirplus: 'auto',
+    readdirplus: opts.readdirplus ? 'auto' : 'never',
   };
   if (opts.attrTimeout !== undefined) sopts.attrTimeout = opts.attrTimeout;
   if (opts.entryTimeout !== undefined) sopts.entryTimeout = opts.entryTimeout;

@@ -14,8 +14,9 @@
 //  - utimens: mtime is the real mtime (fuse-native passed atime twice), and a time left unchanged is the
 //    current value from getattr (fuse-native passed a garbage value for UTIME_OMIT).
 //  - opendir gets the open flags (fuse-native passed 0).
-//  - readdir: "." and ".." are added when the handler leaves them out; stats given with the names answer
-//    READDIRPLUS without a getattr each (libfuse 2 could not).
+//  - readdir: "." and ".." are added when the handler leaves them out. Plain READDIR by default, as libfuse 2
+//    (each name listed is looked up when used); `readdirplus: true` answers READDIRPLUS, and then stats given
+//    with the names fill the kernel's caches without a LOOKUP and getattr each (libfuse 2 could not).
 //  - stat.ino is shown in stat when given (fuse-native always showed libfuse's node id).
 //  - Open files that are unlinked or renamed over are renamed to .fuse_hidden* and unlinked at the last release
 //    (libfuse's default, as with fuse-native), but hidden names are left out of readdir. `hardRemove: true` is

@@ -10,16 +10,37 @@ import { encodeName, hasEscapedBytes, nameByteLength } from './names.js';
 const DIRENT = L.fuse_dirent.size; // 24
 const ENTRY_OUT = L.fuse_entry_out.size; // 128
 
-function nameLength(name: string | Uint8Array): number {
-  return typeof name === 'string' ? nameByteLength(name) : name.length;
-}
-
 /** Names up to this long are copied byte by byte: cheaper than TypedArray#set's call for a short run. */
 const SHORT_NAME = 32;
 
+/**
+ * A short ASCII name's bytes are its char codes: a loop over them is cheaper than the escape regex,
+ * Buffer.byteLength and Buffer#write that any other name takes (a listing of short names is mostly these).
+ */
+function isShortAscii(name: string): boolean {
+  if (name.length > SHORT_NAME) return false;
+  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) >= 0x80) return false;
+  return true;
+}
+
+function nameLength(name: string | Uint8Array): number {
+  if (typeof name !== 'string') return name.length;
+  return isShortAscii(name) ? name.length : nameByteLength(name);
+}
+
 function writeName(w: WireBuffer, off: number, name: string, len: number): void {
-  if (hasEscapedBytes(name)) w.buf.set(encodeName(name), off);
-  else w.buf.write(name, off, len, 'utf8');
+  const buf = w.buf;
+  if (len === name.length && len <= SHORT_NAME) {
+    let k = 0;
+    for (; k < len; k++) {
+      const c = name.charCodeAt(k);
+      if (c >= 0x80) break;
+      buf[off + k] = c;
+    }
+    if (k === len) return;
+  }
+  if (hasEscapedBytes(name)) buf.set(encodeName(name), off);
+  else buf.write(name, off, len, 'utf8');
 }
 
 function copyName(dst: Uint8Array, off: number, src: Uint8Array, start: number, len: number): void {

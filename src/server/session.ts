@@ -5,7 +5,7 @@
 
 import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { InvalEntryFlags, type InitFlag } from '../protocol/abi.js';
 import * as notify from '../protocol/notify.js';
 import { WireBuffer } from '../protocol/wire.js';
@@ -69,6 +69,8 @@ export interface SessionOptions {
   ioUring?: boolean;
   /** io_uring entries per queue (default 8; also `io_uring_q_depth=N`). */
   ioUringDepth?: number;
+  /** V8 heap limits of each serving worker (worker mode): a small young generation keeps a worker's RSS small. */
+  workerLimits?: ResourceLimits;
 }
 
 /**
@@ -187,7 +189,7 @@ export class Session {
     }
     const threads = new SessionThreads(log);
     const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
-      const worker = threads.spawn({ role: 'serve', index: i, module: mod });
+      const worker = threads.spawn({ role: 'serve', index: i, module: mod }, opts.workerLimits);
       return { worker, loaded: untilMessage(worker, i, 'loaded') };
     };
     const first = spawn(0);

@@ -1,7 +1,7 @@
 // The threads of one session: spawning them on the session's entry points, their log lines, waiting for a
 // thread's start-up messages, and knowing when every serving loop has ended.
 
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { ReaderWorkerData, ServeWorkerData, WorkerMessage } from './worker.js';
 
@@ -19,8 +19,8 @@ export class SessionThreads {
     this.log = log;
   }
 
-  spawn(data: ServeWorkerData | ReaderWorkerData): Worker {
-    const w = new Worker(data.role === 'reader' ? READER_PATH : WORKER_PATH, { workerData: data });
+  spawn(data: ServeWorkerData | ReaderWorkerData, resourceLimits?: ResourceLimits): Worker {
+    const w = new Worker(data.role === 'reader' ? READER_PATH : WORKER_PATH, { workerData: data, resourceLimits });
     this.workers.push(w);
     this.loops.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
     w.on('message', (m: WorkerMessage) => {

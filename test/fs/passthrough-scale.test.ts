@@ -71,16 +71,18 @@ for d in range(dirs):
           assert.is(Number(count.trim()), DIRS * PER_DIR);
           const found = Date.now();
           const walk = await inPython<{ files: number; dirs: number; bytes: number; ino: number[] }>(m.mnt, `
+            # fstatat relative to each directory's fd, as find, ls -l, du and tar do: with --nocache a full path
+            # would revalidate every component again (five requests per lstat instead of two)
             files = dirs = size = 0
-            for root, ds, fs_ in os.walk(mnt):
+            for root, ds, fs_, dfd in os.fwalk(mnt):
                 dirs += len(ds)
                 for n in fs_:
-                    st = os.lstat(os.path.join(root, n))
+                    st = os.lstat(n, dir_fd=dfd)
                     if not stat.S_ISREG(st.st_mode): raise Exception('not a file: ' + n)
                     files += 1
                     size += st.st_size
             return {'files': files, 'dirs': dirs, 'bytes': size, 'ino': [os.lstat(P('d07', 'file-01000')).st_ino]}
-          `, { timeoutMs: 120_000 });
+          `, { timeoutMs: 300_000 });
           const walked = Date.now();
           clearInterval(sampler);
           peak = Math.max(peak, m.pt.stats().inodes);
@@ -111,7 +113,7 @@ for d in range(dirs):
               `RLIMIT_NOFILE ${nofileLimit()}, source on ${onShm ? 'tmpfs' : 'ext4'}`,
           );
         },
-        { source: src, timeoutMs: 180_000 },
+        { source: src, timeoutMs: 480_000 },
       );
     } finally {
       if (sampler) clearInterval(sampler);

@@ -5,12 +5,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { inPython } from '../helpers/python.js';
-import { forceGone, isMounted } from './harness.js';
+import { withFuseMount } from './harness.js';
 
 const Fuse = createRequire(import.meta.url)('../../src/fuse-native/fuse.cjs');
 type Cb = (...a: unknown[]) => void;
@@ -69,13 +66,7 @@ const ops = {
 };
 
 test('errors, timeouts, readdir stats, fgetattr, options, unlink while open', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsfuse-fncb-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  const watchdog = setTimeout(() => forceGone(mnt), 60_000);
-  const fuse = new Fuse(mnt, ops, { timeout: { default: 15000, open: 300 }, uid: 42, gid: 43, umask: '027', attrTimeout: 0 });
-  try {
-    assert.is(await new Promise((resolve) => fuse.mount(resolve)), null);
+  await withFuseMount('tsfuse-fncb-', ops, { timeout: { default: 15000, open: 300 }, uid: 42, gid: 43, umask: '027', attrTimeout: 0 }, async (mnt) => {
     const r = await inPython<Record<string, unknown>>(mnt, `
       st = os.stat(P('ok'))
       fd = os.open(P('f'), os.O_RDONLY)
@@ -111,13 +102,7 @@ test('errors, timeouts, readdir stats, fgetattr, options, unlink while open', as
     const hiddenPath = hidden!.split(' ')[2];
     assert.ok(calls.includes(`release ${hiddenPath} 11`));
     assert.ok(calls.includes(`unlink ${hiddenPath}`));
-  } finally {
-    clearTimeout(watchdog);
-    await new Promise((resolve) => fuse.unmount(resolve));
-    forceGone(mnt);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  assert.not.ok(isMounted(mnt));
+  });
 });
 
 test.run();

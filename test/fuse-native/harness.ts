@@ -8,6 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import * as assert from 'uvu/assert';
 import { abortConnection, ensureFusectl } from '../../src/kernel/fusectl.js';
 import { unmountFuse } from '../../src/kernel/mount.js';
 
@@ -99,4 +101,31 @@ export async function withProgram<T>(file: string, source: string, fn: (p: Progr
     forceGone(mnt);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const Fuse = createRequire(import.meta.url)('../../src/fuse-native/fuse.cjs');
+
+/**
+ * Mounts `new Fuse(mnt, ops, opts)` in this process on a fresh temp dir (`prefix` names it), runs `fn` and
+ * unmounts. The mount callback must report no error; a watchdog (60 s) aborts the connection, and the mount is
+ * gone (asserted) when this returns.
+ */
+export async function withFuseMount<T>(prefix: string, ops: object, opts: object, fn: (mnt: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const mnt = join(dir, 'mnt');
+  mkdirSync(mnt);
+  const watchdog = setTimeout(() => forceGone(mnt), 60_000);
+  const fuse = new Fuse(mnt, ops, opts);
+  let result: T;
+  try {
+    assert.is(await new Promise((resolve) => fuse.mount(resolve)), null);
+    result = await fn(mnt);
+  } finally {
+    clearTimeout(watchdog);
+    await new Promise((resolve) => fuse.unmount(resolve));
+    forceGone(mnt);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.not.ok(isMounted(mnt));
+  return result;
 }

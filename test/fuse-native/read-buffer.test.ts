@@ -5,12 +5,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { inPython } from '../helpers/python.js';
-import { forceGone, isMounted } from './harness.js';
+import { withFuseMount } from './harness.js';
 
 const Fuse = createRequire(import.meta.url)('../../src/fuse-native/fuse.cjs');
 type Cb = (...a: unknown[]) => void;
@@ -46,13 +43,7 @@ const ops = {
 };
 
 test('reused read buffers are zeroed; late answers keep their own buffer', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsfuse-fnrb-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  const watchdog = setTimeout(() => forceGone(mnt), 60_000);
-  const fuse = new Fuse(mnt, ops, {});
-  try {
-    assert.is(await new Promise((resolve) => fuse.mount(resolve)), null);
+  await withFuseMount('tsfuse-fnrb-', ops, {}, async (mnt) => {
     const r = await inPython<Record<string, unknown>>(mnt, `
       import threading
       def summary(name):
@@ -79,13 +70,7 @@ test('reused read buffers are zeroed; late answers keep their own buffer', async
       short: '6162630000',
     });
     assert.equal(badLengths, []);
-  } finally {
-    clearTimeout(watchdog);
-    await new Promise((resolve) => fuse.unmount(resolve));
-    forceGone(mnt);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  assert.not.ok(isMounted(mnt));
+  });
 });
 
 test.run();

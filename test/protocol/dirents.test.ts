@@ -9,6 +9,7 @@ import { LAYOUT as L } from '../../src/protocol/abi.js';
 import { DirentPlusWriter, DirentWriter, isDotOrDotDot, parseDirentPlus, parseDirents } from '../../src/protocol/dirents.js';
 import type { Attr, Entry } from '../../src/protocol/types.js';
 import { WireBuffer } from '../../src/protocol/wire.js';
+import { decodeName } from '../../src/protocol/names.js';
 
 const OFF = 16;
 const D = L.fuse_dirent.size; // 24
@@ -119,6 +120,25 @@ test('dirent: namelen counts UTF-8 bytes for multibyte names', () => {
   assert.equal(parsed.map((e) => e.name), names);
   assert.equal(parsed.map((e) => e.ino), names.map((_, i) => 10 + i));
   assert.equal(parsed.map((e) => e.off), names.map((_, i) => i + 1));
+});
+
+test('dirent: string names, short ASCII (copied char by char), long, and with escaped bytes, are their bytes', () => {
+  // an escaped byte (decodeName's lone surrogate U+DC80..U+DCFF) is one byte, so its string length equals its
+  // byte length; the ASCII fast path must not copy its char code
+  const raw = Buffer.from([0x61, 0xff, 0x62]);
+  const escaped = decodeName(raw, 0, raw.length);
+  const names = ['f123', 'a'.repeat(32), 'b'.repeat(33), 'abcé', escaped, 'x'];
+  const bytes = names.map((n) => (n === escaped ? raw : Buffer.from(n)));
+  const w = dirty();
+  const d = new DirentWriter().reset(w, OFF, 4096);
+  names.forEach((n, i) => assert.ok(d.add(i + 2, n, S_IFREG, i + 1)));
+  let p = OFF;
+  bytes.forEach((b) => {
+    assert.is(w.buf.readUInt32LE(p + 16), b.length);
+    assert.equal(Buffer.from(w.buf.subarray(p + D, p + D + b.length)), b);
+    p += rec(b.length);
+  });
+  assert.is(d.length, p - OFF);
 });
 
 test('dirent: Uint8Array names are copied raw (not valid UTF-8 is fine)', () => {

@@ -9,10 +9,12 @@ export interface ReaderContext {
   readonly imageSize: number;
   /**
    * `len` bytes of metadata at `pos`, either in the image or (inMetabox) in the metabox inode's decoded data.
-   * Out-of-range requests throw CorruptImageError. The result is read-only and may be shared.
+   * Out-of-range requests throw CorruptImageError. The result is read-only and may be a view into the
+   * reader's page slots: it holds only until the next readMeta/readImage/readDataInto, so decode it (or copy
+   * it) before reading anything else.
    */
   readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array;
-  /** Raw image bytes (data blocks, compressed input); range-checked like readMeta. */
+  /** Raw image bytes (data blocks, compressed input); range-checked like readMeta, and as short-lived. */
   readImage(pos: number, len: number): Uint8Array;
   /** Copies raw image bytes into `dst` (uncompressed data path, no intermediate buffer); aheadEnd: see ByteSource. */
   readImageInto(dst: Uint8Array, dstOffset: number, pos: number, len: number, aheadEnd?: number): void;

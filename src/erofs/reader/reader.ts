@@ -18,6 +18,8 @@ import { MapKind, mapFlat } from './flatmap.js';
 import * as F from './format.js';
 import { type ErofsInode, decodeInode, inodeLocation, isCompressedLayout } from './inode.js';
 import { LruCache } from './lru.js';
+import { ExtentRing, extentKey } from './extent-ring.js';
+import { PageSlots } from './page-slots.js';
 import { type Superblock, formatNid, nidInMetabox, parseSuperblock } from './superblock.js';
 import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXattrs } from './xattr.js';
 import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, zInfo, zMap } from './zmap.js';
@@ -56,15 +58,20 @@ const DIR_KEY_NID_LIMIT = 2 ** 40;
 /** Nested reads (metabox -> packed inode -> ...) deeper than this mean a loop in a corrupt image. */
 const MAX_READ_DEPTH = 6;
 
+/** Fewest metadata page slots, whatever the budget (a lookup touches a few pages in a row). */
+const MIN_META_SLOTS = 16;
+
 export class ErofsReader implements ReaderContext {
   readonly source: ByteSource;
   readonly sb: Superblock;
   readonly imageSize: number;
   private readonly ownsSource: boolean;
   private readonly pageSize: number;
-  private readonly pages: LruCache<number, Uint8Array>;
+  /** Metadata pages, in fixed slots of one buffer. */
+  private readonly pages: PageSlots;
   private readonly inodes: LruCache<number, ErofsInode>;
-  private readonly extents: LruCache<string, Uint8Array>;
+  /** Decoded extents that a READ cut, in one ring buffer. */
+  private readonly extents: ExtentRing;
   private readonly dirBlocks: LruCache<number | string, DirBlock>;
   private prefixes: LongPrefix[] | undefined;
   private depth = 0;
@@ -81,9 +88,10 @@ export class ErofsReader implements ReaderContext {
     this.sb = parseSuperblock(head, source.size);
     this.pageSize = Math.max(4096, this.sb.blockSize);
     const b = splitBudget(options.cacheBytes ?? DEFAULT_READER_CACHE_BYTES);
-    this.pages = new LruCache(options.metaCachePages ?? Infinity, b.metaBytes, (v) => v.length);
+    // Both buffers are allocated once, here, at their full size (zero-filled: untouched pages cost nothing).
+    this.pages = new PageSlots(this.pageSize, Math.max(MIN_META_SLOTS, Math.min(options.metaCachePages ?? Infinity, Math.floor(b.metaBytes / this.pageSize))));
     this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, () => INODE_WEIGHT);
-    this.extents = new LruCache(Infinity, Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity), (v) => v.length);
+    this.extents = new ExtentRing(Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity));
     this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, (v) => v.data.length + DIR_BLOCK_OVERHEAD);
   }
 
@@ -160,16 +168,19 @@ export class ErofsReader implements ReaderContext {
     this.source.readInto(dst, dstOffset, pos, len, aheadEnd);
   }
 
+  /** Page `index` of the image, as a view into its slot: valid until the next page is loaded. */
   private page(index: number): Uint8Array {
-    let p = this.pages.get(index);
-    if (!p) {
+    const pages = this.pages;
+    let s = pages.lookup(index);
+    if (s < 0) {
       const start = index * this.pageSize;
       const len = Math.min(this.pageSize, this.imageSize - start);
-      p = new Uint8Array(len);
-      this.source.readInto(p, 0, start, len);
-      this.pages.set(index, p);
+      s = pages.claim();
+      // Published only once the read succeeded: a failed read leaves the slot free, never stale.
+      this.source.readInto(pages.bytes, s * pages.slotSize, start, len);
+      pages.publish(s, index, len);
     }
-    return p;
+    return pages.view(s);
   }
 
   readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array {
@@ -312,17 +323,25 @@ export class ErofsReader implements ReaderContext {
     this.readDataInto(packed, pos, len, dst, at);
   }
 
+  /** The whole decoded extent, from the ring (decoded into it on a miss), or a new array when it does not fit. */
   private decodeExtent(inode: ErofsInode, m: ZMapping): Uint8Array {
-    const key = `${inode.nid}:${m.la}`;
-    const cached = this.extents.get(key);
-    if (cached && cached.length === m.llen) return cached;
-    const out = this.decodeExtentInto(inode, m, undefined, 0);
-    this.extents.set(key, out);
-    return out;
+    const ring = this.extents;
+    const key = extentKey(inode.nid, m.la);
+    let at = ring.lookup(key, m.llen);
+    if (at >= 0) return ring.bytes.subarray(at, at + m.llen);
+    // The input first: reading it may decode other extents (a metabox), which must not land on this claim.
+    const input = this.pclusterInput(inode, m);
+    const claim = ring.claim(m.llen);
+    if (claim < 0) return this.decodeInput(inode, m, input, undefined, 0);
+    at = ring.offsetOf(claim);
+    this.decodeInput(inode, m, input, ring.bytes, at);
+    ring.commit(key, claim);
+    return ring.bytes.subarray(at, at + m.llen);
   }
 
   /** The pcluster's bytes: from the metadata space, or read into the reused input buffer (not cached: the page cache has them). */
   private pclusterInput(inode: ErofsInode, m: ZMapping): Uint8Array {
+    if (!(m.flags & Z_ENCODED)) corrupt(`inode ${formatNid(inode.nid)}: mapped extent without encoding`);
     if (m.flags & Z_META) return this.readMeta(m.pa, m.plen, inode.inMetabox);
     if (isViewable(this.source)) return this.readImage(m.pa, m.plen);
     if (m.plen > F.PCLUSTER_MAX_DSIZE) corrupt(`inode ${formatNid(inode.nid)}: pcluster of ${m.plen} bytes`);
@@ -336,8 +355,11 @@ export class ErofsReader implements ReaderContext {
    * decoder's output), or into a new array when dst is undefined. Returns the decoded bytes.
    */
   private decodeExtentInto(inode: ErofsInode, m: ZMapping, dst: Uint8Array | undefined, at: number): Uint8Array {
-    if (!(m.flags & Z_ENCODED)) corrupt(`inode ${formatNid(inode.nid)}: mapped extent without encoding`);
-    const input = this.pclusterInput(inode, m);
+    return this.decodeInput(inode, m, this.pclusterInput(inode, m), dst, at);
+  }
+
+  /** decodeExtentInto with the pcluster's bytes already read; every byte of dst[at, at + llen) is written or it throws. */
+  private decodeInput(inode: ErofsInode, m: ZMapping, input: Uint8Array, dst: Uint8Array | undefined, at: number): Uint8Array {
     const zeroPadding = (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0;
     if (m.algorithm === F.COMPRESSION_LZ4) {
       // A plain Uint8Array view either way (not a Buffer subarray): the decoder's loops then see one kind of array.
@@ -353,6 +375,7 @@ export class ErofsReader implements ReaderContext {
       lz4ZeroPadding: zeroPadding,
       interlacedOffset: m.la % this.sb.blockSize,
     });
+    if (out.length !== m.llen) corrupt(`inode ${formatNid(inode.nid)}: extent decoded to ${out.length} bytes, expected ${m.llen}`);
     if (!dst) return out.byteLength === out.buffer.byteLength ? out : out.slice();
     dst.set(out, at);
     return out;

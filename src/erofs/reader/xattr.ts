@@ -137,7 +137,8 @@ function readEntry(
   const valueSize = le16(h, F.XE_VALUE_SIZE);
   const size = Math.ceil((F.XE_NAME + nameLen + valueSize) / F.XATTR_ENTRY_SIZE) * F.XATTR_ENTRY_SIZE;
   if (size > limit) corrupt(`${where}: xattr entry of ${size} bytes runs past the xattr area`);
-  const body = ctx.readMeta(pos + F.XE_NAME, nameLen + valueSize, inMetabox);
+  // A copy: what readMeta returns holds only until the next metadata read, and records outlive that.
+  const body = ctx.readMeta(pos + F.XE_NAME, nameLen + valueSize, inMetabox).slice();
   return { index, suffix: body.subarray(0, nameLen), value: body.subarray(nameLen), size };
 }
 

@@ -104,10 +104,13 @@ export class Lz4Compressor {
         }
       }
       const litLen = ip - anchor;
+      // keep room for a final run of at least MF_LIMIT literals, so the block rules hold wherever it ends;
+      // a match too long for the room left is cut to what its length bytes can say (a run of zeros as
+      // long as the window would otherwise not fit a block at all, and the block would be stored PLAIN)
+      const room = dstCap - op - finalReserve - Lz4Compressor.literalCost(litLen) - 2;
+      if (room < 0) break;
+      bestLen = Math.min(bestLen, MIN_MATCH + 14 + 255 * room);
       const ml = bestLen - MIN_MATCH;
-      const cost = Lz4Compressor.literalCost(litLen) + 2 + (ml >= 15 ? Math.floor((ml - 15) / 255) + 1 : 0);
-      // keep room for a final run of at least MF_LIMIT literals, so the block rules hold wherever it ends
-      if (op + cost + finalReserve > dstCap) break;
       op = this.emit(dst, op, src, anchor, litLen, ip - bestPos, ml);
       const end = ip + bestLen;
       // hc: every position of the match goes into the chains; fast: only the one near its end (as LZ4 does)

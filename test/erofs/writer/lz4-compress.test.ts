@@ -48,4 +48,19 @@ test('lz4hc packs text tighter than lz4 and far more than one block per block', 
   assert.ok(hc >= fast, `lz4hc ${hc} < lz4 ${fast}`);
 });
 
+test('a long run of zeros fills a block: matches are cut to what the room left can encode, not dropped', () => {
+  // a 4 KiB block of LZ4 can describe ~1 MiB of zeros (255 per length byte); before the cut, a match longer
+  // than the room made the compressor stop and store the block plain, so a file of zeros did not shrink
+  const zeros = new Uint8Array(3_000_000);
+  const dst = new Uint8Array(4096);
+  for (const mode of ['lz4', 'lz4hc'] as const) {
+    const r = new Lz4Compressor(lz4Depth(mode)).compress(zeros, zeros.length, dst, 4096);
+    assert.ok(r.written <= 4096, `${mode}: ${r.written} bytes`);
+    assert.ok(r.consumed > 512 * 1024, `${mode}: consumed only ${r.consumed}`);
+    const out = new Uint8Array(r.consumed);
+    assert.is(lz4DecompressBlock(dst, 0, r.written, out, r.consumed, false), r.consumed, mode);
+    assert.ok(out.every((b) => b === 0), mode);
+  }
+});
+
 test.run();
