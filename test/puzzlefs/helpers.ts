@@ -3,7 +3,6 @@
 // 20000-entry directory, large and sparse files), and mounts through test/helpers' withMount (watchdog).
 
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { setxattr as lsetxattr } from '../../src/kernel/fsops.js';
 import type { Session } from '../../src/server/session.js';
 import { withMount } from '../helpers/mount.js';
 import { generateTree } from '../erofs/kit/index.js';
+import { Prng } from '../erofs/kit/prng.js';
 
 export const FS_MODULE = fileURLToPath(new URL('../../src/puzzlefs/filesystem.js', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -42,21 +42,24 @@ export interface TreeExtras {
 /** The kit's small tree (every inode type, odd names, hardlinks, sparse files, ACLs) plus PuzzleFS extras. */
 export function makeTree(root: string, extras: TreeExtras = {}): void {
   generateTree(root, { scale: 'small', seed: 'puzzlefs', maxNameLength: 255 });
+  // Seeded, not crypto-random: FastCDC cut points depend on the bytes, and tests that count shared chunks
+  // between two builds must see the same cuts on every run.
+  const rng = new Prng('puzzlefs:extras');
   const x = path.join(root, 'pz');
   fs.mkdirSync(x);
   const big = path.join(x, 'xattr-64k');
   fs.writeFileSync(big, 'has two 64 KiB xattrs\n');
   setXattr(big, 'user.big', Buffer.alloc(65536, 0x61));
-  setXattr(big, 'trusted.big', randomBytes(65536));
+  setXattr(big, 'trusted.big', rng.bytes(65536));
   const bigDir = path.join(x, 'dir-20k');
   fs.mkdirSync(bigDir);
   const n = extras.bigDirEntries ?? 20000;
   for (let i = 0; i < n; i++) fs.writeFileSync(path.join(bigDir, `entry-${String(i).padStart(5, '0')}`), i % 10 === 0 ? `content ${i}\n` : '');
-  fs.writeFileSync(path.join(x, 'large'), randomBytes(extras.largeBytes ?? 24 * 1024 * 1024));
+  fs.writeFileSync(path.join(x, 'large'), rng.bytes(extras.largeBytes ?? 24 * 1024 * 1024));
   const sparse = path.join(x, 'sparse-64m');
   const fd = fs.openSync(sparse, 'w');
   fs.writeSync(fd, Buffer.from('start\n'), 0, 6, 0);
-  fs.writeSync(fd, randomBytes(100000), 0, 100000, 40 * 1024 * 1024);
+  fs.writeSync(fd, rng.bytes(100000), 0, 100000, 40 * 1024 * 1024);
   fs.ftruncateSync(fd, extras.sparseBytes ?? 64 * 1024 * 1024);
   fs.closeSync(fd);
 }
