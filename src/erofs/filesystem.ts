@@ -656,15 +656,15 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   getxattr(_ctx: RequestContext, ino: number, name: string): Uint8Array {
     return this.guard('getxattr', ino, () => {
       const n = this.node(ino);
-      if (n.xattrSize === 0) throw new Errno(ERRNO.ENODATA);
+      if (n.xattrSize === 0) throw Errno.shared(ERRNO.ENODATA);
       if (this.mode === 'raw' || (this.mode === 'plain' && !this.composefs)) {
         // straight to the image, where the bloom filter answers most misses
         const v = this.reader.getXattr(n, name);
-        if (!v || name.startsWith('lustre.')) throw new Errno(ERRNO.ENODATA);
+        if (!v || name.startsWith('lustre.')) throw Errno.shared(ERRNO.ENODATA);
         return v;
       }
       const x = this.xattrsOf(n).find((a) => a.name === name);
-      if (!x) throw new Errno(ERRNO.ENODATA);
+      if (!x) throw Errno.shared(ERRNO.ENODATA);
       return x.value;
     });
   }

@@ -264,7 +264,7 @@ export function adaptOps(ops: Ops, opts: FuseNativeOptions): PathFilesystem {
   if (has('getxattr')) {
     const value = (a: unknown, v: unknown): Uint8Array => {
       check(a);
-      if (!v) throw new Errno('ENODATA');
+      if (!v) throw Errno.shared('ENODATA');
       return v as Uint8Array;
     };
     fs.getxattr = (_c, path, name) => op('getxattr', value, 3, path, name, 0);

@@ -45,7 +45,19 @@ export class Errno extends Error {
     this.errno = n;
     this.code = name;
   }
+
+  /**
+   * One shared, message-less Errno per errno, for the answers a filesystem gives all the time (ENODATA for a
+   * missing xattr, ENOENT): building an Error captures a stack trace, ~10 µs, more than the request itself.
+   * The server reads only `.errno`, so sharing one object is safe.
+   */
+  static shared(errno: number | ErrnoName): Errno {
+    const n = typeof errno === 'number' ? errno : ERRNO[errno];
+    return (SHARED[n] ??= Object.freeze(new Errno(n)) as Errno);
+  }
 }
+
+const SHARED: Errno[] = [];
 
 /**
  * Maps anything a handler threw to a positive errno, or undefined when it is not an errno-carrying error

@@ -225,7 +225,7 @@ export class PuzzleFilesystem extends ReadOnlyFilesystem implements Filesystem {
     return this.guard('getxattr', ino, () => {
       const want = Buffer.from(name);
       for (const x of this.node(ino).xattrs) if (want.equals(x.key)) return x.val;
-      throw new Errno(ERRNO.ENODATA);
+      throw Errno.shared(ERRNO.ENODATA);
     });
   }
 

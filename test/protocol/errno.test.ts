@@ -128,4 +128,15 @@ test('errnoOf: errnos the kernel would reject (>= 512, <= 0) are undefined, so t
   assert.is(errnoOf(Object.assign(new Error('x'), { code: 'EWEIRD', errno: -600 })), undefined);
 });
 
+test('Errno.shared: one frozen instance per errno, by number or name, that errnoOf reads like any other', () => {
+  const a = Errno.shared(ERRNO.ENODATA);
+  assert.is(Errno.shared('ENODATA'), a);
+  assert.is(a.errno, ERRNO.ENODATA);
+  assert.is(a.code, 'ENODATA');
+  assert.is(errnoOf(a), ERRNO.ENODATA);
+  assert.ok(a instanceof Errno && Object.isFrozen(a));
+  assert.is.not(Errno.shared('ENOENT'), a);
+  assert.is(errnoOf(Errno.shared(600)), undefined);
+});
+
 test.run();

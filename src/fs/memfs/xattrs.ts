@@ -11,7 +11,7 @@ function checkXattrName(n: Node, name: string, forWrite: boolean): void {
   if (Buffer.byteLength(name, 'utf8') > XATTR_NAME_MAX) throw new Errno('ERANGE');
   if (name.startsWith('user.')) {
     // like Linux: user xattrs only on regular files and directories
-    if (!n.isReg && !n.isDir) throw new Errno(forWrite ? 'EPERM' : 'ENODATA');
+    if (!n.isReg && !n.isDir) throw Errno.shared(forWrite ? 'EPERM' : 'ENODATA');
     return;
   }
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) return;
@@ -25,7 +25,7 @@ export function setxattr(s: MemStore, _ctx: RequestContext, ino: number, name: s
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new Errno('EINVAL');
   const exists = n.xattrs?.has(name) ?? false;
   if ((flags & XATTR_CREATE) && exists) throw new Errno('EEXIST');
-  if ((flags & XATTR_REPLACE) && !exists) throw new Errno('ENODATA');
+  if ((flags & XATTR_REPLACE) && !exists) throw Errno.shared('ENODATA');
   (n.xattrs ??= new Map()).set(name, Buffer.from(value));
   n.ctime = s.clock.now();
 }
@@ -34,7 +34,7 @@ export function getxattr(s: MemStore, _ctx: RequestContext, ino: number, name: s
   const n = s.node(ino);
   checkXattrName(n, name, false);
   const v = n.xattrs?.get(name);
-  if (!v) throw new Errno('ENODATA');
+  if (!v) throw Errno.shared('ENODATA');
   return v;
 }
 
@@ -46,6 +46,6 @@ export function listxattr(s: MemStore, _ctx: RequestContext, ino: number): strin
 export function removexattr(s: MemStore, _ctx: RequestContext, ino: number, name: string): void {
   const n = s.node(ino);
   checkXattrName(n, name, true);
-  if (!n.xattrs?.delete(name)) throw new Errno('ENODATA');
+  if (!n.xattrs?.delete(name)) throw Errno.shared('ENODATA');
   n.ctime = s.clock.now();
 }

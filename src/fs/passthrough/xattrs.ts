@@ -10,8 +10,6 @@ import * as ops from '../../kernel/fsops.js';
 import * as sys from './sys.js';
 import type { Inode, InodeTable } from './inodes.js';
 
-/** Thrown for every xattr miss: one shared object, no stack trace to build each time (server reads .errno). */
-const ENODATA_ERR = new Errno('ENODATA');
 const NO_NAMES: ReadonlySet<string> = new Set();
 
 export class Xattrs {
@@ -81,7 +79,7 @@ export class Xattrs {
 
   get(inode: Inode, name: string): Uint8Array {
     const known = this.xattrNames(inode);
-    if (known && !known.has(name)) throw ENODATA_ERR;
+    if (known && !known.has(name)) throw Errno.shared(ERRNO.ENODATA);
     let buf = this.buf();
     let n = this.readXattr(inode, (p, nf) => sys.getxattr(p, name, buf, nf));
     if (n === -ERRNO.ERANGE) {
@@ -89,7 +87,7 @@ export class Xattrs {
       n = this.readXattr(inode, (p, nf) => sys.getxattr(p, name, buf, nf));
     }
     if (n >= 0) return Buffer.from(buf.subarray(0, n));
-    if (n === -ERRNO.ENODATA) throw ENODATA_ERR;
+    if (n === -ERRNO.ENODATA) throw Errno.shared(ERRNO.ENODATA);
     throw new Errno(-n);
   }
 
