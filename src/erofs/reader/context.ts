@@ -14,6 +14,12 @@ export interface ReaderContext {
    * it) before reading anything else.
    */
   readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array;
+  /**
+   * readMeta without a view object, for the per-READ index walks: the bytes are at the returned offset of
+   * `metaBuf` (set by this call), with the same lifetime as readMeta's result.
+   */
+  metaAt(pos: number, len: number, inMetabox: boolean): number;
+  readonly metaBuf: Uint8Array;
   /** Raw image bytes (data blocks, compressed input); range-checked like readMeta, and as short-lived. */
   readImage(pos: number, len: number): Uint8Array;
   /** Copies raw image bytes into `dst` (uncompressed data path, no intermediate buffer); aheadEnd: see ByteSource. */

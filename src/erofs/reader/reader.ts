@@ -22,7 +22,7 @@ import { ExtentRing, extentKey } from './extent-ring.js';
 import { PageSlots } from './page-slots.js';
 import { type Superblock, formatNid, nidInMetabox, parseSuperblock } from './superblock.js';
 import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXattrs } from './xattr.js';
-import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, zInfo, zMap } from './zmap.js';
+import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, newMapping, zInfo, zMap } from './zmap.js';
 
 export interface ReaderOptions {
   /**
@@ -75,6 +75,10 @@ export class ErofsReader implements ReaderContext {
   private readonly dirBlocks: LruCache<number | string, DirBlock>;
   private prefixes: LongPrefix[] | undefined;
   private depth = 0;
+  /** One reused mapping per read nesting level (readCompressed holds its mapping across nested reads). */
+  private readonly zScratch: ZMapping[] = [];
+  /** The array metaAt's offsets index; see ReaderContext.metaAt. */
+  metaBuf: Uint8Array = new Uint8Array(0);
   /** Compressed input of one pcluster, reused by every decode (grown to the largest plen seen). */
   private pclusterBuf = new Uint8Array(0);
 
@@ -170,6 +174,11 @@ export class ErofsReader implements ReaderContext {
 
   /** Page `index` of the image, as a view into its slot: valid until the next page is loaded. */
   private page(index: number): Uint8Array {
+    return this.pages.view(this.pageSlot(index));
+  }
+
+  /** The slot holding page `index` (read into one on a miss). */
+  private pageSlot(index: number): number {
     const pages = this.pages;
     let s = pages.lookup(index);
     if (s < 0) {
@@ -180,7 +189,22 @@ export class ErofsReader implements ReaderContext {
       this.source.readInto(pages.bytes, s * pages.slotSize, start, len);
       pages.publish(s, index, len);
     }
-    return pages.view(s);
+    return s;
+  }
+
+  metaAt(pos: number, len: number, inMetabox: boolean): number {
+    // The common case, one page of the image: an offset into the slots, no view object made.
+    if (!inMetabox && len > 0 && !isViewable(this.source) && pos >= 0 && pos + len <= this.imageSize) {
+      const ps = this.pageSize;
+      const first = Math.floor(pos / ps);
+      if (first === Math.floor((pos + len - 1) / ps)) {
+        const s = this.pageSlot(first);
+        this.metaBuf = this.pages.bytes;
+        return s * this.pages.slotSize + (pos - first * ps);
+      }
+    }
+    this.metaBuf = this.readMeta(pos, len, inMetabox);
+    return 0;
   }
 
   readMeta(pos: number, len: number, inMetabox: boolean): Uint8Array {
@@ -293,7 +317,7 @@ export class ErofsReader implements ReaderContext {
     let pos = offset;
     const end = offset + n;
     while (pos < end) {
-      const m = zMap(this, inode, pos);
+      const m = zMap(this, inode, pos, (this.zScratch[this.depth] ??= newMapping()));
       const segEnd = Math.min(end, m.la + m.llen);
       const len = segEnd - pos;
       const at = dstOffset + (pos - offset);

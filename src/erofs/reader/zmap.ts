@@ -45,6 +45,40 @@ function newRecorder(): Recorder {
   return { lcn: 0, type: 0, headtype: 0, clusterofs: 0, delta0: 0, delta1: 0, pblk: 0, compressedblks: 0, nextpackoff: 0, partialref: false };
 }
 
+// mapFo runs for every READ of a compressed file: its recorder is reused, not allocated (before, a tar of /usr
+// made ~1 GB of garbage here, which every worker carried as peak RSS). One per nesting level: reading an index
+// that lives in the metabox maps the metabox inode from inside the outer mapFo.
+const recorders: Recorder[] = [];
+let mapDepth = 0;
+
+function recorderAt(depth: number): Recorder {
+  const m = (recorders[depth] ??= newRecorder());
+  m.lcn = m.type = m.headtype = m.clusterofs = m.delta0 = m.delta1 = m.pblk = m.compressedblks = m.nextpackoff = 0;
+  m.partialref = false;
+  return m;
+}
+
+/** Resets `out` (a caller's scratch mapping) to [la, +llen) with flags and no physical part. */
+function setMapping(out: ZMapping, la: number, llen: number, flags: number): ZMapping {
+  out.la = la;
+  out.llen = llen;
+  out.flags = flags;
+  out.pa = 0;
+  out.plen = 0;
+  out.algorithm = 0;
+  return out;
+}
+
+/** A mapping to fill: what zMap's callers pass as `out` to reuse one. */
+export function newMapping(): ZMapping {
+  return { la: 0, llen: 0, flags: 0, pa: 0, plen: 0, algorithm: 0 };
+}
+
+/** The prefix of every corruption message, built only when one is thrown. */
+function whereOf(inode: ErofsInode): string {
+  return `inode ${formatNid(inode.nid)}`;
+}
+
 /** Reads the map header once per inode (kernel z_erofs_fill_inode_lazy). */
 export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
   if (inode.z) return inode.z;
@@ -101,7 +135,7 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
   inode.z = z; // set before the tail lookup, which needs it
   if (z.idataSize || z.advise & F.ADVISE_FRAGMENT_PCLUSTER) {
     try {
-      mapFo(ctx, inode, z, 0, true);
+      mapFo(ctx, inode, z, 0, true, newMapping());
     } catch (e) {
       inode.z = undefined;
       throw e;
@@ -112,14 +146,15 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
 
 function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, lcn: number): void {
   const pos = roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE + F.FULL_INDEX_GAP + lcn * F.LCLUSTER_INDEX_SIZE;
-  const di = ctx.readMeta(pos, F.LCLUSTER_INDEX_SIZE, inode.inMetabox);
+  const o = ctx.metaAt(pos, F.LCLUSTER_INDEX_SIZE, inode.inMetabox);
+  const di = ctx.metaBuf;
   m.lcn = lcn;
   m.nextpackoff = pos + F.LCLUSTER_INDEX_SIZE;
-  const advise = le16(di, F.LI_ADVISE);
+  const advise = le16(di, o + F.LI_ADVISE);
   m.type = advise & 3;
   if (m.type === F.LCLUSTER_TYPE_NONHEAD) {
     m.clusterofs = 2 ** z.lclusterBits;
-    m.delta0 = le16(di, F.LI_DELTA);
+    m.delta0 = le16(di, o + F.LI_DELTA);
     if (m.delta0 & F.LI_D0_CBLKCNT) {
       if (!(z.advise & (F.ADVISE_BIG_PCLUSTER_1 | F.ADVISE_BIG_PCLUSTER_2))) {
         corrupt(`inode ${formatNid(inode.nid)}: CBLKCNT without big pclusters`);
@@ -127,27 +162,28 @@ function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, 
       m.compressedblks = m.delta0 & ~F.LI_D0_CBLKCNT;
       m.delta0 = 1;
     }
-    m.delta1 = le16(di, F.LI_DELTA + 2);
+    m.delta1 = le16(di, o + F.LI_DELTA + 2);
   } else {
     m.partialref = (advise & F.LI_PARTIAL_REF) !== 0;
-    m.clusterofs = le16(di, F.LI_CLUSTEROFS);
+    m.clusterofs = le16(di, o + F.LI_CLUSTEROFS);
     if (m.clusterofs >= 2 ** z.lclusterBits) corrupt(`inode ${formatNid(inode.nid)}: clusterofs ${m.clusterofs} past the lcluster`);
-    m.pblk = le32(di, F.LI_BLKADDR);
+    m.pblk = le32(di, o + F.LI_BLKADDR);
   }
 }
 
-function decodeBits(lobits: number, pack: Uint8Array, bitpos: number): [lo: number, type: number] {
-  const v = le32(pack, bitpos >>> 3) >>> (bitpos & 7);
-  return [v & ((1 << lobits) - 1), (v >>> lobits) & 3];
+/** The lcluster entry at bit `bitpos` of the pack at pack[po]: lo bits, then the 2-bit type above them. */
+function entryBits(pack: Uint8Array, po: number, bitpos: number): number {
+  return le32(pack, po + (bitpos >>> 3)) >>> (bitpos & 7);
 }
 
-function compactedLaDistance(lobits: number, encodebits: number, vcnt: number, pack: Uint8Array, i: number): number {
+function compactedLaDistance(lobits: number, encodebits: number, vcnt: number, pack: Uint8Array, po: number, i: number): number {
+  const lomask = (1 << lobits) - 1;
   let d1 = 0;
   let lo = 0;
   do {
-    const [l, type] = decodeBits(lobits, pack, encodebits * i);
-    lo = l;
-    if (type !== F.LCLUSTER_TYPE_NONHEAD) return d1;
+    const v = entryBits(pack, po, encodebits * i);
+    lo = v & lomask;
+    if (((v >>> lobits) & 3) !== F.LCLUSTER_TYPE_NONHEAD) return d1;
     ++d1;
   } while (++i < vcnt);
   if (!(lo & F.LI_D0_CBLKCNT)) d1 += lo - 1;
@@ -155,11 +191,10 @@ function compactedLaDistance(lobits: number, encodebits: number, vcnt: number, p
 }
 
 function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, lcnIn: number, lookahead: boolean): void {
-  const where = `inode ${formatNid(inode.nid)}`;
   const ebase = roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE;
   const lclusterbits = z.lclusterBits;
   const totalidx = Math.ceil(inode.size / ctx.sb.blockSize);
-  if (lcnIn >= totalidx || lclusterbits > 14) corrupt(`${where}: lcluster ${lcnIn} outside the compact index`);
+  if (lcnIn >= totalidx || lclusterbits > 14) corrupt(`${whereOf(inode)}: lcluster ${lcnIn} outside the compact index`);
   let lcn = lcnIn;
   m.lcn = lcn;
   const c4initial = ((32 - (ebase % 32)) >> 2) & 7;
@@ -181,24 +216,28 @@ function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorde
   let vcnt: number;
   if (amortizedshift === 2 && lclusterbits <= 14) vcnt = 2;
   else if (amortizedshift === 1 && lclusterbits <= 12) vcnt = 16;
-  else throw new UnsupportedFeatureError(`${where}: compact 2B index with lcluster size 2^${lclusterbits}`);
+  else throw new UnsupportedFeatureError(`${whereOf(inode)}: compact 2B index with lcluster size 2^${lclusterbits}`);
 
   const packSize = vcnt << amortizedshift;
   const packStart = pos - (pos % packSize);
-  const pack = ctx.readMeta(packStart, packSize, inode.inMetabox);
+  const po = ctx.metaAt(packStart, packSize, inode.inMetabox);
+  const pack = ctx.metaBuf;
   m.nextpackoff = packStart + packSize;
   const lobits = Math.max(lclusterbits, 12);
+  const lomask = (1 << lobits) - 1;
   const encodebits = Math.floor(((packSize - 4) * 8) / vcnt);
   let i = (pos - packStart) >> amortizedshift;
   const bigPcluster = (z.advise & F.ADVISE_BIG_PCLUSTER_1) !== 0;
 
-  let [lo, type] = decodeBits(lobits, pack, encodebits * i);
+  let v = entryBits(pack, po, encodebits * i);
+  let lo = v & lomask;
+  let type = (v >>> lobits) & 3;
   m.type = type;
   if (type === F.LCLUSTER_TYPE_NONHEAD) {
     m.clusterofs = 2 ** lclusterbits;
-    if (lookahead) m.delta1 = compactedLaDistance(lobits, encodebits, vcnt, pack, i);
+    if (lookahead) m.delta1 = compactedLaDistance(lobits, encodebits, vcnt, pack, po, i);
     if (lo & F.LI_D0_CBLKCNT) {
-      if (!bigPcluster) corrupt(`${where}: CBLKCNT without big pclusters`);
+      if (!bigPcluster) corrupt(`${whereOf(inode)}: CBLKCNT without big pclusters`);
       m.compressedblks = lo & ~F.LI_D0_CBLKCNT;
       m.delta0 = 1;
       return;
@@ -207,7 +246,9 @@ function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorde
       return;
     }
     // The last lcluster of a pack stores delta[1], not delta[0]: derive delta[0] from the one before.
-    [lo, type] = decodeBits(lobits, pack, encodebits * (i - 1));
+    v = entryBits(pack, po, encodebits * (i - 1));
+    lo = v & lomask;
+    type = (v >>> lobits) & 3;
     if (type !== F.LCLUSTER_TYPE_NONHEAD) lo = 0;
     else if (lo & F.LI_D0_CBLKCNT) lo = 1;
     m.delta0 = lo + 1;
@@ -221,7 +262,9 @@ function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorde
     nblk = 1;
     while (i > 0) {
       --i;
-      [lo, type] = decodeBits(lobits, pack, encodebits * i);
+      v = entryBits(pack, po, encodebits * i);
+      lo = v & lomask;
+      type = (v >>> lobits) & 3;
       if (type === F.LCLUSTER_TYPE_NONHEAD) i -= lo;
       if (i >= 0) ++nblk;
     }
@@ -229,21 +272,23 @@ function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorde
     nblk = 0;
     while (i > 0) {
       --i;
-      [lo, type] = decodeBits(lobits, pack, encodebits * i);
+      v = entryBits(pack, po, encodebits * i);
+      lo = v & lomask;
+      type = (v >>> lobits) & 3;
       if (type === F.LCLUSTER_TYPE_NONHEAD) {
         if (lo & F.LI_D0_CBLKCNT) {
           --i;
           nblk += lo & ~F.LI_D0_CBLKCNT;
           continue;
         }
-        if (lo <= 1) corrupt(`${where}: big pcluster with plain delta[0] <= 1`);
+        if (lo <= 1) corrupt(`${whereOf(inode)}: big pcluster with plain delta[0] <= 1`);
         i -= lo - 2;
         continue;
       }
       ++nblk;
     }
   }
-  m.pblk = le32(pack, packSize - 4) + nblk;
+  m.pblk = le32(pack, po + packSize - 4) + nblk;
 }
 
 function loadLcluster(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, lcn: number, lookahead: boolean): void {
@@ -320,19 +365,24 @@ function decompressedLength(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: 
 }
 
 /** kernel z_erofs_map_blocks_fo; `findTail` = EROFS_GET_BLOCKS_FINDTAIL (records the tail extent's head). */
-function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, findTail: boolean): ZMapping {
-  const where = `inode ${formatNid(inode.nid)}`;
+function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, findTail: boolean, out: ZMapping): ZMapping {
+  const m = recorderAt(mapDepth++);
+  try {
+    return mapFoWith(ctx, inode, z, la, findTail, out, m);
+  } finally {
+    mapDepth--;
+  }
+}
+
+function mapFoWith(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, findTail: boolean, out: ZMapping, m: Recorder): ZMapping {
   const fragment = (z.advise & F.ADVISE_FRAGMENT_PCLUSTER) !== 0;
   const ztailpacking = z.idataSize > 0;
   const unit = 2 ** z.lclusterBits;
-  const out: ZMapping = { la, llen: 0, flags: 0, pa: 0, plen: 0, algorithm: 0 };
   const ofs = findTail ? inode.size - 1 : la;
-  if (fragment && !findTail && !z.tailExtentHeadLcn) {
-    return { la: 0, llen: inode.size, flags: Z_FRAGMENT, pa: 0, plen: 0, algorithm: 0 };
-  }
+  if (fragment && !findTail && !z.tailExtentHeadLcn) return setMapping(out, 0, inode.size, Z_FRAGMENT);
+  setMapping(out, la, 0, 0);
   const initialLcn = Math.floor(ofs / unit);
   const endoff = ofs - initialLcn * unit;
-  const m = newRecorder();
   loadLcluster(ctx, inode, z, m, initialLcn, false);
   if (findTail && ztailpacking) z.fragmentOff = m.nextpackoff;
   out.flags = Z_MAPPED | Z_ENCODED;
@@ -344,7 +394,7 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
     if (ztailpacking && end > inode.size) end = inode.size;
   } else {
     if (m.type !== F.LCLUSTER_TYPE_NONHEAD) {
-      if (!m.lcn) corrupt(`${where}: invalid logical cluster 0`);
+      if (!m.lcn) corrupt(`${whereOf(inode)}: invalid logical cluster 0`);
       end = m.lcn * unit + m.clusterofs;
       out.flags |= Z_FULL_MAPPED;
       m.delta0 = 1;
@@ -364,7 +414,7 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
     out.flags |= Z_META;
     out.pa = z.fragmentOff;
     out.plen = z.idataSize;
-    if ((out.pa % ctx.sb.blockSize) + out.plen > ctx.sb.blockSize) corrupt(`${where}: inline tail pcluster crosses a block`);
+    if ((out.pa % ctx.sb.blockSize) + out.plen > ctx.sb.blockSize) corrupt(`${whereOf(inode)}: inline tail pcluster crosses a block`);
   } else if (fragment && m.lcn === z.tailExtentHeadLcn) {
     out.flags = Z_FRAGMENT;
     return out;
@@ -379,7 +429,7 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
     if (out.flags & Z_META && out.algorithm === F.COMPRESSION_INTERLACED && out.plen < cur) {
       // An inline interlaced tail shorter than its first block part: the kernel (z_erofs_transform_plain)
       // reads it from (inline end - cur) in the same block, so it starts before the inline data.
-      if ((out.pa % ctx.sb.blockSize) + out.plen < cur) corrupt(`${where}: inline interlaced tail starts before its block`);
+      if ((out.pa % ctx.sb.blockSize) + out.plen < cur) corrupt(`${whereOf(inode)}: inline interlaced tail starts before its block`);
       out.pa += out.plen - cur;
       out.plen = cur;
       out.algorithm = F.COMPRESSION_SHIFTED;
@@ -387,17 +437,17 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
   } else {
     out.algorithm = m.headtype === F.LCLUSTER_TYPE_HEAD2 ? z.algorithms[1] : z.algorithms[0];
     if (!(ctx.sb.compression.availableAlgorithms & (1 << out.algorithm))) {
-      corrupt(`${where}: algorithm ${out.algorithm} is not in the superblock's list`);
+      corrupt(`${whereOf(inode)}: algorithm ${out.algorithm} is not in the superblock's list`);
     }
   }
   // Always learn the whole extent, so it is decoded once and cached rather than once per lcluster.
   decompressedLength(ctx, inode, z, m, out);
-  if (m.headtype === F.LCLUSTER_TYPE_PLAIN && out.llen > out.plen) corrupt(`${where}: plain extent longer than its pcluster`);
+  if (m.headtype === F.LCLUSTER_TYPE_PLAIN && out.llen > out.plen) corrupt(`${whereOf(inode)}: plain extent longer than its pcluster`);
   return out;
 }
 
 /** kernel z_erofs_map_blocks_ext: extent records instead of lcluster indexes. */
-function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZMapping {
+function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, out: ZMapping): ZMapping {
   const where = `inode ${formatNid(inode.nid)}`;
   const bs = ctx.sb.blockSize;
   const unit = 2 ** z.lclusterBits;
@@ -409,7 +459,7 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
   let last: boolean;
   let plen = 0;
   let mpa = 0;
-  const out: ZMapping = { la, llen: 0, flags: 0, pa: 0, plen: 0, algorithm: 0 };
+  setMapping(out, la, 0, 0);
 
   if (recsz <= 8) {
     let pa = -1;
@@ -481,18 +531,19 @@ function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number): ZM
   return out;
 }
 
-/** Maps the compressed inode's logical offset `la` (< size) to the extent that contains it. */
-export function zMap(ctx: ReaderContext, inode: ErofsInode, la: number): ZMapping {
+/**
+ * Maps the compressed inode's logical offset `la` (< size) to the extent that contains it, into `out` when
+ * given (the READ path passes a reused one; it holds until the next zMap with the same `out`).
+ */
+export function zMap(ctx: ReaderContext, inode: ErofsInode, la: number, out: ZMapping = newMapping()): ZMapping {
   const z = zInfo(ctx, inode);
-  let out: ZMapping;
-  if (z.wholeFragment) out = { la: 0, llen: inode.size, flags: Z_FRAGMENT, pa: 0, plen: 0, algorithm: 0 };
-  else if (inode.layout === F.LAYOUT_COMPRESSED_FULL && z.advise & F.ADVISE_EXTENTS) out = mapExt(ctx, inode, z, la);
-  else out = mapFo(ctx, inode, z, la, false);
-  const where = `inode ${formatNid(inode.nid)}`;
-  if (!(out.la <= la && la < out.la + out.llen)) corrupt(`${where}: extent [${out.la}, +${out.llen}) does not cover offset ${la}`);
+  if (z.wholeFragment) setMapping(out, 0, inode.size, Z_FRAGMENT);
+  else if (inode.layout === F.LAYOUT_COMPRESSED_FULL && z.advise & F.ADVISE_EXTENTS) mapExt(ctx, inode, z, la, out);
+  else mapFo(ctx, inode, z, la, false, out);
+  if (!(out.la <= la && la < out.la + out.llen)) corrupt(`${whereOf(inode)}: extent [${out.la}, +${out.llen}) does not cover offset ${la}`);
   if (out.flags & Z_ENCODED) {
-    if (out.plen > F.PCLUSTER_MAX_SIZE || out.plen <= 0) corrupt(`${where}: pcluster of ${out.plen} bytes`);
-    if (out.llen > F.PCLUSTER_MAX_DSIZE) corrupt(`${where}: extent decodes to ${out.llen} bytes`);
+    if (out.plen > F.PCLUSTER_MAX_SIZE || out.plen <= 0) corrupt(`${whereOf(inode)}: pcluster of ${out.plen} bytes`);
+    if (out.llen > F.PCLUSTER_MAX_DSIZE) corrupt(`${whereOf(inode)}: extent decodes to ${out.llen} bytes`);
   }
   return out;
 }
