@@ -121,6 +121,15 @@ def write_again():
     with open(P('d1', 'f'), 'r+b') as fh:
         fh.write(b'y' * 5000)
 op('write again', write_again)
+def mmap_write():
+    import mmap
+    fd = os.open(P('d1', 'f'), os.O_RDWR)
+    m = mmap.mmap(fd, 4096)
+    m[0:4] = b'mmap'
+    m.flush()
+    m.close()
+    os.close(fd)
+op('mmap write + msync', mmap_write)
 def fallocate():
     fd = os.open(P('d1', 'f'), os.O_WRONLY)
     os.posix_fallocate(fd, 0, 300000)
@@ -196,7 +205,7 @@ op('unlink last name of f', lambda: os.unlink(P('d1', 'f3')))
 return {'bad': bad, 'ops': ops, 'seen': seen}
 `));
     assert.equal(r.bad, [], `cached attributes differ from memfs's: ${JSON.stringify(r.bad.slice(0, 8))}`);
-    assert.is(r.ops.length, 39);
+    assert.is(r.ops.length, 40);
     // the operations did what they say (so a clean comparison means something)
     const s = r.seen;
     assert.is(s['write']!['f']!['size'], 10003);
@@ -211,6 +220,7 @@ return {'bad': bad, 'ops': ops, 'seen': seen}
     assert.is(s['unlink while held']!['named']!['nlink'], 0);
     assert.ok(s['read']!['f']!['atime']! > s['write']!['f']!['atime']!, 'read moved atime (relatime)');
     assert.ok(s['create']!['d1']!['mtime']! > s['setup']!['d1']!['mtime']!, 'create moved the parent mtime');
+    assert.ok(s['mmap write + msync']!['f']!['mtime']! > s['write again']!['f']!['mtime']!, 'the mmap write reached memfs');
   });
 });
 
