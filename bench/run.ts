@@ -372,10 +372,13 @@ async function main(): Promise<void> {
   try {
     if (o.memfs) {
       // embedded mode polled from the owning thread (the default), and handed over by 1 or 2 reader threads;
-      // memfs-nodp mounts as the fuse-native contender does (no default_permissions: no GETATTR per directory
-      // on the way down a path); the -base variants serve with the --baseline build (before/after in one run)
+      // names uncached (entry timeout 0) and attributes cached (memfs's default) unless said otherwise;
+      // memfs-attr0 also sends attributes with timeout 0 (a GETATTR per directory for default_permissions);
+      // memfs-nodp mounts as the fuse-native contender does (no default_permissions); the -base variants serve
+      // with the --baseline build (before/after in one run)
       const variants: [string, number, MemfsServerOptions, string][] = [
         ['memfs-1fd', 1, { transport: 'poll' }, 'tsfuse memfs (embedded, polled)'],
+        ['memfs-attr0', 1, { transport: 'poll', attrTimeout: 0 }, 'tsfuse memfs (embedded, polled, attribute timeout 0)'],
         ['memfs-nodp', 1, { transport: 'poll', defaultPermissions: false }, 'tsfuse memfs (embedded, polled, no default_permissions as fuse-native)'],
         ['memfs-threads-1fd', 1, { transport: 'threads' }, 'tsfuse memfs (embedded, 1 reader thread)'],
         ['memfs-2fd', 2, { transport: 'threads' }, 'tsfuse memfs (embedded, 2 reader threads)'],
@@ -383,6 +386,7 @@ async function main(): Promise<void> {
       if (o.baseline) {
         variants.push(
           ['memfs-1fd-base', 1, { transport: 'poll', lib: o.baseline }, 'tsfuse memfs (embedded, polled), baseline build'],
+          ['memfs-attr0-base', 1, { transport: 'poll', attrTimeout: 0, lib: o.baseline }, 'tsfuse memfs (embedded, polled, attribute timeout 0), baseline build'],
           ['memfs-nodp-base', 1, { transport: 'poll', defaultPermissions: false, lib: o.baseline }, 'tsfuse memfs (embedded, polled, no default_permissions), baseline build'],
         );
       }
@@ -390,7 +394,8 @@ async function main(): Promise<void> {
         if (!want(id)) continue;
         allLabels[id] = label;
         kinds[id] = 'tsfuse';
-        notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); timeouts 0`;
+        const attrs = serverOpts.attrTimeout === undefined ? 'attributes cached (memfs default)' : `attribute timeout ${serverOpts.attrTimeout}`;
+        notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); entry timeout 0, ${attrs}`;
         try {
           const s = await startMemfs(id, fds, cfg.phaseWatchdogMs * (cfg.rounds + 2), serverOpts);
           memfs.push({ id, s });

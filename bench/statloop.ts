@@ -1,8 +1,8 @@
-// Uncached stat loop against memfs: the foundation figure. A memfs server process (entry/attr timeouts 0,
-// so every lstat reaches it) is mounted with 1 and with 2 reader fds; 1 and 2 separate client processes
-// (bench/clients/fsbench.c) lstat a populated tree for a fixed time. Reports lstat/s and requests/s (the
-// requests that reached the filesystem, counted by the server: with timeouts 0 one lstat of a/b/c costs a
-// LOOKUP per component plus a GETATTR), and the server's CPU time per request.
+// Uncached stat loop against memfs: the foundation figure. A memfs server process (entry timeout 0, so every
+// lstat reaches it; attributes cached, memfs's default) is mounted with 1 and with 2 reader fds; 1 and 2
+// separate client processes (bench/clients/fsbench.c) lstat a populated tree for a fixed time. Reports lstat/s
+// and requests/s (the requests that reached the filesystem, counted by the server: one lstat of a/b/c costs a
+// LOOKUP per component), and the server's CPU time per request.
 //
 //   node dist/bench/statloop.js [--seconds S] [--rounds N] [--dirs D --files F] [--json]
 //

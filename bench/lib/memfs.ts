@@ -1,5 +1,5 @@
-// memfs under load: a tsfuse memfs server process (bench/servers/tsfuse-memfs.js) with entry/attr timeouts
-// 0 and 1 or N reader fds, stat loops from separate client processes, and the server's own count of the
+// memfs under load: a tsfuse memfs server process (bench/servers/tsfuse-memfs.js) with entry timeout 0
+// (attributes cached unless attrTimeout says otherwise) and 1 or N reader fds, stat loops from separate client processes, and the server's own count of the
 // requests that reached the filesystem (SIGUSR2 -> counters file).
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -18,8 +18,10 @@ export interface MemfsServer {
 }
 
 export interface MemfsServerOptions {
-  /** Entry/attr timeouts in seconds (default 0: every lstat reaches the server). */
+  /** Entry (name) timeout in seconds (default 0: every lstat reaches the server, a LOOKUP per component). */
   timeout?: number;
+  /** Attribute timeout in seconds; default memfs's own (cached: memfs changes only through the mount). */
+  attrTimeout?: number;
   /** Embedded mode's transport (SessionOptions.embeddedTransport); with 'poll' the fd count does not matter. */
   transport?: 'poll' | 'threads';
   /** false: mount without default_permissions, as the fuse-native contender does (default true). */
@@ -37,7 +39,8 @@ export async function startMemfs(name: string, fds: number, watchdogMs: number, 
     mnt,
     probe: '',
     cmd: process.execPath,
-    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(o.timeout ?? 0), '--counters', counters,
+    args: [built('bench/servers/tsfuse-memfs.js'), '--mnt', mnt, '--workers', String(fds), '--timeout', String(o.timeout ?? 0),
+      ...(o.attrTimeout !== undefined ? ['--attr-timeout', String(o.attrTimeout)] : []), '--counters', counters,
       '--transport', o.transport ?? 'poll', ...(o.defaultPermissions === false ? ['--no-default-permissions'] : []), ...(o.lib ? ['--lib', o.lib] : [])],
     kind: 'fuse',
     logFile: join(LOGS, `${name}.log`),

@@ -1,10 +1,15 @@
 // A tsfuse memfs server for the bench (embedded mode: the filesystem lives in this process's main thread),
-// with entry/attr timeouts from --timeout (default 0). Every
-// Filesystem method call is counted (= requests that reached the filesystem, FORGETs included); on SIGUSR2
-// the counts are written as JSON to --counters FILE.
+// with the entry (name) timeout from --timeout (default 0) and the attribute timeout from --attr-timeout
+// (default: memfs's own, attributes cached). Every Filesystem method call is counted (= requests that reached
+// the filesystem, FORGETs included); on SIGUSR2 the counts are written as JSON to --counters FILE.
 //
-//   node tsfuse-memfs.js --mnt DIR [--workers N] [--timeout S] [--counters FILE] [--transport poll|threads]
-//                        [--no-default-permissions] [--lib BUILD_ROOT]
+//   node tsfuse-memfs.js --mnt DIR [--workers N] [--timeout S] [--attr-timeout S] [--counters FILE]
+//                        [--transport poll|threads] [--no-default-permissions] [--lib BUILD_ROOT]
+//
+// Names uncached, attributes cached: memfs changes only through the mount and the kernel refreshes or marks
+// stale the attributes each mutating request touches (test/fs/memfs-attr-cache.test.ts), so every lstat still
+// LOOKUPs each component while the permission checks (default_permissions) and the stat itself use the
+// attributes those LOOKUPs returned, instead of a GETATTR per component. --attr-timeout 0 is the old setting.
 //
 // --lib serves with the memfs and Session of another compiled tsfuse tree (the bench's --baseline), so a
 // baseline build and this one run under the same server script and flags.
@@ -27,12 +32,14 @@ const { Session } = (await import(fromLib('src/server/session.js', '../../src/se
 const mountpoint = need(f, 'mnt');
 const workers = typeof f.workers === 'string' ? Number(f.workers) : 1;
 const timeout = typeof f.timeout === 'string' ? Number(f.timeout) : 0;
+// undefined: memfs's default attribute timeout
+const attrTimeout = typeof f['attr-timeout'] === 'string' ? Number(f['attr-timeout']) : undefined;
 const countersFile = typeof f.counters === 'string' ? f.counters : undefined;
 // embedded mode's transport (SessionOptions.embeddedTransport): poll (default) or threads
 const transport = f.transport === 'threads' || f.transport === 'poll' ? f.transport : undefined;
 const defaultPermissions = f['no-default-permissions'] !== true;
 
-const fs = createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, entryTimeout: timeout, attrTimeout: timeout });
+const fs = createMemFs({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, entryTimeout: timeout, attrTimeout });
 const counts: Record<string, number> = {};
 let total = 0;
 let seq = 0;
@@ -56,7 +63,7 @@ for (const name of REQUEST_METHODS) {
 }
 
 const session = await Session.mount(fs, {
-  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: timeout, embeddedTransport: transport, defaultPermissions,
+  mountpoint, fsname: 'memfs', subtype: 'memfs', workers, entryTimeout: timeout, attrTimeout: fs.attrTimeout, embeddedTransport: transport, defaultPermissions,
 });
 if (countersFile) {
   process.on('SIGUSR2', () => {

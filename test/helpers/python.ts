@@ -91,6 +91,13 @@ export function startPython<T = unknown>(mnt: string, body: string, opts: PyOpti
   return { pid: child.pid!, result, kill: (s = 'SIGKILL') => void child.kill(s) };
 }
 
+/** `s` without its common leading indentation (to join Python snippets written at different depths). */
+export function dedent(s: string): string {
+  const lines = s.replace(/^\s*\n/, '').replace(/\s+$/, '').split('\n');
+  const ind = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
+  return lines.map((l) => l.slice(ind)).join('\n');
+}
+
 /** Runs the check in a fresh python3 process and returns what it returns. */
 export function inPython<T = unknown>(mnt: string, body: string, opts: PyOptions = {}): Promise<T> {
   return startPython<T>(mnt, body, opts).result;

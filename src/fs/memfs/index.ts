@@ -38,7 +38,13 @@ export interface MemFsOptions {
   gid?: number;
   /** Name cache timeout in seconds returned in entries; default 1 (0 allowed). */
   entryTimeout?: number;
-  /** Attribute cache timeout in seconds; default 1 (0 allowed). */
+  /**
+   * Attribute cache timeout in seconds; default 1 (0 allowed). memfs changes only through the mount, and the
+   * kernel refreshes or marks stale the attributes each request changes (test/fs/memfs-attr-cache.test.ts), so
+   * they can stay cached even with entryTimeout 0 (every path still LOOKUPs each name, and each LOOKUP brings
+   * fresh attributes). 0 makes every stat, and every default_permissions check of a directory on a path, a
+   * GETATTR. Changes made by calling this object directly, not through the mount, show only after it.
+   */
   attrTimeout?: number;
   /**
    * When > 0, a lookup of a missing name answers a negative entry (ino 0) cached for this many seconds
