@@ -18,8 +18,8 @@ Usage:
         or an http(s):// or s3:// prefix whose objects XX/REST are fetched lazily);
         --passthrough hands object files to the kernel; --overlay DIR mounts overlayfs at DIR on top of
         a metadata-only FUSE mount so the kernel reads content from the object store directly.
-        --cache-size SIZE (like 64M; default 16M per worker) bounds the decoded-image caches of the
-        whole server, shared out between the workers; image bytes stay in the kernel's page cache.
+        --cache-size SIZE (like 64M; default 16M, at least 8M per worker) bounds the decoded-image caches
+        of the whole server, shared out between the workers; image bytes stay in the kernel's page cache.
         --verity: an object's fs-verity digest must match the image's before its first open (EIO and a
         log line if not): check (default) when the image records one, require also refuses files without
         one, off never checks. Measured by the kernel when the object has fs-verity, else hashed once.

@@ -60,23 +60,41 @@ const IMAGE_TIMEOUT = STABLE_TREE_TIMEOUT;
  */
 export const IMAGE_READDIRPLUS = 'auto' as const;
 
+/** Default budget of a whole image server's decoded-image caches, shared out between its workers. */
+export const DEFAULT_SERVER_CACHE_BYTES = 16 * 1024 * 1024;
+/** The least a worker gets by default however many CPUs there are (a 1 MiB extent next to its metadata). */
+const MIN_DEFAULT_WORKER_CACHE = 8 * 1024 * 1024;
+
 /**
- * V8 limits of each image worker. The default young generation (16 MiB semi-spaces on 64-bit) is mostly
- * garbage between scavenges, resident in every worker; the reader's buffers are allocated once (page slots,
- * extent ring), so a small young generation costs few extra scavenges and saves its size per worker
+ * Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache):
+ * --cache-size split evenly, or by default DEFAULT_SERVER_CACHE_BYTES split with a floor per worker. A copy of
+ * 16 MiB per worker cost ~30 MiB of peak RSS on a tar of /usr with two workers for no gain in speed there
  * (bench/results/findings.md, "Memory").
  */
-const IMAGE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
+function perWorkerCache(o: MountErofsOptions): number {
+  const workers = Math.max(1, o.workers ?? availableParallelism());
+  if (o.cacheSize !== undefined) return Math.floor(o.cacheSize / workers);
+  return Math.max(MIN_DEFAULT_WORKER_CACHE, Math.floor(DEFAULT_SERVER_CACHE_BYTES / workers));
+}
 
-/** Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache). */
-function perWorkerCache(o: MountErofsOptions): number | undefined {
-  if (o.cacheSize === undefined) return undefined;
-  return Math.floor(o.cacheSize / Math.max(1, o.workers ?? availableParallelism()));
+/**
+ * V8 limits of each image worker. The young generation: the default (16 MiB semi-spaces on 64-bit) is mostly
+ * garbage between scavenges, resident in every worker; the reader's buffers are allocated once (page slots,
+ * extent ring), so a small one costs few extra scavenges and saves its size per worker. The old generation:
+ * V8 lets it grow to up to 4x its live size between full GCs when the limit is large (by default it is sized
+ * from the machine's memory, GBs here), and ~1.3x when the limit is 256 MiB or less (heap growing factors of
+ * V8's MemoryController). A worker's live heap is its caches' objects (bounded by the budget) plus a few MiB,
+ * so 256 MiB more than twice its budget leaves ample room and keeps the growth small: ~25 MiB less peak RSS
+ * on a tar of /usr with two workers (bench/results/findings.md, "Memory").
+ */
+function imageWorkerLimits(cacheBytes: number): ResourceLimits {
+  return { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 + Math.ceil((2 * cacheBytes) / (1024 * 1024)) };
 }
 
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const remoteStats = isRemoteName(o.image) || (o.basedir !== undefined && isRemoteName(o.basedir)) ? new RemoteStats() : undefined;
   const mode = o.overlay ? 'overlay' : 'plain';
+  const cacheSize = perWorkerCache(o);
   const options = [...(o.options ?? [])];
   if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
   // overlayfs reads the lower layer with the mounter's credentials, so an overlay view needs no allow_other as root.
@@ -87,7 +105,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       // A remote image's reads wait for fetches: let each worker keep serving meanwhile.
       inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
       options: {
-        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize: perWorkerCache(o),
+        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize,
         verity: o.verity ?? 'check', debug: !!o.debug,
         remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, inflight: new SharedInflight().buffer, debug: o.debug } : undefined,
       },
@@ -95,7 +113,7 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
     {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
-      readdirplus: IMAGE_READDIRPLUS, workerLimits: IMAGE_WORKER_LIMITS,
+      readdirplus: IMAGE_READDIRPLUS, workerLimits: imageWorkerLimits(cacheSize),
       // Read-only: no open needs the server (the VFS refuses writes), so the filesystem may answer OPEN and
       // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
       want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,
