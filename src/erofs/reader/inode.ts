@@ -11,6 +11,8 @@ export interface ZInfo {
   advise: number;
   algorithms: [number, number];
   lclusterBits: number;
+  /** 2 ** lclusterBits, kept so the per-READ walks do not compute a power. */
+  lclusterSize: number;
   /** Fragment offset in the packed inode, or (ztailpacking) position of the inline tail pcluster. */
   fragmentOff: number;
   idataSize: number;

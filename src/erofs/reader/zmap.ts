@@ -90,6 +90,7 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
     advise: 0,
     algorithms: [0, 0],
     lclusterBits: sb.blkszbits,
+    lclusterSize: sb.blockSize,
     fragmentOff: 0,
     idataSize: 0,
     tailExtentHeadLcn: 0,
@@ -109,6 +110,7 @@ export function zInfo(ctx: ReaderContext, inode: ErofsInode): ZInfo {
   }
   z.advise = le16(h, F.MH_ADVISE);
   z.lclusterBits = sb.blkszbits + (h[F.MH_CLUSTERBITS]! & 15);
+  z.lclusterSize = 2 ** z.lclusterBits;
   if (inode.layout === F.LAYOUT_COMPRESSED_FULL && z.advise & F.ADVISE_EXTENTS) {
     z.extents = le32(h, F.MH_EXTENTS_LO) + le16(h, F.MH_EXTENTS_HI) * 0x1_0000_0000;
     inode.z = z;
@@ -153,7 +155,7 @@ function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, 
   const advise = le16(di, o + F.LI_ADVISE);
   m.type = advise & 3;
   if (m.type === F.LCLUSTER_TYPE_NONHEAD) {
-    m.clusterofs = 2 ** z.lclusterBits;
+    m.clusterofs = z.lclusterSize;
     m.delta0 = le16(di, o + F.LI_DELTA);
     if (m.delta0 & F.LI_D0_CBLKCNT) {
       if (!(z.advise & (F.ADVISE_BIG_PCLUSTER_1 | F.ADVISE_BIG_PCLUSTER_2))) {
@@ -166,7 +168,7 @@ function loadFull(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, 
   } else {
     m.partialref = (advise & F.LI_PARTIAL_REF) !== 0;
     m.clusterofs = le16(di, o + F.LI_CLUSTEROFS);
-    if (m.clusterofs >= 2 ** z.lclusterBits) corrupt(`inode ${formatNid(inode.nid)}: clusterofs ${m.clusterofs} past the lcluster`);
+    if (m.clusterofs >= z.lclusterSize) corrupt(`inode ${formatNid(inode.nid)}: clusterofs ${m.clusterofs} past the lcluster`);
     m.pblk = le32(di, o + F.LI_BLKADDR);
   }
 }
@@ -234,7 +236,7 @@ function loadCompact(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorde
   let type = (v >>> lobits) & 3;
   m.type = type;
   if (type === F.LCLUSTER_TYPE_NONHEAD) {
-    m.clusterofs = 2 ** lclusterbits;
+    m.clusterofs = z.lclusterSize;
     if (lookahead) m.delta1 = compactedLaDistance(lobits, encodebits, vcnt, pack, po, i);
     if (lo & F.LI_D0_CBLKCNT) {
       if (!bigPcluster) corrupt(`${whereOf(inode)}: CBLKCNT without big pclusters`);
@@ -299,7 +301,7 @@ function loadLcluster(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Record
 
 /** How many lclusters one extent may span: a pcluster never decodes to more than PCLUSTER_MAX_DSIZE. */
 function maxSpan(z: ZInfo): number {
-  return Math.ceil(F.PCLUSTER_MAX_DSIZE / 2 ** z.lclusterBits) + 2;
+  return Math.ceil(F.PCLUSTER_MAX_DSIZE / z.lclusterSize) + 2;
 }
 
 function lookback(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, distance: number, out: ZMapping): void {
@@ -315,7 +317,7 @@ function lookback(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, 
       continue;
     }
     m.headtype = m.type;
-    out.la = lcn * 2 ** z.lclusterBits + m.clusterofs;
+    out.la = lcn * z.lclusterSize + m.clusterofs;
     return;
   }
   corrupt(`inode ${formatNid(inode.nid)}: bogus lookback distance ${distance} at lcluster ${m.lcn}`);
@@ -328,7 +330,7 @@ function compressedLength(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Re
   if (
     (m.headtype === F.LCLUSTER_TYPE_HEAD1 && !big1) ||
     ((m.headtype === F.LCLUSTER_TYPE_PLAIN || m.headtype === F.LCLUSTER_TYPE_HEAD2) && !big2) ||
-    lcn * 2 ** z.lclusterBits >= inode.size
+    lcn * z.lclusterSize >= inode.size
   ) {
     m.compressedblks = 1;
   }
@@ -342,7 +344,7 @@ function compressedLength(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Re
 
 /** The full decoded length of the extent that starts at out.la (the kernel's FIEMAP path). */
 function decompressedLength(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, m: Recorder, out: ZMapping): void {
-  const unit = 2 ** z.lclusterBits;
+  const unit = z.lclusterSize;
   const headlcn = Math.floor(out.la / unit);
   let lcn = m.lcn;
   const limit = headlcn + maxSpan(z);
@@ -377,7 +379,7 @@ function mapFo(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, find
 function mapFoWith(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, findTail: boolean, out: ZMapping, m: Recorder): ZMapping {
   const fragment = (z.advise & F.ADVISE_FRAGMENT_PCLUSTER) !== 0;
   const ztailpacking = z.idataSize > 0;
-  const unit = 2 ** z.lclusterBits;
+  const unit = z.lclusterSize;
   const ofs = findTail ? inode.size - 1 : la;
   if (fragment && !findTail && !z.tailExtentHeadLcn) return setMapping(out, 0, inode.size, Z_FRAGMENT);
   setMapping(out, la, 0, 0);
@@ -450,7 +452,7 @@ function mapFoWith(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, 
 function mapExt(ctx: ReaderContext, inode: ErofsInode, z: ZInfo, la: number, out: ZMapping): ZMapping {
   const where = `inode ${formatNid(inode.nid)}`;
   const bs = ctx.sb.blockSize;
-  const unit = 2 ** z.lclusterBits;
+  const unit = z.lclusterSize;
   const interlaced = (z.advise & F.ADVISE_INTERLACED_PCLUSTER) !== 0;
   const recsz = 4 << ((z.advise >> F.ADVISE_EXTRECSZ_BIT) & F.ADVISE_EXTRECSZ_MASK);
   let pos = roundUp(roundUp(inode.dataStart, F.MAP_HEADER_ALIGN) + F.MAP_HEADER_SIZE, recsz);
