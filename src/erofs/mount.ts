@@ -35,6 +35,8 @@ export interface MountErofsOptions {
   options?: string[];
   debug?: boolean;
   log?: (msg: string) => void;
+  /** SessionOptions.serveFirst (default: for a local image); false where another process serves first (the CLI). */
+  serveFirst?: boolean;
 }
 
 export interface MountedErofs {
@@ -96,6 +98,10 @@ export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
       mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
       passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
       readdirplus: IMAGE_READDIRPLUS, workerLimits: IMAGE_WORKER_LIMITS,
+      // Every instance of a local image's filesystem answers alike (inode numbers are nids), so this thread may
+      // answer the first requests while worker 0 boots, even with one worker. Not for a remote image: this
+      // thread would fetch the same blocks again, and the fetch, not the boot, is what the first stat waits for.
+      serveFirst: o.serveFirst ?? !remoteStats,
       // Read-only: no open needs the server (the VFS refuses writes), so the filesystem may answer OPEN and
       // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
       want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,
