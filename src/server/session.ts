@@ -14,7 +14,9 @@ import { openLibc } from '../kernel/libc.js';
 import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusectl.js';
 import { unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
-import { closeConnection, connectionInfo, openConnection, type Connection, type NegotiatedInit } from './connection.js';
+import {
+  closeConnection, connectionInfo, connectionOf, openConnection, type AdoptedConnection, type Connection, type NegotiatedInit,
+} from './connection.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { SessionThreads, untilMessage } from './threads.js';
@@ -23,7 +25,7 @@ import { loadFilesystem } from './load-filesystem.js';
 import type { ServeFirst } from './serve-first.js';
 import { confirmUring, planUring, takeUringOptions, uringCounts, uringStartFor, type UringPlan } from './uring/plan.js';
 
-export type { NegotiatedInit } from './connection.js';
+export type { AdoptedConnection, NegotiatedInit } from './connection.js';
 
 export interface SessionOptions {
   mountpoint: string;
@@ -78,6 +80,11 @@ export interface SessionOptions {
    * a worker serves.
    */
   serveFirst?: boolean;
+  /**
+   * Worker mode: serve a connection another process mounted and answered INIT on, whose session fd this
+   * process inherited, instead of mounting (the CLI's hand-over). The options must be those it mounted with.
+   */
+  adopt?: AdoptedConnection;
   /** V8 heap limits of each serving worker (worker mode): a small young generation keeps a worker's RSS small. */
   workerLimits?: ResourceLimits;
 }
@@ -199,6 +206,10 @@ export class Session {
       const most = mod.maxWorkers === 1 ? 'one worker' : `${mod.maxWorkers} workers`;
       throw new Error(`tsfuse: this filesystem module is served by ${most} at most (workers: ${n} asked)`);
     }
+    const adopted = opts.adopt;
+    if (adopted && (opts.ioUring || takeUringOptions([...(opts.options ?? [])]).enabled)) {
+      throw new Error('tsfuse: an adopted connection cannot move to io_uring (that is negotiated at INIT)');
+    }
     const threads = new SessionThreads(log);
     const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
       const worker = threads.spawn({ role: 'serve', index: i, module: mod }, opts.workerLimits);
@@ -217,8 +228,8 @@ export class Session {
       if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
     }
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
-    const { opts: mountOpts, plan: asked } = await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
-    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, undefined, n, channel, log));
+    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
+    const c = await orUndo(threads, undefined, () => (adopted ? connectionOf(opts, adopted, n) : openConnection(mountOpts, undefined, n, channel, log)));
     const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
     const start = (worker: Worker, i: number): Promise<void> => {
@@ -278,6 +289,7 @@ export class Session {
    * thread answers requests itself (serve-first.ts): the session is ready once INIT is answered.
    */
   private static async mountEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
+    if (opts.adopt) throw new Error('tsfuse: only worker mode serves an adopted connection');
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);

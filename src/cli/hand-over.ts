@@ -1,0 +1,43 @@
+// A background mount whose filesystem module may be served by any number of instances (a local EROFS image):
+// the process the shell waits on is booted already, so it mounts and answers the first requests itself
+// (src/server/serve-here.ts), starts the real server detached with the session fd as the server's fd 3, and
+// hands the connection over once the server's first worker serves; then it exits. The shell thus waits for
+// one Node start-up before the mount answers, not for two and a worker's.
+// The server learns what it inherited from TSFUSE_ADOPT (SessionOptions.adopt, read by adoptedConnection).
+
+import type { FilesystemModule } from '../fs/types.js';
+import type { AdoptedConnection, SessionOptions } from '../server/session.js';
+import { startDetached } from './daemon.js';
+
+const ADOPT_ENV = 'TSFUSE_ADOPT';
+/** Where the server finds the inherited session fd (startDetached's `inherit`). */
+const INHERITED_FD = 3;
+
+/** Mounts here, starts the server on `argv` (with --foreground) and hands over. Returns the exit code. */
+export async function mountThenHandOver(
+  script: string, argv: string[], logFile: string | undefined, mod: FilesystemModule, opts: SessionOptions,
+): Promise<number> {
+  const { serveHere } = await import('../server/serve-here.js');
+  const here = await serveHere(mod, opts);
+  const adopt: AdoptedConnection = { ...here.adopted, fd: INHERITED_FD };
+  const outcome = await startDetached(script, argv, logFile, { fd: here.adopted.fd, env: { [ADOPT_ENV]: JSON.stringify(adopt) } });
+  if (!outcome.ready) {
+    here.abandon();
+    process.stderr.write(outcome.message + '\n');
+    return outcome.code;
+  }
+  await here.handOver();
+  return 0;
+}
+
+/** In the server: the connection handed over by the launching process, if any (read once). */
+export function adoptedConnection(): AdoptedConnection | undefined {
+  const text = process.env[ADOPT_ENV];
+  if (text === undefined) return undefined;
+  delete process.env[ADOPT_ENV];
+  const a = JSON.parse(text) as AdoptedConnection;
+  if (!Number.isInteger(a.fd) || typeof a.init?.maxWrite !== 'number' || typeof a.init.flags !== 'number') {
+    throw new Error(`${ADOPT_ENV} does not describe a connection: ${text}`);
+  }
+  return a;
+}
