@@ -5,6 +5,7 @@
 // one Node start-up before the mount answers, not for two and a worker's.
 // The server learns what it inherited from TSFUSE_ADOPT (SessionOptions.adopt, read by adoptedConnection).
 
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { FilesystemModule } from '../fs/types.js';
 import type { AdoptedConnection, SessionOptions } from '../server/session.js';
 import { startDetached } from './daemon.js';
@@ -18,16 +19,25 @@ export async function mountThenHandOver(
   script: string, argv: string[], logFile: string | undefined, mod: FilesystemModule, opts: SessionOptions,
 ): Promise<number> {
   const { serveHere } = await import('../server/serve-here.js');
-  const here = await serveHere(mod, opts);
-  const adopt: AdoptedConnection = { ...here.adopted, fd: INHERITED_FD };
-  const outcome = await startDetached(script, argv, logFile, { fd: here.adopted.fd, env: { [ADOPT_ENV]: JSON.stringify(adopt) } });
-  if (!outcome.ready) {
-    here.abandon();
-    process.stderr.write(outcome.message + '\n');
-    return outcome.code;
+  // This process's log lines (a --debug trace of the first requests) go where the server's go: to --log or nowhere.
+  const logFd = logFile !== undefined ? openSync(logFile, 'a') : undefined;
+  const log = (m: string): void => {
+    if (logFd !== undefined) writeSync(logFd, m.endsWith('\n') ? m : m + '\n');
+  };
+  try {
+    const here = await serveHere(mod, { ...opts, log });
+    const adopt: AdoptedConnection = { ...here.adopted, fd: INHERITED_FD };
+    const outcome = await startDetached(script, argv, logFile, { fd: here.adopted.fd, env: { [ADOPT_ENV]: JSON.stringify(adopt) } });
+    if (!outcome.ready) {
+      here.abandon();
+      process.stderr.write(outcome.message + '\n');
+      return outcome.code;
+    }
+    await here.handOver();
+    return 0;
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
   }
-  await here.handOver();
-  return 0;
 }
 
 /** In the server: the connection handed over by the launching process, if any (read once). */

@@ -77,7 +77,8 @@ export interface SessionOptions {
    * Worker mode: this thread builds an instance of the filesystem too and answers the first requests itself
    * while the first worker boots (default: when more than one worker serves, since the module's instances
    * are then interchangeable already; pass true for one worker only if they are). mount() still resolves once
-   * a worker serves.
+   * a worker serves. Never while this thread serves another mount (an embedded one): the filesystem's code
+   * runs here then, and a synchronous call of it into that mount would wait for this thread.
    */
   serveFirst?: boolean;
   /**
@@ -100,6 +101,14 @@ async function withUringPlan(opts: SessionOptions, embedded: boolean, log: (m: s
   const want = plan ? [...(opts.want ?? []), 'OVER_IO_URING' as const] : opts.want;
   return { opts: { ...opts, options, want }, plan };
 }
+
+/**
+ * Sessions this thread serves requests of right now: embedded ones for their lifetime, worker-mode ones while
+ * this thread serves first. Serve-first runs the filesystem's code here, and a synchronous call of it into a
+ * mount this thread serves (an object store on an embedded passthrough mount) would wait for this very
+ * thread: so no serve-first while any is.
+ */
+let servedByThisThread = 0;
 
 function defaultLog(msg: string): void {
   process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
@@ -199,6 +208,17 @@ export class Session {
    * a small machine, booting them all at once delays the first); each serves from when it is up.
    */
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
+    // Several workers mean several interchangeable instances already, so one more here is as good as any.
+    const serveFirst = (opts.serveFirst ?? threadCount(opts) > 1) && servedByThisThread === 0;
+    if (serveFirst) servedByThisThread++;
+    try {
+      return await Session.startWorkers(mod, opts, serveFirst);
+    } finally {
+      if (serveFirst) servedByThisThread--;
+    }
+  }
+
+  private static async startWorkers(mod: FilesystemModule, opts: SessionOptions, serveFirst: boolean): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const n = threadCount(opts);
@@ -216,8 +236,7 @@ export class Session {
       return { worker, loaded: untilMessage(worker, i, 'loaded') };
     };
     const first = spawn(0);
-    // Several workers mean several interchangeable instances already, so one more here is as good as any.
-    const ownerParts = (opts.serveFirst ?? n > 1)
+    const ownerParts = serveFirst
       ? orUndo(threads, undefined, () => Promise.all([loadFilesystem(mod), import('./dispatch.js'), import('./serve-first.js')]))
       : undefined;
     // Settled here even when the owner's parts fail first, so that a rejection is never left unhandled.
@@ -290,6 +309,19 @@ export class Session {
    */
   private static async mountEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
     if (opts.adopt) throw new Error('tsfuse: only worker mode serves an adopted connection');
+    servedByThisThread++;
+    try {
+      const session = await Session.startEmbedded(fs, opts);
+      const served = (): void => void servedByThisThread--;
+      session.closed.then(served, served);
+      return session;
+    } catch (err) {
+      servedByThisThread--;
+      throw err;
+    }
+  }
+
+  private static async startEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);

@@ -25,26 +25,33 @@ interface Outcome {
   polled: (number | string)[];
 }
 
-async function mountInChild(cfg: { workers: number; serveFirst?: boolean }): Promise<Outcome> {
+async function mountInChild(cfg: { workers: number; serveFirst?: boolean; embedded?: boolean }): Promise<Outcome> {
   const mnt = mkdtempSync(join(tmpdir(), 'tsfuse-serve-first-'));
+  const embeddedAt = cfg.embedded ? mkdtempSync(join(tmpdir(), 'tsfuse-serve-first-embedded-')) : undefined;
   try {
     ensureFusectl();
   } catch {
     // the watchdog falls back to a lazy unmount
   }
-  const watchdog = startWatchdog(mnt, 30_000, () => abortConnection(mnt));
+  const watchdog = startWatchdog(mnt, 30_000, () => {
+    abortConnection(mnt);
+    if (embeddedAt) abortConnection(embeddedAt);
+  }, embeddedAt ? [embeddedAt] : []);
   try {
-    const r = await run(process.execPath, [MOUNTER, JSON.stringify({ mnt, ...cfg, workerDelayMs: WORKER_DELAY_MS })], { timeoutMs: 40_000 });
+    const r = await run(process.execPath, [MOUNTER, JSON.stringify({ mnt, ...cfg, embeddedAt, workerDelayMs: WORKER_DELAY_MS })], { timeoutMs: 40_000 });
     watchdog.check();
     assert.is(r.code, 0, `the mounting process failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Outcome;
   } finally {
     watchdog.stop();
-    if (readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mnt)) {
-      abortConnection(mnt);
-      unmountFuse(mnt, { lazy: true });
+    for (const dir of [mnt, embeddedAt]) {
+      if (dir === undefined) continue;
+      if (readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir)) {
+        abortConnection(dir);
+        unmountFuse(dir, { lazy: true });
+      }
+      rmdirSync(dir);
     }
-    rmdirSync(mnt);
   }
 }
 
@@ -67,6 +74,12 @@ test('1 worker with serveFirst: the owning thread answers first; statSync right 
   const o = await mountInChild({ workers: 1, serveFirst: true });
   assert.is(o.polled[0], OWNER_SIZE, `first answers: ${o.polled.slice(0, 5).join(',')}`);
   assert.equal(o.polled.filter((x) => typeof x !== 'number'), []);
+  assert.is(o.afterMount, WORKER_SIZE);
+});
+
+test('no serve-first while this thread serves an embedded mount (the filesystem code could call into it)', async () => {
+  const o = await mountInChild({ workers: 2, embedded: true });
+  assert.is(o.polled[0], WORKER_SIZE, `first answers: ${o.polled.slice(0, 5).join(',')}`);
   assert.is(o.afterMount, WORKER_SIZE);
 });
 
