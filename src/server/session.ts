@@ -76,7 +76,8 @@ export interface SessionOptions {
   /**
    * Worker mode: this thread builds an instance of the filesystem too and answers the first requests itself
    * while the first worker boots (default: when more than one worker serves, since the module's instances
-   * are then interchangeable already; pass true for one worker only if they are). mount() still resolves once
+   * are then interchangeable already, and the module has no `inFlight`; pass true for one worker only if
+   * they are). mount() still resolves once
    * a worker serves. Never while this thread serves another mount (an embedded one): the filesystem's code
    * runs here then, and a synchronous call of it into that mount would wait for this thread.
    */
@@ -208,8 +209,9 @@ export class Session {
    * a small machine, booting them all at once delays the first); each serves from when it is up.
    */
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
-    // Several workers mean several interchangeable instances already, so one more here is as good as any.
-    const serveFirst = (opts.serveFirst ?? threadCount(opts) > 1) && servedByThisThread === 0;
+    // Several workers mean several interchangeable instances already, so one more here is as good as any. Not
+    // for a module with requests in flight (a remote image): those wait on fetches, which this one would repeat.
+    const serveFirst = (opts.serveFirst ?? (threadCount(opts) > 1 && (mod.inFlight ?? 1) <= 1)) && servedByThisThread === 0;
     if (serveFirst) servedByThisThread++;
     try {
       return await Session.startWorkers(mod, opts, serveFirst);
