@@ -14,6 +14,8 @@ export function signalReady(message = 'ready'): void {
   const fd = Number(process.env[READY_FD_ENV]);
   if (!Number.isInteger(fd) || fd < 0) return;
   const s = createWriteStream('', { fd, autoClose: true });
+  // A launching process that is gone (killed while it waited) leaves a broken pipe: serving goes on regardless.
+  s.on('error', () => undefined);
   s.end(message + '\n');
   delete process.env[READY_FD_ENV];
 }

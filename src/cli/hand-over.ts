@@ -24,8 +24,21 @@ export async function mountThenHandOver(
   const log = (m: string): void => {
     if (logFd !== undefined) writeSync(logFd, m.endsWith('\n') ? m : m + '\n');
   };
+  // Interrupted before the hand-over: unmount, rather than leave a mount whose server may never come.
+  let here: Awaited<ReturnType<typeof serveHere>> | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+  const interrupt = (sig: NodeJS.Signals): void => {
+    interrupted = sig;
+    if (!here) return;
+    here.abandon();
+    process.stderr.write(`tsfuse: ${sig} before the server took over; unmounted\n`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
-    const here = await serveHere(mod, { ...opts, log });
+    here = await serveHere(mod, { ...opts, log });
+    if (interrupted) interrupt(interrupted);
     const adopt: AdoptedConnection = { ...here.adopted, fd: INHERITED_FD };
     const outcome = await startDetached(script, argv, logFile, { fd: here.adopted.fd, env: { [ADOPT_ENV]: JSON.stringify(adopt) } });
     if (!outcome.ready) {
@@ -36,6 +49,8 @@ export async function mountThenHandOver(
     await here.handOver();
     return 0;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     if (logFd !== undefined) closeSync(logFd);
   }
 }
