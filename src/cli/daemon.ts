@@ -14,6 +14,8 @@ export function signalReady(message = 'ready'): void {
   const fd = Number(process.env[READY_FD_ENV]);
   if (!Number.isInteger(fd) || fd < 0) return;
   const s = createWriteStream('', { fd, autoClose: true });
+  // A launching process that is gone (killed while it waited) leaves a broken pipe: serving goes on regardless.
+  s.on('error', () => undefined);
   s.end(message + '\n');
   delete process.env[READY_FD_ENV];
 }
@@ -49,38 +51,58 @@ export function backgroundMount(argv: string[]): { argv: string[]; logFile: stri
   return { argv: [...command, '--foreground', ...argv.slice(command.length)], logFile };
 }
 
-/** In the launching process: start argv (with --foreground) detached and wait for ready. Returns the exit code. */
-export function launchInBackground(script: string, argv: string[], logFile?: string): Promise<number> {
+/** How a detached server's start-up ended: ready, or the exit code and message for the launching process. */
+export type StartOutcome = { ready: true } | { ready: false; code: number; message: string };
+
+/** A file descriptor the server inherits (as its fd 3) and the environment that tells it what it is. */
+export interface Inherited {
+  fd: number;
+  env: Record<string, string>;
+}
+
+/**
+ * In the launching process: start argv (with --foreground) detached and wait until it reports ready on its
+ * pipe (fd 3, or fd 4 when `inherit` takes fd 3), or fails.
+ */
+export function startDetached(script: string, argv: string[], logFile: string | undefined, inherit?: Inherited): Promise<StartOutcome> {
   return new Promise((resolve) => {
     const out = logFile ? openSync(logFile, 'a') : 'ignore';
+    const pipeFd = inherit ? 4 : 3;
     const child = spawn(process.execPath, [script, ...argv], {
       detached: true,
-      stdio: ['ignore', out, out, 'pipe'],
-      env: { ...process.env, [READY_FD_ENV]: '3' },
+      stdio: inherit ? ['ignore', out, out, inherit.fd, 'pipe'] : ['ignore', out, out, 'pipe'],
+      env: { ...process.env, ...inherit?.env, [READY_FD_ENV]: String(pipeFd) },
     });
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    const pipe = child.stdio[pipeFd] as NodeJS.ReadableStream;
     let text = '';
     pipe.setEncoding('utf8');
     pipe.on('data', (d: string) => (text += d));
     let settled = false;
-    const done = (code: number, msg?: string): void => {
+    const done = (outcome: StartOutcome): void => {
       if (settled) return;
       settled = true;
-      if (msg) process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
       child.unref();
       (pipe as unknown as { destroy?: () => void }).destroy?.();
-      resolve(code);
+      resolve(outcome);
     };
     pipe.on('end', () => {
       const line = text.trim();
-      if (line === 'ready') done(0);
-      else if (line.startsWith('error: ')) done(1, `tsfuse: ${line.slice(7)}`);
-      else if (line.startsWith('usage: ')) done(2, `tsfuse: ${line.slice(7)}`);
-      else done(1, 'tsfuse: the serving process ended before the mount was ready');
+      if (line === 'ready') done({ ready: true });
+      else if (line.startsWith('error: ')) done({ ready: false, code: 1, message: `tsfuse: ${line.slice(7)}` });
+      else if (line.startsWith('usage: ')) done({ ready: false, code: 2, message: `tsfuse: ${line.slice(7)}` });
+      else done({ ready: false, code: 1, message: 'tsfuse: the serving process ended before the mount was ready' });
     });
-    // The pipe's end (the child closed fd 3, or exited) decides; 'exit' can come before the pipe's last data.
+    // The pipe's end (the child closed its end, or exited) decides; 'exit' can come before the pipe's last data.
     child.on('exit', (code) => {
-      setTimeout(() => done(code === 0 ? 1 : code ?? 1, 'tsfuse: the serving process exited before the mount was ready'), 2000).unref();
+      setTimeout(() => done({ ready: false, code: code === 0 ? 1 : code ?? 1, message: 'tsfuse: the serving process exited before the mount was ready' }), 2000).unref();
     });
   });
+}
+
+/** In the launching process: start argv (with --foreground) detached and wait for ready. Returns the exit code. */
+export async function launchInBackground(script: string, argv: string[], logFile?: string): Promise<number> {
+  const outcome = await startDetached(script, argv, logFile);
+  if (outcome.ready) return 0;
+  process.stderr.write(outcome.message + '\n');
+  return outcome.code;
 }

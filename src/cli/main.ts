@@ -124,7 +124,10 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
   });
 }
 
-async function cmdErofs(argv: string[]): Promise<number> {
+/** A mount command to serve in the background (backgroundMount): the server's argv and its --log file. */
+type Background = { argv: string[]; logFile: string | undefined };
+
+async function cmdErofs(argv: string[], background: Background | undefined): Promise<number> {
   const sub = argv[0];
   const rest = argv.slice(1);
   const { isRemoteName } = await import('../remote/names.js');
@@ -155,11 +158,25 @@ async function cmdErofs(argv: string[]): Promise<number> {
     const workers = workersOf(p);
     const cacheSize = await cacheSizeOf(p);
     const options = splitMountOptions(p.flags.o as string[] | undefined);
+    if (background) {
+      // A local image without an overlay on top: this process mounts and serves until the server takes over
+      // (hand-over.ts). Anything else starts the server and waits, as the other mount commands do.
+      const handOver = !remote && !overlay && process.getuid?.() === 0 && !options.some((o) => o.startsWith('io_uring'));
+      if (!handOver) return launchInBackground(SCRIPT, background.argv, background.logFile);
+      const { erofsMountSpec } = await import('../erofs/mount-spec.js');
+      const spec = erofsMountSpec({
+        image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, workers, options, debug: !!p.flags.debug, cacheSize, verity,
+      });
+      return (await import('./hand-over.js')).mountThenHandOver(SCRIPT, background.argv, background.logFile, spec.module, spec.session);
+    }
+    const adopt = (await import('./hand-over.js')).adoptedConnection();
     return mountCommand(async () => {
       const { mountErofs } = await import('../erofs/mount.js');
       const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
         workers, options, debug: !!p.flags.debug, cacheSize, remote, verity,
+        // handed over by the launching process, which served first
+        adopt, serveFirst: adopt ? false : undefined,
       });
       const stats = m.remoteStats;
       if (stats) process.on('SIGUSR1', () => process.stderr.write(`tsfuse remote: ${image}: ${stats()}\n`));
@@ -250,7 +267,8 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     const background = backgroundMount(argv);
-    if (background) return await launchInBackground(SCRIPT, background.argv, background.logFile);
+    // erofs mount decides once its arguments are parsed (a local image is mounted here first: cmdErofs)
+    if (background && !(cmd === 'erofs' && rest[0] === 'mount')) return await launchInBackground(SCRIPT, background.argv, background.logFile);
     switch (cmd) {
       case undefined:
       case '-h':
@@ -267,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'passthrough':
         return await cmdPassthrough(rest);
       case 'erofs':
-        return await cmdErofs(rest);
+        return await cmdErofs(rest, background);
       case 'puzzlefs':
         return await (await import('./puzzlefs.js')).cmdPuzzlefs(rest, { mountCommand, existingDir, workersOf, mountFlags: MOUNT_FLAGS });
       case 'umount':

@@ -25,16 +25,30 @@ interface EmscriptenModule {
 }
 
 const require = createRequire(import.meta.url);
-const wasm = require('@bokuweb/zstd-wasm') as ZstdWasm;
 
 export class ZstdError extends Error {}
 
+let wasm: ZstdWasm | undefined;
 let module: EmscriptenModule | undefined;
-/** Resolves once the WebAssembly module is instantiated; every other function needs it first. */
-export const zstdReady: Promise<void> = wasm.init().then(() => {
-  // The package exports only its simple API; the raw module (for bounded decodes) sits beside its entry point.
-  module = (require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as { Module: EmscriptenModule }).Module;
-});
+let loading: Promise<void> | undefined;
+
+function load(): Promise<void> {
+  loading ??= (async () => {
+    const w = require('@bokuweb/zstd-wasm') as ZstdWasm;
+    await w.init();
+    // The package exports only its simple API; the raw module (for bounded decodes) sits beside its entry point.
+    module = (require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as { Module: EmscriptenModule }).Module;
+    wasm = w;
+  })();
+  return loading;
+}
+
+/**
+ * Resolves once the WebAssembly module is instantiated; every other function needs it first. The package is
+ * loaded and instantiated on the first `await` (or then), not when this module is imported: every worker and
+ * the CLI import it through the EROFS reader, and most images have no zstd (10-18 ms a thread here).
+ */
+export const zstdReady: PromiseLike<void> = { then: (onReady, onError) => load().then(onReady, onError) };
 
 function mod(): EmscriptenModule {
   if (!module) throw new ZstdError('zstd used before zstdReady resolved');
@@ -44,7 +58,7 @@ function mod(): EmscriptenModule {
 /** Compresses `src` into one zstd frame (content size recorded) at `level` (1..19, default 3). */
 export function zstdCompress(src: Uint8Array, level = 3): Uint8Array {
   mod();
-  return wasm.compress(src, level);
+  return wasm!.compress(src, level);
 }
 
 /**

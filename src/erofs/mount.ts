@@ -1,41 +1,14 @@
 // Serving an EROFS/composefs image: a worker-mode session whose workers each open the same image (the page
 // cache is shared, nothing is copied), optionally with overlayfs on top (metadata-only mode).
 
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
 import { Session } from '../server/session.js';
-import { STABLE_TREE_TIMEOUT } from '../fs/entries.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
-import type { RemoteOptions } from '../remote/open.js';
 import { SharedInflight } from '../remote/shared-inflight.js';
 import { RemoteStats } from '../remote/stats.js';
-import type { VerityMode } from './verity-check.js';
+import { erofsMountSpec, type MountErofsOptions } from './mount-spec.js';
 
-export interface MountErofsOptions {
-  /** A path, or an http(s)://, s3:// or docker:// name (fetched lazily through the block cache). */
-  image: string;
-  /** For remote images: cache directory and bound, S3 endpoint, timeouts. */
-  remote?: Omit<RemoteOptions, 'log'>;
-  mountpoint: string;
-  /** composefs object store (objects/XX/rest live below it): a directory, or an http(s):// or s3:// prefix. */
-  basedir?: string;
-  /** fs-verity of composefs objects: 'off', 'check' (default: when the image carries a digest), 'require'. */
-  verity?: VerityMode;
-  /** Hand object files to the kernel (FUSE passthrough); needs basedir. */
-  passthrough?: boolean;
-  /** Mount overlayfs at this directory on top of a metadata-only FUSE mount. */
-  overlay?: string;
-  upperdir?: string;
-  workdir?: string;
-  workers?: number;
-  /** Bytes the image caches of the whole server may hold (--cache-size), shared out evenly between the workers. */
-  cacheSize?: number;
-  options?: string[];
-  debug?: boolean;
-  log?: (msg: string) => void;
-}
+export { IMAGE_READDIRPLUS, type MountErofsOptions } from './mount-spec.js';
 
 export interface MountedErofs {
   session: Session;
@@ -46,79 +19,10 @@ export interface MountedErofs {
   unmount(): Promise<void>;
 }
 
-const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
-/** Requests a worker serving a remote image may have waiting for fetches (each holds a ring slot and a lane). */
-const REMOTE_IN_FLIGHT = 16;
-const REMOTE_FS_MODULE = fileURLToPath(new URL('../remote/erofs-remote.js', import.meta.url));
-
-/** Cache timeouts: the image never changes under the mount. */
-const IMAGE_TIMEOUT = STABLE_TREE_TIMEOUT;
-
-/**
- * READDIRPLUS 'auto': the kernel asks for READDIRPLUS only while entries are being looked up (ls -l, find
- * -type): a plain listing of a big directory then costs READDIR records, not an inode per entry.
- */
-export const IMAGE_READDIRPLUS = 'auto' as const;
-
-/** Default budget of a whole image server's decoded-image caches, shared out between its workers. */
-export const DEFAULT_SERVER_CACHE_BYTES = 16 * 1024 * 1024;
-/** The least a worker gets by default however many CPUs there are (a 1 MiB extent next to its metadata). */
-const MIN_DEFAULT_WORKER_CACHE = 8 * 1024 * 1024;
-
-/**
- * Each worker has its own reader, so each gets its share of the budget (image bytes stay in the page cache):
- * --cache-size split evenly, or by default DEFAULT_SERVER_CACHE_BYTES split with a floor per worker. A copy of
- * 16 MiB per worker cost ~30 MiB of peak RSS on a tar of /usr with two workers for no gain in speed there
- * (bench/results/findings.md, "Memory").
- */
-function perWorkerCache(o: MountErofsOptions): number {
-  const workers = Math.max(1, o.workers ?? availableParallelism());
-  if (o.cacheSize !== undefined) return Math.floor(o.cacheSize / workers);
-  return Math.max(MIN_DEFAULT_WORKER_CACHE, Math.floor(DEFAULT_SERVER_CACHE_BYTES / workers));
-}
-
-/**
- * V8 limits of each image worker. The young generation: the default (16 MiB semi-spaces on 64-bit) is mostly
- * garbage between scavenges, resident in every worker; the reader's buffers are allocated once (page slots,
- * extent ring), so a small one costs few extra scavenges and saves its size per worker. The old generation:
- * V8 lets it grow to up to 4x its live size between full GCs when the limit is large (by default it is sized
- * from the machine's memory, GBs here), and ~1.3x when the limit is 256 MiB or less (heap growing factors of
- * V8's MemoryController). A worker's live heap is its caches' objects (bounded by the budget) plus a few MiB,
- * so 256 MiB more than twice its budget leaves ample room and keeps the growth small: ~25 MiB less peak RSS
- * on a tar of /usr with two workers (bench/results/findings.md, "Memory").
- */
-function imageWorkerLimits(cacheBytes: number): ResourceLimits {
-  return { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 + Math.ceil((2 * cacheBytes) / (1024 * 1024)) };
-}
-
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const remoteStats = isRemoteName(o.image) || (o.basedir !== undefined && isRemoteName(o.basedir)) ? new RemoteStats() : undefined;
-  const mode = o.overlay ? 'overlay' : 'plain';
-  const cacheSize = perWorkerCache(o);
-  const options = [...(o.options ?? [])];
-  if (!options.includes('ro') && !options.includes('rw')) options.push('ro');
-  // overlayfs reads the lower layer with the mounter's credentials, so an overlay view needs no allow_other as root.
-  const session = await Session.mount(
-    {
-      module: remoteStats ? REMOTE_FS_MODULE : FS_MODULE,
-      export: 'createFilesystem',
-      // A remote image's reads wait for fetches: let each worker keep serving meanwhile.
-      inFlight: remoteStats ? REMOTE_IN_FLIGHT : undefined,
-      options: {
-        image: o.image, basedir: o.basedir, mode, passthrough: !!o.passthrough, cacheSize,
-        verity: o.verity ?? 'check', debug: !!o.debug,
-        remote: remoteStats ? { ...o.remote, stats: remoteStats.buffer, inflight: new SharedInflight().buffer, debug: o.debug } : undefined,
-      },
-    },
-    {
-      mountpoint: o.mountpoint, fsname: o.image, subtype: 'erofs', options, workers: o.workers, debug: o.debug,
-      passthrough: !!o.passthrough, entryTimeout: IMAGE_TIMEOUT, attrTimeout: IMAGE_TIMEOUT, log: o.log,
-      readdirplus: IMAGE_READDIRPLUS, workerLimits: imageWorkerLimits(cacheSize),
-      // Read-only: no open needs the server (the VFS refuses writes), so the filesystem may answer OPEN and
-      // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
-      want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,
-    },
-  );
+  const spec = erofsMountSpec(o, remoteStats && { stats: remoteStats.buffer, inflight: new SharedInflight().buffer });
+  const session = await Session.mount(spec.module, spec.session);
   let overlay: string | undefined;
   if (o.overlay) {
     try {

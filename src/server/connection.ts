@@ -62,6 +62,16 @@ function wantedFlags(fs: Filesystem | undefined, opts: SessionOptions): InitFlag
 }
 
 /**
+ * A connection another process mounted and answered INIT on, whose session fd this process inherited (the
+ * CLI's hand-over, src/cli/hand-over.ts): what the session needs to serve it without mounting.
+ */
+export interface AdoptedConnection {
+  fd: number;
+  init: NegotiatedInit;
+  method: MountMethod;
+}
+
+/**
  * Mounts, answers INIT and opens `threads` fds. `fs` is the filesystem object in embedded mode (its methods
  * decide some capabilities), undefined in worker mode. Throws with nothing left mounted.
  */
@@ -69,32 +79,42 @@ export function openConnection(opts: SessionOptions, fs: Filesystem | undefined,
   const options = [...(opts.options ?? [])];
   if (opts.defaultPermissions !== false && !options.includes('default_permissions')) options.push('default_permissions');
   const mounted = mountFuse({ mountpoint: opts.mountpoint, fsname: opts.fsname, subtype: opts.subtype, options, method: opts.mountMethod });
-  const fds = [mounted.fd];
   try {
     const init = handshake(mounted.fd, { flags: wantedFlags(fs, opts), maxWrite: opts.maxWrite ?? 1 << 20 }, channel, log, opts.debug ?? false);
-    const passthrough = InitFlags.has(init.flags, 'PASSTHROUGH');
-    if (opts.passthrough && !passthrough) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
-    for (let i = 1; i < threads; i++) fds.push(cloneFuseDevice(mounted.fd));
-    return {
-      mountpoint: opts.mountpoint,
-      method: mounted.method,
-      fd: mounted.fd,
-      fds,
-      init,
-      bufSize: init.maxWrite + 4096,
-      dispatch: {
-        entryTimeout: opts.entryTimeout ?? 1,
-        attrTimeout: opts.attrTimeout ?? 1,
-        negativeTimeout: opts.negativeTimeout ?? 0,
-        debug: opts.debug ?? false,
-        setxattrExt: InitFlags.has(init.flags, 'SETXATTR_EXT'),
-      },
-      conn: { minor: init.minor, flags: init.flags, maxWrite: init.maxWrite, maxReadahead: init.maxReadahead, passthrough },
-    };
+    if (opts.passthrough && !InitFlags.has(init.flags, 'PASSTHROUGH')) log('tsfuse: the kernel did not accept FUSE_PASSTHROUGH; serving reads and writes in user space');
+    return connectionOf(opts, { fd: mounted.fd, init, method: mounted.method }, threads);
   } catch (err) {
-    closeConnection({ mountpoint: opts.mountpoint, fds });
+    closeConnection({ mountpoint: opts.mountpoint, fds: [mounted.fd] });
     throw err;
   }
+}
+
+/** The Connection of a mounted, initialised session fd, with `threads` fds (the session fd, then clones). */
+export function connectionOf(opts: SessionOptions, a: AdoptedConnection, threads: number): Connection {
+  const { fd, init } = a;
+  const fds = [fd];
+  try {
+    for (let i = 1; i < threads; i++) fds.push(cloneFuseDevice(fd));
+  } catch (err) {
+    for (const f of fds.slice(1)) closeSync(f);
+    throw err;
+  }
+  return {
+    mountpoint: opts.mountpoint,
+    method: a.method,
+    fd,
+    fds,
+    init,
+    bufSize: init.maxWrite + 4096,
+    dispatch: {
+      entryTimeout: opts.entryTimeout ?? 1,
+      attrTimeout: opts.attrTimeout ?? 1,
+      negativeTimeout: opts.negativeTimeout ?? 0,
+      debug: opts.debug ?? false,
+      setxattrExt: InitFlags.has(init.flags, 'SETXATTR_EXT'),
+    },
+    conn: { minor: init.minor, flags: init.flags, maxWrite: init.maxWrite, maxReadahead: init.maxReadahead, passthrough: InitFlags.has(init.flags, 'PASSTHROUGH') },
+  };
 }
 
 /** The ConnectionInfo for a filesystem served in this thread, with backing files opened on `sessionFd`. */

@@ -14,14 +14,18 @@ import { openLibc } from '../kernel/libc.js';
 import { abortConnection, connectionIdFor, ensureFusectl } from '../kernel/fusectl.js';
 import { unmountFuse, type MountMethod } from '../kernel/mount.js';
 import { DeviceChannel, type Channel } from './channel.js';
-import { closeConnection, connectionInfo, openConnection, type Connection, type NegotiatedInit } from './connection.js';
+import {
+  closeConnection, connectionInfo, connectionOf, openConnection, type AdoptedConnection, type Connection, type NegotiatedInit,
+} from './connection.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { InterruptTable, INTERRUPT_SLOT_WORDS } from './interrupts.js';
 import { SessionThreads, untilMessage } from './threads.js';
 import type { ServeStart } from './worker.js';
+import { loadFilesystem } from './load-filesystem.js';
+import type { ServeFirst } from './serve-first.js';
 import { confirmUring, planUring, takeUringOptions, uringCounts, uringStartFor, type UringPlan } from './uring/plan.js';
 
-export type { NegotiatedInit } from './connection.js';
+export type { AdoptedConnection, NegotiatedInit } from './connection.js';
 
 export interface SessionOptions {
   mountpoint: string;
@@ -69,6 +73,20 @@ export interface SessionOptions {
   ioUring?: boolean;
   /** io_uring entries per queue (default 8; also `io_uring_q_depth=N`). */
   ioUringDepth?: number;
+  /**
+   * Worker mode: this thread builds an instance of the filesystem too and answers the first requests itself
+   * while the first worker boots (default: when more than one worker serves, since the module's instances
+   * are then interchangeable already, and the module has no `inFlight`; pass true for one worker only if
+   * they are). mount() still resolves once
+   * a worker serves. Never while this thread serves another mount (an embedded one): the filesystem's code
+   * runs here then, and a synchronous call of it into that mount would wait for this thread.
+   */
+  serveFirst?: boolean;
+  /**
+   * Worker mode: serve a connection another process mounted and answered INIT on, whose session fd this
+   * process inherited, instead of mounting (the CLI's hand-over). The options must be those it mounted with.
+   */
+  adopt?: AdoptedConnection;
   /** V8 heap limits of each serving worker (worker mode): a small young generation keeps a worker's RSS small. */
   workerLimits?: ResourceLimits;
 }
@@ -84,6 +102,14 @@ async function withUringPlan(opts: SessionOptions, embedded: boolean, log: (m: s
   const want = plan ? [...(opts.want ?? []), 'OVER_IO_URING' as const] : opts.want;
   return { opts: { ...opts, options, want }, plan };
 }
+
+/**
+ * Sessions this thread serves requests of right now: embedded ones for their lifetime, worker-mode ones while
+ * this thread serves first. Serve-first runs the filesystem's code here, and a synchronous call of it into a
+ * mount this thread serves (an object store on an embedded passthrough mount) would wait for this very
+ * thread: so no serve-first while any is.
+ */
+let servedByThisThread = 0;
 
 function defaultLog(msg: string): void {
   process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
@@ -174,12 +200,27 @@ export class Session {
   }
 
   /**
-   * Worker mode: the first worker boots and builds its filesystem while nothing is mounted yet, so a filesystem
-   * that cannot be built (a bad image, a wrong module path) fails before anything is mounted; then the mount
-   * is made and handed to it, and the session is ready once it serves. Only then are the other workers
-   * spawned (on a small machine, booting them all at once delays the first); each serves from when it is up.
+   * Worker mode: the first worker boots and builds its filesystem; a filesystem that cannot be built (a bad
+   * image, a wrong module path) fails before anything is mounted. With serveFirst this thread builds its own
+   * instance meanwhile, mounts as soon as that is built and answers requests itself (serve-first.ts) until the
+   * first worker serves; else it waits for the worker's filesystem and mounts then. The session resolves once
+   * the first worker serves and this thread has answered every request it read, so a program may then call
+   * synchronous fs functions on its own mount from this thread. Only then are the other workers spawned (on
+   * a small machine, booting them all at once delays the first); each serves from when it is up.
    */
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
+    // Several workers mean several interchangeable instances already, so one more here is as good as any. Not
+    // for a module with requests in flight (a remote image): those wait on fetches, which this one would repeat.
+    const serveFirst = (opts.serveFirst ?? (threadCount(opts) > 1 && (mod.inFlight ?? 1) <= 1)) && servedByThisThread === 0;
+    if (serveFirst) servedByThisThread++;
+    try {
+      return await Session.startWorkers(mod, opts, serveFirst);
+    } finally {
+      if (serveFirst) servedByThisThread--;
+    }
+  }
+
+  private static async startWorkers(mod: FilesystemModule, opts: SessionOptions, serveFirst: boolean): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const n = threadCount(opts);
@@ -187,16 +228,29 @@ export class Session {
       const most = mod.maxWorkers === 1 ? 'one worker' : `${mod.maxWorkers} workers`;
       throw new Error(`tsfuse: this filesystem module is served by ${most} at most (workers: ${n} asked)`);
     }
+    const adopted = opts.adopt;
+    if (adopted && (opts.ioUring || takeUringOptions([...(opts.options ?? [])]).enabled)) {
+      throw new Error('tsfuse: an adopted connection cannot move to io_uring (that is negotiated at INIT)');
+    }
     const threads = new SessionThreads(log);
     const spawn = (i: number): { worker: Worker; loaded: Promise<void> } => {
       const worker = threads.spawn({ role: 'serve', index: i, module: mod }, opts.workerLimits);
       return { worker, loaded: untilMessage(worker, i, 'loaded') };
     };
     const first = spawn(0);
-    await orUndo(threads, undefined, () => first.loaded);
+    const ownerParts = serveFirst
+      ? orUndo(threads, undefined, () => Promise.all([loadFilesystem(mod), import('./dispatch.js'), import('./serve-first.js')]))
+      : undefined;
+    // Settled here even when the owner's parts fail first, so that a rejection is never left unhandled.
+    const firstLoaded = first.loaded.then(() => undefined, (err: unknown) => err);
+    if (ownerParts) await ownerParts;
+    else {
+      const err = await firstLoaded;
+      if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
+    }
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
-    const { opts: mountOpts, plan: asked } = await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
-    const c = await orUndo(threads, undefined, () => openConnection(mountOpts, undefined, n, channel, log));
+    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
+    const c = await orUndo(threads, undefined, () => (adopted ? connectionOf(opts, adopted, n) : openConnection(mountOpts, undefined, n, channel, log)));
     const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
     const start = (worker: Worker, i: number): Promise<void> => {
@@ -209,11 +263,33 @@ export class Session {
       return ready;
     };
     let undone = false; // the start-up failed as a whole: the other workers are ended on purpose
-    const firstReady = start(first.worker, 0).catch((err) => {
+    const firstReady = firstLoaded.then((err) => {
+      if (err !== undefined) throw err;
+      return start(first.worker, 0);
+    }).catch((err) => {
       undone = true;
       throw err;
     });
-    // Spawned once the first one has its fd: each Worker constructor holds this thread for milliseconds. A later
+    let owner: ServeFirst | undefined;
+    let ownerFs: Filesystem | undefined;
+    if (ownerParts) {
+      const [fs, { Dispatcher }, { ServeFirst }] = await ownerParts;
+      ownerFs = fs;
+      owner = await orUndo(threads, c, async () => {
+        if (fs.init) await fs.init(connectionInfo(c.conn, c.fd));
+        return new ServeFirst(c.fd, c.bufSize, new Dispatcher(fs, { ...c.dispatch, log }, new InterruptTable(), channel));
+      });
+    }
+    try {
+      await orUndo(threads, c, () => firstReady);
+    } finally {
+      owner?.handOver();
+    }
+    if (owner) {
+      await owner.drained;
+      if (ownerFs?.destroy) await ownerFs.destroy();
+    }
+    // Spawned once the first one serves: each Worker constructor holds this thread for milliseconds. A later
     // worker that fails leaves the mount with fewer threads, not without a server.
     for (let i = 1; i < n; i++) {
       const other = spawn(i);
@@ -223,7 +299,6 @@ export class Session {
           if (!undone) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
         });
     }
-    await orUndo(threads, c, () => firstReady);
     const session = new Session(c, threads, threads.ended(), channel, log);
     session.uringPlan = plan;
     return session;
@@ -232,9 +307,23 @@ export class Session {
   /**
    * Embedded mode: the filesystem object is initialised and served in this thread; one reader thread per fd
    * reads requests into its ring, and pumpRings dispatches them here. Until the first reader is up, this
-   * thread answers requests itself (serve-until-readers.ts): the session is ready once INIT is answered.
+   * thread answers requests itself (serve-first.ts): the session is ready once INIT is answered.
    */
   private static async mountEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
+    if (opts.adopt) throw new Error('tsfuse: only worker mode serves an adopted connection');
+    servedByThisThread++;
+    try {
+      const session = await Session.startEmbedded(fs, opts);
+      const served = (): void => void servedByThisThread--;
+      session.closed.then(served, served);
+      return session;
+    } catch (err) {
+      servedByThisThread--;
+      throw err;
+    }
+  }
+
+  private static async startEmbedded(fs: Filesystem, opts: SessionOptions): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
     const threads = new SessionThreads(log);
@@ -254,16 +343,19 @@ export class Session {
         threads.addLoop(servePolled(poll, cloneFuseDevice(c.fd), dispatcher, { bufSize: c.bufSize, slots, reopen: () => cloneFuseDevice(c.fd) }));
         return;
       }
-      const [{ pumpRings }, { createRing }, { ServeUntilReaders }] = await Promise.all([
-        import('./pump-rings.js'), import('./ring.js'), import('./serve-until-readers.js'),
+      const [{ pumpRings }, { createRing }, { ServeFirst }] = await Promise.all([
+        import('./pump-rings.js'), import('./ring.js'), import('./serve-first.js'),
       ]);
       const doorbell = new SharedArrayBuffer(4);
       const readers = c.fds.map((fd) => ({ fd, ring: createRing({ slots, slotSize: c.bufSize }) }));
       // This thread answers what is queued already before the readers' Worker constructors (milliseconds each
       // on this thread) run, and polls until the first reader is up.
-      const first = new ServeUntilReaders(c.fd, c.bufSize, dispatcher);
+      const first = new ServeFirst(c.fd, c.bufSize, dispatcher);
       threads.addLoop(first.ended);
-      first.handOverWhen(Promise.any(readers.map(({ fd, ring }, i) => untilMessage(threads.spawn({ role: 'reader', index: i, fd, ring, doorbell }), i, 'ready'))));
+      Promise.any(readers.map(({ fd, ring }, i) => untilMessage(threads.spawn({ role: 'reader', index: i, fd, ring, doorbell }), i, 'ready'))).then(
+        () => first.handOver(),
+        () => log('tsfuse: no reader thread started; this thread keeps serving the mount, polling'),
+      );
       threads.addLoop(pumpRings(readers, new Int32Array(doorbell), dispatcher));
     });
     const closed = threads.ended().then(async () => {

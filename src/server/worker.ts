@@ -2,11 +2,11 @@
 // Embedded mode's readers (role 'reader') start from reader-thread.ts, which loads only the ring filler.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import type { ConnectionInfo, Filesystem, FilesystemModule } from '../fs/types.js';
 import { DeviceChannel, type Channel } from './channel.js';
 import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
+import { loadFilesystem } from './load-filesystem.js';
 import type { RingBuffers } from './ring.js';
 import { serveFd } from './serve-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
@@ -43,14 +43,6 @@ export interface ReaderWorkerData {
 
 export type WorkerMessage = { type: 'loaded' } | { type: 'ready' } | { type: 'error'; message: string } | { type: 'log'; message: string };
 
-export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem> {
-  const url = mod.module.startsWith('file:') ? mod.module : pathToFileURL(mod.module).href;
-  const ns = (await import(url)) as Record<string, unknown>;
-  const name = mod.export ?? 'createFilesystem';
-  const factory = ns[name];
-  if (typeof factory !== 'function') throw new Error(`${mod.module} has no exported function ${name}`);
-  return (await (factory as (o: unknown) => Filesystem | Promise<Filesystem>)(mod.options)) as Filesystem;
-}
 
 /** The message a user sees when a worker cannot start: one line; the stack only for unexpected errors. */
 function errorText(err: unknown): string {

@@ -8,14 +8,30 @@
 // such hashes, up to a single hash: the root (a file of one block has the data block's hash as its root). The
 // digest is the hash of the 256-byte fsverity_descriptor holding the root and the size.
 
-import * as crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 
+type Crypto = typeof import('node:crypto');
+type OneShot = (alg: string, data: Uint8Array, enc: 'buffer') => Buffer;
+
+/**
+ * node:crypto, required on the first hash: the EROFS reader imports this module in every worker, and most
+ * mounts never hash (node:crypto costs 3-10 ms of start-up a thread here).
+ */
+let crypto: Crypto | undefined;
 /**
  * One-shot crypto.hash (Node 20.12+) where there is one: a 4 KiB block hashed without a Hash object each time,
  * 10-30% faster on a 64 MiB object here (A/B of the two in one process; a loaded machine, so a rough figure);
  * createHash otherwise.
  */
-const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+let oneShot: OneShot | undefined;
+
+function loadCrypto(): Crypto {
+  if (!crypto) {
+    crypto = createRequire(import.meta.url)('node:crypto') as Crypto;
+    oneShot = (crypto as { hash?: OneShot }).hash;
+  }
+  return crypto;
+}
 
 const BLOCK = 4096;
 
@@ -51,7 +67,8 @@ export class VerityHasher {
   }
 
   private hash(b: Uint8Array): Buffer {
-    return oneShot ? oneShot(this.algorithm, b, 'buffer') : crypto.createHash(this.algorithm).update(b).digest();
+    const c = crypto ?? loadCrypto();
+    return oneShot ? oneShot(this.algorithm, b, 'buffer') : c.createHash(this.algorithm).update(b).digest();
   }
 
   /** Bytes hashed so far. */

@@ -4,6 +4,7 @@
 // itself even when the command misbehaves: lazy unmounts, fusectl abort, and SIGKILL of the serving process
 // it started (found by its unique mountpoint in the command line). Needs root.
 
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { dumpTreeInChild, diffDumps } from '../helpers/tree-dump.js';
 import { abortConnection } from '../../src/kernel/fusectl.js';
 import { readMountInfo } from '../../src/kernel/mountinfo.js';
 import { Timings, tempDir } from './conformance/mount.js';
+import { startWatchdog } from '../helpers/mount.js';
 import { tinyTree } from './conformance/trees.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -100,6 +102,70 @@ test('erofs mount in the background: returns when ready, serves, `tsfuse umount`
   } finally {
     await cleanup(mnt);
     fs.rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+/** Stats fresh names (one LOOKUP each) under argv[1] until the file argv[2] exists; prints the error codes seen. */
+const POLLER = `
+  const fs = require('node:fs'), path = require('node:path');
+  const [mnt, stop] = [process.argv[1], process.argv[2]];
+  const codes = {};
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  let i = 0;
+  for (const end = Date.now() + 30000; Date.now() < end && !fs.existsSync(stop); i++) {
+    try { fs.statSync(path.join(mnt, 'h' + i)); codes.found = (codes.found || 0) + 1; }
+    catch (e) { codes[e.code] = (codes[e.code] || 0) + 1; }
+    Atomics.wait(nap, 0, 0, 0.5);
+  }
+  process.stdout.write(JSON.stringify({ polled: i, codes }));
+`;
+
+/** The names of the LOOKUPs in the root that --debug trace lines show. */
+function lookedUp(lines: string[]): string[] {
+  return lines.flatMap((l) => / LOOKUP nodeid 1 .*\{"name":"(h\d+)"\}/.exec(l)?.[1] ?? []);
+}
+
+test('erofs mount in the background: the command answers first and hands over; each request answered once', async () => {
+  const mnt = tempDir('mnt-', base);
+  const log = path.join(base, 'hand-over.log');
+  const stop = path.join(base, 'hand-over.stop');
+  const watchdog = startWatchdog(mnt, 60_000, () => abortConnection(mnt));
+  try {
+    // From before the mount until after the command returned, a stat of a new name every ~0.5 ms: each one
+    // LOOKUP, answered by the command or by the server's workers (their trace lines start `[worker N]`), both
+    // tracing to the --log file.
+    const poller = spawn(process.execPath, ['-e', POLLER, mnt, stop], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let polled = '';
+    poller.stdout.setEncoding('utf8');
+    poller.stdout.on('data', (d: string) => (polled += d));
+    const pollerDone = new Promise<void>((resolve) => poller.once('close', () => resolve()));
+    const r = await run(process.execPath, [CLI, 'erofs', 'mount', image, mnt, '--debug', '--log', log], { timeoutMs: 30_000, check: false });
+    assert.is(r.status, 0, r.stderr);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fs.writeFileSync(stop, '');
+    await pollerDone;
+    const seen = JSON.parse(polled) as { polled: number; codes: Record<string, number> };
+    // nothing failed or hung at the hand-over: every name is simply absent
+    assert.equal(Object.keys(seen.codes), ['ENOENT'], JSON.stringify(seen.codes));
+    const u = await run(process.execPath, [CLI, 'umount', mnt], { timeoutMs: 10_000, check: false });
+    assert.is(u.status, 0, u.stderr);
+    assert.ok(await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000), 'the serving process exited');
+    const lines = fs.readFileSync(log, 'utf8').split('\n');
+    const byCommand = lookedUp(lines.filter((l) => !l.startsWith('[worker ')));
+    const byServer = lookedUp(lines.filter((l) => l.startsWith('[worker ')));
+    assert.ok(byCommand.length > 0, 'the command answered the first requests');
+    assert.ok(byServer.length > 0, 'the server answered the later ones');
+    // each name from the first one answered on reached the server exactly once, from one process or the other
+    const all = [...byCommand, ...byServer].map((n) => Number(n.slice(1))).sort((a, b) => a - b);
+    const first = all[0]!;
+    const expected = Array.from({ length: all[all.length - 1]! - first + 1 }, (_, k) => first + k);
+    assert.equal(all, expected);
+    timings.note(`hand-over: ${byCommand.length} LOOKUPs answered by the command, ${byServer.length} by the server`);
+  } finally {
+    watchdog.stop();
+    await cleanup(mnt);
+    fs.rmSync(mnt, { recursive: true, force: true });
+    fs.rmSync(stop, { force: true });
   }
 });
 

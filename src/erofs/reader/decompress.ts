@@ -28,7 +28,7 @@ export interface DecompressRequest {
  * (WebAssembly instantiation), so images without zstd resolve at once. Await it before serving requests.
  */
 export function decodersReady(sb: Superblock): Promise<void> {
-  return sb.compression.availableAlgorithms & (1 << F.COMPRESSION_ZSTD) ? zstdReady : Promise.resolve();
+  return sb.compression.availableAlgorithms & (1 << F.COMPRESSION_ZSTD) ? Promise.resolve(zstdReady) : Promise.resolve();
 }
 
 /**

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import type { FilesystemModule } from '../types.js';
-import { loadFilesystem } from '../../server/worker.js';
+import { loadFilesystem } from '../../server/load-filesystem.js';
 import { PathLayer } from './layer.js';
 import type { PathFilesystem, PathLayerOptions } from './types.js';
 

@@ -1,9 +1,11 @@
-// Embedded mode's first answers. The mount is usable once INIT is answered, but a reader thread takes tens
-// of ms to boot; until the first one is up, this thread polls a non-blocking clone of the connection every
-// millisecond and serves what it finds, so the first requests wait for a timer, not for a thread.
+// The owning thread's first answers. The mount is usable once INIT is answered, but a serving thread (an
+// embedded-mode reader, a worker-mode worker) takes tens of ms to boot; until the first one is up, this
+// thread polls a non-blocking clone of the connection every millisecond and serves what it finds, through
+// the same dispatcher, so the first requests wait for a timer, not for a thread.
 // Non-blocking on purpose: no thread is ever parked in read(2) here (see read-request.ts), so the hand-over
-// is exact. The clone is closed only once every request read from it is answered (closing a clone fails
-// the requests still on it); a request the filesystem never answers keeps it open, as it keeps its caller.
+// is exact: after handOver() nothing more is read here, and every request read here is answered here. The
+// clone is closed only once every request read from it is answered (closing a clone fails the requests
+// still on it); a request the filesystem never answers keeps it open, as it keeps its caller.
 
 import { closeSync } from 'node:fs';
 import { cloneFuseDevice } from '../kernel/device.js';
@@ -20,33 +22,39 @@ interface Slot {
 }
 
 /**
- * Serves `sessionFd`'s connection from this thread, first poll at once, until handOverWhen's promise resolves
- * or the mount is gone; `ended` resolves then. Requests still pending at that point finish on their own.
+ * Serves `sessionFd`'s connection from this thread, first poll at once, until handOver() or the mount is
+ * gone; `ended` resolves then, `drained` once every request read here is answered and the clone closed.
  */
-export class ServeUntilReaders {
+export class ServeFirst {
   readonly ended: Promise<void>;
-  private readonly fd: number;
+  readonly drained: Promise<void>;
+  /** The non-blocking clone; -1 once closed. */
+  private fd: number;
   private readonly bufSize: number;
   private readonly dispatcher: Dispatcher;
   private readonly free: Slot[] = [];
   private pending = 0;
   private handedOver = false;
   private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
   private resolveEnded: () => void = () => undefined;
+  private resolveDrained: () => void = () => undefined;
 
   constructor(sessionFd: number, bufSize: number, dispatcher: Dispatcher) {
     this.fd = cloneFuseDevice(sessionFd, { nonblocking: true });
     this.bufSize = bufSize;
     this.dispatcher = dispatcher;
     this.ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    this.drained = new Promise<void>((resolve) => (this.resolveDrained = resolve));
     this.poll();
   }
 
-  handOverWhen(readerUp: Promise<unknown>): void {
-    readerUp.then(
-      () => (this.handedOver = true),
-      () => this.dispatcher.log('tsfuse: no reader thread started; this thread keeps serving the mount, polling'),
-    );
+  /** Reads nothing more (another thread serves now); requests read already are still answered. */
+  handOver(): void {
+    if (this.handedOver) return;
+    this.handedOver = true;
+    // A poll is always scheduled while serving: it sees the flag at its next turn; stop at once instead.
+    if (!this.stopped) this.stop();
   }
 
   private readonly poll = (): void => {
@@ -56,7 +64,7 @@ export class ServeUntilReaders {
       if (n === READ_GONE || n === READ_AGAIN) {
         this.free.push(slot);
         if (n === READ_GONE) break;
-        setTimeout(this.poll, POLL_MS);
+        this.timer = setTimeout(this.poll, POLL_MS);
         return;
       }
       let p: Promise<void> | undefined;
@@ -76,12 +84,21 @@ export class ServeUntilReaders {
         p.then(done, done);
       }
     }
-    this.stopped = true;
-    this.closeWhenIdle();
-    this.resolveEnded();
+    if (!this.stopped) this.stop();
   };
 
+  private stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.closeWhenIdle();
+    this.resolveEnded();
+  }
+
   private closeWhenIdle(): void {
-    if (this.stopped && this.pending === 0) closeSync(this.fd);
+    if (!this.stopped || this.pending !== 0 || this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+    this.resolveDrained();
   }
 }
