@@ -131,6 +131,7 @@ const t0 = Date.now();
 const uringOnly = process.env.TSFUSE_TEST_IO_URING_PASS === 'only';
 if (!uringOnly) for (const file of files) await runCounted(file, '');
 const normalMs = Date.now() - t0;
+const normalCounts = `${passed} passed, ${failed} failed`;
 
 const uringFiles = files.filter((f) => uringPass(relative(root, f)));
 if (filters.length === 0) {
@@ -155,12 +156,14 @@ if (process.env.TSFUSE_TEST_IO_URING_PASS === '0') {
   if (uringBefore !== undefined) {
     console.log(`\n[run-tests] io_uring pass: ${uringFiles.length} files with enable_uring=Y and TSFUSE_TEST_IO_URING=1`);
     const t1 = Date.now();
+    const [p0, f0] = [passed, failed];
     try {
       for (const file of uringFiles) await runCounted(file, '[io_uring] ', { ...process.env, TSFUSE_TEST_IO_URING: '1' });
     } finally {
       restoreUring();
     }
-    console.log(`\n[run-tests] normal pass ${(normalMs / 1000).toFixed(0)} s, io_uring pass ${((Date.now() - t1) / 1000).toFixed(0)} s`);
+    const uringMs = Date.now() - t1;
+    console.log(`\n[run-tests] normal pass ${(normalMs / 1000).toFixed(0)} s (${normalCounts}); io_uring pass ${(uringMs / 1000).toFixed(0)} s (${passed - p0} passed, ${failed - f0} failed)`);
   }
 }
 console.log('');
