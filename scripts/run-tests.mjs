@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) in its own process, so a crash or a hung mount in
 // one file cannot take the others with it, and prints the counted closing line `N passed, N failed`.
+// Then, where the kernel has FUSE over io_uring (the fuse module's enable_uring parameter exists), an io_uring
+// pass: the parameter is set to Y, the files whose mounts are worker-mode mounts (uringPass below) run again
+// with TSFUSE_TEST_IO_URING=1, and the parameter is put back (also on failure or a signal). Both passes count
+// in the closing line. TSFUSE_TEST_IO_URING_PASS=0 leaves the second pass out, =only runs just that one.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -21,9 +25,12 @@ function walk(dir) {
   return out;
 }
 
-function runFile(file) {
+let running; // the child of the file being run, killed if this process is told to stop
+
+function runFile(file, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', file], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    running = child;
     let out = '';
     child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
@@ -33,19 +40,72 @@ function runFile(file) {
     }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running = undefined;
       resolve({ code, signal, out });
     });
   });
 }
 
+// ---- which files get the io_uring pass ----------------------------------------------------------------------
+// The rule: a file gets the pass when it makes worker-mode mounts, because only worker mode serves over
+// io_uring (embedded mode, a Filesystem object served in the test's thread, keeps /dev/fuse reads: the ring
+// needs a thread that may block in io_uring_enter). Worker-mode mounts are FilesystemModule mounts through
+// test/helpers/mount.ts (withMount, withPuzzleMount), EROFS/composefs image mounts (withErofsMount, tsfuseDump)
+// and the CLI's `erofs mount` / `puzzlefs mount`; with TSFUSE_TEST_IO_URING=1 those helpers (and the tests' CLI
+// mount lines, through test/helpers/uring.ts) ask for io_uring and fail a mount that fell back to /dev/fuse
+// reads. Left out: files that mount nothing, and files whose mounts are all embedded (test/fs memfs and
+// passthrough, the CLI's memfs/passthrough, path-api's PathLayer tables, fuse-native, test/kernel's own tiny
+// server, server/{smoke,forget,notify,embedded-poll}).
+const URING_PASS = [
+  'erofs/cli-mount', 'erofs/composefs-views', 'erofs/composefs', 'erofs/corrupt', 'erofs/no-open', 'erofs/oracle-big',
+  'erofs/oracle-fixtures', 'erofs/oracle-kit', 'erofs/readdir-policy', 'erofs/startup', 'erofs/verity',
+  'erofs/writer/compress', 'erofs/writer/compress-zstd', 'erofs/writer/reader-oracle',
+  'puzzlefs/base', 'puzzlefs/cli', 'puzzlefs/corrupt', 'puzzlefs/mount',
+  'remote/composefs', 'remote/http', 'remote/puzzlefs', 'remote/readahead', 'remote/registry-token', 'remote/registry', 'remote/s3',
+  'path-api/worker-mode',
+  'server/debug', 'server/errors', 'server/inflight', 'server/interrupt', 'server/unmount', 'server/worker-hello',
+].map((f) => `dist/test/${f}.test.js`);
+/** Worker-mode files left out of the io_uring pass, each with why. */
+const URING_EXCLUDE = {
+  'dist/test/server/io-uring.test.js': 'tests the transport itself, setting enable_uring both ways in each pass',
+};
+
+function uringPass(rel) {
+  return URING_PASS.includes(rel) && !(rel in URING_EXCLUDE);
+}
+
+const URING_PARAM = '/sys/module/fuse/parameters/enable_uring';
+let uringBefore; // what enable_uring was before the pass set it, while it is set
+
+function restoreUring() {
+  if (uringBefore === undefined) return;
+  try {
+    writeFileSync(URING_PARAM, uringBefore);
+  } catch (e) {
+    process.stderr.write(`[run-tests] could not put ${URING_PARAM} back to ${uringBefore}: ${e.message}\n`);
+  }
+  uringBefore = undefined;
+}
+
+process.on('exit', restoreUring);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    running?.kill('SIGKILL');
+    restoreUring();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+  });
+}
+
+// ---- the passes -------------------------------------------------------------------------------------------------
 const files = walk(testDir).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 let passed = 0, failed = 0, skipped = 0;
 const failures = [];
-for (const file of files) {
-  const rel = relative(root, file);
+
+async function runCounted(file, label, env) {
+  const rel = label + relative(root, file);
   console.log(`\n=== ${rel}`);
   const t0 = Date.now();
-  const { code, signal, out } = await runFile(file);
+  const { code, signal, out } = await runFile(file, env);
   // uvu prints "Total: N", "Passed: N", "Skipped: N" (with ANSI colours)
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
@@ -65,6 +125,46 @@ for (const file of files) {
     }
   }
   console.log(`--- ${rel}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const t0 = Date.now();
+const uringOnly = process.env.TSFUSE_TEST_IO_URING_PASS === 'only';
+if (!uringOnly) for (const file of files) await runCounted(file, '');
+const normalMs = Date.now() - t0;
+const normalCounts = `${passed} passed, ${failed} failed`;
+
+const uringFiles = files.filter((f) => uringPass(relative(root, f)));
+if (filters.length === 0) {
+  // a renamed or removed test must not drop out of the io_uring pass unnoticed
+  const all = new Set(files.map((f) => relative(root, f)));
+  for (const f of URING_PASS) if (!all.has(f)) { failed += 1; failures.push(`[io_uring] ${f}: listed in URING_PASS but not found`); }
+}
+if (process.env.TSFUSE_TEST_IO_URING_PASS === '0') {
+  if (uringFiles.length) console.log(`\n[run-tests] io_uring pass left out (TSFUSE_TEST_IO_URING_PASS=0)`);
+} else if (uringFiles.length && !existsSync(URING_PARAM)) {
+  console.log(`\n[run-tests] no io_uring pass: ${URING_PARAM} is missing (no FUSE over io_uring in this kernel)`);
+} else if (uringFiles.length) {
+  const before = readFileSync(URING_PARAM, 'utf8').trim();
+  try {
+    writeFileSync(URING_PARAM, 'Y');
+    uringBefore = before;
+  } catch (e) {
+    // counted: a pass that was asked for and could not run must not look like a green run
+    failed += 1;
+    failures.push(`[io_uring] pass not run: cannot set ${URING_PARAM} (${e.message})`);
+  }
+  if (uringBefore !== undefined) {
+    console.log(`\n[run-tests] io_uring pass: ${uringFiles.length} files with enable_uring=Y and TSFUSE_TEST_IO_URING=1`);
+    const t1 = Date.now();
+    const [p0, f0] = [passed, failed];
+    try {
+      for (const file of uringFiles) await runCounted(file, '[io_uring] ', { ...process.env, TSFUSE_TEST_IO_URING: '1' });
+    } finally {
+      restoreUring();
+    }
+    const uringMs = Date.now() - t1;
+    console.log(`\n[run-tests] normal pass ${(normalMs / 1000).toFixed(0)} s (${normalCounts}); io_uring pass ${(uringMs / 1000).toFixed(0)} s (${passed - p0} passed, ${failed - f0} failed)`);
+  }
 }
 console.log('');
 if (failures.length) console.log('Failed files:\n  ' + failures.join('\n  '));

@@ -290,15 +290,22 @@ export class Session {
       if (ownerFs?.destroy) await ownerFs.destroy();
     }
     // Spawned once the first one serves: each Worker constructor holds this thread for milliseconds. A later
-    // worker that fails leaves the mount with fewer threads, not without a server.
+    // worker that fails leaves the mount with fewer threads, not without a server (over /dev/fuse reads).
+    const others: Promise<void>[] = [];
     for (let i = 1; i < n; i++) {
       const other = spawn(i);
-      other.loaded
-        .then(() => start(other.worker, i))
-        .catch((err) => {
-          if (!undone) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
-        });
+      const started = other.loaded.then(() => start(other.worker, i));
+      others.push(started);
+      started.catch((err) => {
+        if (!undone && !plan) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
+      });
     }
+    // Over io_uring the kernel holds every request until each queue has registered entries (fuse_block_alloc),
+    // and a worker owns its queues from the start: until all workers are up the mount answers nothing, and this
+    // thread must not be told it is ready (a caller that then blocks it, e.g. in mount(2) of an overlay on top,
+    // would keep the last workers from being started). A worker that cannot start fails the mount: its queues
+    // would never be served.
+    if (plan) await orUndo(threads, c, () => Promise.all(others));
     const session = new Session(c, threads, threads.ended(), channel, log);
     session.uringPlan = plan;
     return session;

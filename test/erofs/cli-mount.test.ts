@@ -17,6 +17,7 @@ import { readMountInfo } from '../../src/kernel/mountinfo.js';
 import { Timings, tempDir } from './conformance/mount.js';
 import { startWatchdog } from '../helpers/mount.js';
 import { tinyTree } from './conformance/trees.js';
+import { assertCliMountOverUring, uringMountArgs } from '../helpers/uring.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const base = tempDir('tsfuse-cli-', '/var/tmp');
@@ -84,9 +85,10 @@ test('erofs mount in the background: returns when ready, serves, `tsfuse umount`
   const mnt = tempDir('mnt-', base);
   try {
     const t0 = performance.now();
-    const r = await run(process.execPath, [CLI, 'erofs', 'mount', image, mnt], { timeoutMs: 30_000, check: false });
+    const r = await run(process.execPath, [CLI, 'erofs', 'mount', image, mnt, ...uringMountArgs()], { timeoutMs: 30_000, check: false });
     timings.note(`erofs mount returned after ${(performance.now() - t0).toFixed(0)} ms`);
     assert.is(r.status, 0, r.stderr);
+    await assertCliMountOverUring(mnt);
     // ready means mounted and answering, at once
     assert.equal(mountsAt(mnt), ['fuse.erofs']);
     const pids = await serverPids(mnt);
@@ -192,9 +194,10 @@ test('erofs mount --basedir --overlay DIR: content through DIR; `tsfuse umount M
   const ov = tempDir('ov-', base);
   try {
     const t0 = performance.now();
-    const r = await run(process.execPath, [CLI, 'erofs', 'mount', cfs, mnt, '--basedir', objects, '--overlay', ov], { timeoutMs: 30_000, check: false });
+    const r = await run(process.execPath, [CLI, 'erofs', 'mount', cfs, mnt, '--basedir', objects, '--overlay', ov, ...uringMountArgs()], { timeoutMs: 30_000, check: false });
     timings.note(`erofs mount --overlay returned after ${(performance.now() - t0).toFixed(0)} ms`);
     assert.is(r.status, 0, r.stderr);
+    await assertCliMountOverUring(mnt);
     assert.equal(mountsAt(mnt), ['fuse.erofs']);
     assert.equal(mountsAt(ov), ['overlay']);
     // content (and everything but the overlay.* xattr namespace) through DIR is the source tree

@@ -9,6 +9,7 @@ import { Session, type SessionOptions } from '../../src/server/session.js';
 import type { Filesystem, FilesystemModule } from '../../src/fs/types.js';
 import { abortConnection, ensureFusectl } from '../../src/kernel/fusectl.js';
 import { unmountFuse } from '../../src/kernel/mount.js';
+import { assertSessionOverUring, URING_PASS } from './uring.js';
 
 export interface MountedTest {
   mnt: string;
@@ -27,13 +28,16 @@ export async function withMount<T>(
   } catch {
     // tests still run; the watchdog falls back to a lazy unmount
   }
-  // TSFUSE_TEST_IO_URING=1 (with the fuse module's enable_uring on): every worker-mode mount over io_uring
-  const ioUring = opts.ioUring ?? (process.env.TSFUSE_TEST_IO_URING === '1' && typeof (fs as FilesystemModule).module === 'string');
-  const session = await Session.mount(fs, { ...opts, ioUring, mountpoint: mnt });
-  if (ioUring && opts.ioUring === undefined && session.transport !== 'io_uring') {
-    // the io_uring pass must not pass quietly over /dev/fuse reads
-    await session.unmount({ abortAfterMs: 5000 });
-    throw new Error(`TSFUSE_TEST_IO_URING=1 but the mount at ${mnt} serves over ${session.transport}`);
+  // the io_uring pass (test/helpers/uring.ts): every worker-mode mount over io_uring, unless the test chose
+  const uringPass = opts.ioUring === undefined && URING_PASS && typeof (fs as FilesystemModule).module === 'string';
+  const session = await Session.mount(fs, { ...opts, ioUring: opts.ioUring ?? uringPass, mountpoint: mnt });
+  if (uringPass) {
+    try {
+      assertSessionOverUring(session, `the mount at ${mnt}`);
+    } catch (e) {
+      await session.unmount({ abortAfterMs: 5000 });
+      throw e;
+    }
   }
   const watchdog = startWatchdog(mnt, timeoutMs, () => {
     try {
@@ -45,6 +49,7 @@ export async function withMount<T>(
   try {
     const r = await fn({ mnt, session });
     watchdog.check();
+    if (uringPass) assertSessionOverUring(session, `the mount at ${mnt}`);
     return r;
   } finally {
     watchdog.stop();

@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findMount } from '../../src/kernel/mountinfo.js';
 import { CLI, runChild, tempDir } from './helpers.js';
+import { assertCliMountOverUring, uringMountArgs } from '../helpers/uring.js';
 
 const work = tempDir('tsfuse-pzcli-');
 const src = path.join(work, 'src');
@@ -67,9 +68,10 @@ test('build without compression, info, background mount with --verity --digest, 
   assert.is(info.status, 0, info.stderr);
   assert.match(info.stdout, /tags\s+v1/);
   assert.match(info.stdout, /reachable\s+4 inodes/);
-  const m = await tsfuse('puzzlefs', 'mount', oci, mnt, '--workers', '2', '--verity', '--digest', verity!);
+  const m = await tsfuse('puzzlefs', 'mount', oci, mnt, '--workers', '2', '--verity', '--digest', verity!, ...uringMountArgs());
   assert.is(m.status, 0, m.stderr);
   try {
+    await assertCliMountOverUring(mnt);
     assert.is(findMount(mnt)?.fstype, 'fuse.puzzlefs');
     const cat = await runChild('cat', [path.join(mnt, 'link')]);
     assert.is(cat.stdout, 'cli test\n'.repeat(10000));

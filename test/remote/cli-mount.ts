@@ -9,6 +9,7 @@ import { isMounted } from '../erofs/conformance/mount.js';
 import { waitFor } from '../helpers/fs-wrappers.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { tempDir } from './servers/index.js';
+import { assertCliMountOverUring, uringMountArgs } from '../helpers/uring.js';
 
 const CLI = `${REPO_ROOT}/dist/src/cli/main.js`;
 
@@ -22,12 +23,13 @@ export interface ForegroundMount {
 /** Runs `tsfuse ARGS... MNT --foreground` (MNT appended after args) while fn runs. */
 export async function withForegroundMount<T>(args: string[], fn: (m: ForegroundMount) => Promise<T>, timeoutMs = 90_000): Promise<T> {
   const mnt = tempDir('tsfuse-mnt-');
-  const child = spawn(process.execPath, [CLI, ...args.slice(0, 3), mnt, ...args.slice(3), '--foreground'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args.slice(0, 3), mnt, ...args.slice(3), ...uringMountArgs(), '--foreground'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const watchdog = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
     await waitFor(() => isMounted(mnt), Math.min(60_000, timeoutMs), 'the mount');
+    await assertCliMountOverUring(mnt);
     return await fn({ mnt, stderr: () => err, signal: (s) => child.kill(s) });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {

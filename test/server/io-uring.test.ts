@@ -7,7 +7,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { withMount } from '../helpers/mount.js';
@@ -88,6 +90,29 @@ if (!existsSync(PARAM)) {
           assert.is(out, 'Hello, world!\n'.repeat(5));
           assert.ok(session.uringCounts().ring - before >= 5, `CPU ${cpu}: requests over the ring`);
         }
+      });
+    });
+  });
+
+  test('Session.mount with 3 workers returns once every worker serves: a blocking stat from this thread at once is answered', async () => {
+    await withEnableUring('Y', async () => {
+      await withMount({ module: HELLO }, { workers: 3, ioUring: true, entryTimeout: 0, attrTimeout: 0, timeoutMs: 60_000 }, async ({ mnt, session }) => {
+        assert.is(session.transport, 'io_uring');
+        // The kernel holds requests until every queue has entries. Were the session ready before its last
+        // workers were started, this thread, blocked in the stat below, could never start them: a watchdog
+        // in another process (this thread's timers cannot run) then aborts the connection and the stat fails.
+        const abort = `/sys/fs/fuse/connections/${session.connectionId}/abort`;
+        const watchdog = spawn('sh', ['-c', `sleep 15; echo 1 > ${abort}`], { stdio: 'ignore' });
+        const t0 = Date.now();
+        let got: string;
+        try {
+          got = statSync(join(mnt, 'hello.txt')).size === 14 ? 'answered' : 'wrong size';
+        } catch (e) {
+          got = (e as Error).message;
+        } finally {
+          watchdog.kill('SIGKILL');
+        }
+        assert.is(got, 'answered', `after ${Date.now() - t0} ms`);
       });
     });
   });

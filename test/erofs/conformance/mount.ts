@@ -11,6 +11,7 @@ import { type MountErofsOptions, type MountedErofs, mountErofs } from '../../../
 import { ensureFusectl } from '../../../src/kernel/fusectl.js';
 import { findMount } from '../../../src/kernel/mountinfo.js';
 import { startWatchdog } from '../../helpers/mount.js';
+import { assertSessionOverUring, URING_PASS } from '../../helpers/uring.js';
 
 export interface ErofsMountHandle {
   /** The FUSE mountpoint. */
@@ -55,8 +56,8 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
   let m: MountedErofs;
   const t0 = performance.now();
   try {
-    // TSFUSE_TEST_IO_URING=1 (the io_uring pass of scripts/run-tests.mjs): the same mount over FUSE over io_uring
-    const options = process.env.TSFUSE_TEST_IO_URING === '1' ? [...(mo.options ?? []), 'io_uring'] : mo.options;
+    // the io_uring pass (test/helpers/uring.ts): the same mount over FUSE over io_uring
+    const options = URING_PASS ? [...(mo.options ?? []), 'io_uring'] : mo.options;
     m = await mountErofs({ ...mo, options, mountpoint: mnt, log: (s) => logs.push(s) });
   } catch (e) {
     if (!mountpoint) {
@@ -69,10 +70,11 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
     throw e;
   }
   const mountMs = performance.now() - t0;
-  if (process.env.TSFUSE_TEST_IO_URING === '1' && m.session.transport !== 'io_uring') {
-    // the io_uring pass must not pass quietly over /dev/fuse reads
+  try {
+    assertSessionOverUring(m.session, `the image mount at ${mnt}`);
+  } catch (e) {
     await m.unmount();
-    throw new Error(`TSFUSE_TEST_IO_URING=1 but the image mount at ${mnt} serves over ${m.session.transport}`);
+    throw e;
   }
   let unmounting = false;
   const workers = privateWorkers(m);
@@ -88,6 +90,7 @@ export async function withErofsMount<T>(opts: ErofsMountOptions, fn: (h: ErofsMo
   try {
     const r = await fn({ mnt, m, logs, threadEvents, mountMs });
     watchdog.check();
+    assertSessionOverUring(m.session, `the image mount at ${mnt}`);
     return r;
   } finally {
     watchdog.stop();
