@@ -157,14 +157,8 @@ export class ErofsReader implements ReaderContext {
       corrupt(`read of [${pos}, +${len}) outside the ${this.imageSize}-byte image`);
     }
     if (isViewable(this.source)) return this.source.view(pos, len);
-    const ps = this.pageSize;
-    const first = Math.floor(pos / ps);
-    const last = Math.floor((pos + len - 1) / ps);
-    if (len > 0 && first === last) {
-      const page = this.page(first);
-      const off = pos - first * ps;
-      return page.subarray(off, off + len);
-    }
+    const at = this.inOnePage(pos, len);
+    if (at >= 0) return this.pages.bytes.subarray(at, at + len);
     const out = new Uint8Array(len);
     this.readImageInto(out, 0, pos, len);
     return out;
@@ -177,9 +171,15 @@ export class ErofsReader implements ReaderContext {
     this.source.readInto(dst, dstOffset, pos, len, aheadEnd);
   }
 
-  /** Page `index` of the image, as a view into its slot: valid until the next page is loaded. */
-  private page(index: number): Uint8Array {
-    return this.pages.view(this.pageSlot(index));
+  /**
+   * Where image bytes [pos, +len) are in `pages.bytes` when they lie in one page (read into a slot on a miss),
+   * else -1. Valid until the next page is loaded.
+   */
+  private inOnePage(pos: number, len: number): number {
+    const ps = this.pageSize;
+    const first = Math.floor(pos / ps);
+    if (len <= 0 || first !== Math.floor((pos + len - 1) / ps)) return -1;
+    return this.pageSlot(first) * this.pages.slotSize + (pos - first * ps);
   }
 
   /** The slot holding page `index` (read into one on a miss). */
@@ -199,13 +199,11 @@ export class ErofsReader implements ReaderContext {
 
   metaAt(pos: number, len: number, inMetabox: boolean): number {
     // The common case, one page of the image: an offset into the slots, no view object made.
-    if (!inMetabox && len > 0 && !isViewable(this.source) && pos >= 0 && pos + len <= this.imageSize) {
-      const ps = this.pageSize;
-      const first = Math.floor(pos / ps);
-      if (first === Math.floor((pos + len - 1) / ps)) {
-        const s = this.pageSlot(first);
+    if (!inMetabox && !isViewable(this.source) && pos >= 0 && pos + len <= this.imageSize) {
+      const at = this.inOnePage(pos, len);
+      if (at >= 0) {
         this.metaBuf = this.pages.bytes;
-        return s * this.pages.slotSize + (pos - first * ps);
+        return at;
       }
     }
     this.metaBuf = this.readMeta(pos, len, inMetabox);
