@@ -553,9 +553,9 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   // READDIR and READDIRPLUS records from a FUSE offset. Offsets handed out are a dirent's position + 12 (never
   // 0), and OFFSET_SYNTH_DOT for a "." the image omitted, so the kernel can resume at any entry. Each is one
   // loop over the directory's blocks (no generator, no callback, no object per entry), and each has its own:
-  // a fresh worker runs them cold (interpreted, then compiled) on its first listings, and one loop serving
-  // both cost the first cold find twice the compile work (the optimized code, with both paths inlined, was
-  // thrown away when the other path first ran).
+  // one loop serving both was optimized with one path's feedback, thrown away the first time the other path
+  // ran through it (a fresh worker's first cold find did both) and optimized again; each loop is also smaller
+  // to compile and runs only its own work.
 
   private listPlain(dir: ErofsInode, offset: number, out: DirentSink): void {
     const filterRoot = this.filtersRoot(dir);
