@@ -1,12 +1,15 @@
 // A tsfuse EROFS server for the bench, as a separate process: `mountErofs` itself (the image server's own
 // cache timeouts) unless --timeout is given, then the same worker-mode session with that entry/attr timeout
-// (0 = every stat reaches the server). Unmounts on SIGINT/SIGTERM.
+// (0 = every stat reaches the server): what mountErofs negotiates (READDIRPLUS mode, no OPEN/OPENDIR on a
+// read-only mount) comes from its spec; the reader keeps its own default cache per worker, so the uncached
+// stat loop over the tree measures the request path rather than the cache's size. Unmounts on SIGINT/SIGTERM.
 //
 //   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug] [--cache-size SIZE]
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { IMAGE_READDIRPLUS, mountErofs } from '../../src/erofs/mount.js';
+import { mountErofs } from '../../src/erofs/mount.js';
+import { erofsMountSpec } from '../../src/erofs/mount-spec.js';
 import { Session } from '../../src/server/session.js';
 import { need, parseFlags, serveUntilSignal } from './args.js';
 import { parseSize } from '../../src/erofs/reader/cache-budget.js';
@@ -22,14 +25,15 @@ const cacheSize = typeof f['cache-size'] === 'string' ? parseSize(f['cache-size'
 
 if (typeof f.timeout === 'string') {
   const timeout = Number(f.timeout);
+  const negotiated = erofsMountSpec({ image, mountpoint }).session;
   const FS_MODULE = fileURLToPath(new URL('../../src/erofs/filesystem.js', import.meta.url));
   const session = await Session.mount(
     { module: FS_MODULE, export: 'createFilesystem', options: { image, basedir, mode: 'plain', passthrough, timeout, cacheSize: cacheSize !== undefined ? Math.floor(cacheSize / (workers ?? availableParallelism())) : undefined } },
     {
       mountpoint, fsname: image, subtype: 'erofs', options: ['ro'], workers, passthrough,
       entryTimeout: timeout, attrTimeout: timeout, debug,
-      // as mountErofs negotiates it: only the timeouts differ from the image server
-      readdirplus: IMAGE_READDIRPLUS,
+      // as mountErofs negotiates: only the timeouts differ from the image server
+      readdirplus: negotiated.readdirplus, want: negotiated.want,
     },
   );
   serveUntilSignal(session);

@@ -132,6 +132,23 @@ export class DirentPlusWriter extends DirentWriterBase implements DirentPlusSink
     return true;
   }
 
+  /**
+   * A record without attributes (nodeid 0: the kernel lists the name and instantiates nothing), the name given
+   * as src[start, start + len): what `addSlice` writes for an entry with ino 0, without an Entry to fill.
+   * Counts no lookup.
+   */
+  addBare(src: Uint8Array, start: number, len: number, ino: number, mode: number, nextOffset: number): boolean {
+    const recLen = (ENTRY_OUT + DIRENT + len + 7) & ~7;
+    const p = this.pos;
+    if (p + recLen > this.limit) return false;
+    this.w.zero(p, ENTRY_OUT);
+    writeDirentHead(this.w, p + ENTRY_OUT, ino, len, mode, nextOffset, recLen - ENTRY_OUT);
+    copyName(this.w.buf, p + ENTRY_OUT + DIRENT, src, start, len);
+    this.pos = p + recLen;
+    this.count++;
+    return true;
+  }
+
   /** Writes a record's entry_out and dirent header (the name is the caller's): its position, or -1 if it does not fit. */
   private record(entry: Entry, namelen: number, nextOffset: number): number {
     const recLen = (ENTRY_OUT + DIRENT + namelen + 7) & ~7;

@@ -301,6 +301,33 @@ test('direntplus: ino 0 zeroes entry_out (no lookup) but still lists the name wi
   assert.equal(r, { nodeid: 0, attrIno: 0, mode: 0, ino: 77, off: 3, type: 10, name: 'plain' });
 });
 
+test('direntplus: addBare writes what add writes for an entry with ino 0 (name from a byte range), counts no lookup, refuses at the boundary', () => {
+  const src = new TextEncoder().encode('xx-plain-file-name-longer-than-32-bytes-yy');
+  const names: [number, number][] = [[3, 5], [3, 37]]; // a short name (copied byte by byte) and a long one
+  for (const [start, len] of names) {
+    const name = src.subarray(start, start + len);
+    const viaAdd = dirty();
+    const a = new DirentPlusWriter().reset(viaAdd, OFF, 4096);
+    assert.ok(a.add(name, { ino: 0, attr: attr(77, 0o120777) }, 3));
+    const viaBare = dirty();
+    const b = new DirentPlusWriter().reset(viaBare, OFF, 4096);
+    let lookups = 0;
+    b.onLookup = () => lookups++;
+    assert.ok(b.addBare(src, start, len, 77, 0o120777, 3));
+    assert.is(b.length, a.length);
+    assert.is(b.count, 1);
+    assert.equal(Buffer.from(viaBare.buf.subarray(0, OFF + b.length + 8)), Buffer.from(viaAdd.buf.subarray(0, OFF + a.length + 8)), `record of a ${len}-byte name`);
+    assert.is(lookups, 0);
+  }
+  // 128 + 24 + 5 -> 160: refused one byte short, nothing written
+  const w = dirty();
+  const d = new DirentPlusWriter().reset(w, OFF, 159);
+  assert.not.ok(d.addBare(src, 3, 5, 77, S_IFREG, 1));
+  assert.ok(w.buf.every((x) => x === 0xaa), 'nothing written');
+  assert.is(d.count, 0);
+  assert.ok(d.reset(w, OFF, 160).addBare(src, 3, 5, 77, S_IFREG, 1));
+});
+
 test('direntplus: multibyte and Uint8Array names', () => {
   const w = dirty();
   const d = new DirentPlusWriter().reset(w, OFF, 4096);
