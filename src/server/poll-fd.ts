@@ -71,13 +71,23 @@ export interface PollOptions {
    * was copied out. Replies for requests read from the old fd still go there; it is closed at the end.
    */
   reopen: () => number;
+  /**
+   * Serve only for a while (worker mode, serve-fd.ts): once this settles and no request read here is still
+   * running, reading stops and the fd is closed (requests not read yet stay queued for the connection's other
+   * fds). Without it the fd is served until the connection ends.
+   */
+  until?: Promise<void>;
 }
 
+/** Why servePolled returned: the connection ended, or `until` settled and every request was answered. */
+export type PollEnd = 'gone' | 'idle';
+
 /**
- * Serves `fd` from this thread's event loop until the connection ends. The handle owns `fd` (closes it at the
- * end), so pass an fd nobody else closes. Resolves once every request read was answered and the fd closed.
+ * Serves `fd` from this thread's event loop until the connection ends (or `until`, see PollOptions). The
+ * handle owns `fd` (closes it at the end), so pass an fd nobody else closes. Resolves once every request read
+ * was answered and the fd closed.
  */
-export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher, o: PollOptions): Promise<void> {
+export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher, o: PollOptions): Promise<PollEnd> {
   const n = o.slots + 1;
   const lanes: Lane[] = [];
   const inputs: WireBuffer[] = [];
@@ -95,8 +105,10 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
   let handle: PipeHandle;
   let handleFd = fd;
   const oldHandles: PipeHandle[] = [];
-  let resolveDone: () => void;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let untilSettled = false;
+  let end: PollEnd = 'gone';
+  let resolveDone: (end: PollEnd) => void;
+  const done = new Promise<PollEnd>((resolve) => (resolveDone = resolve));
 
   // At the end nobody waits for the requests still running: their late replies are dropped (a write to a
   // closed fd could reach whatever file took its number), and the fds are closed now.
@@ -104,17 +116,29 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
     for (const lane of lanes) lane.replied = true;
     let open = oldHandles.length + 1;
     const closed = (): void => {
-      if (--open === 0) resolveDone();
+      if (--open === 0) resolveDone(end);
     };
     for (const h of oldHandles) h.close(closed);
     handle.close(closed);
   };
+  const stopIfIdle = (): void => {
+    if (!untilSettled || busy !== 0 || ended) return;
+    ended = true;
+    end = 'idle';
+    handle.readStop();
+    finish();
+  };
+  o.until?.then(() => {
+    untilSettled = true;
+    stopIfIdle();
+  });
   // One callback per lane, made once: freeing a lane allocates nothing.
   const release: (() => void)[] = [];
   for (let k = 0; k < n; k++) {
     release.push(() => {
       free[freeTop++] = k;
       busy--;
+      stopIfIdle();
       if (paused && !ended) {
         paused = false;
         handle.readStart();

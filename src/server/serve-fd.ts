@@ -1,13 +1,26 @@
 // Worker mode's loop: one thread, one fd, requests served one at a time. A synchronous handler is answered
 // without leaving the loop; when a handler returns a Promise the loop awaits it (the event loop then runs)
-// before reading the next request.
+// before reading the next request. A filesystem whose Promise may wait for another request (a contended lock
+// that another client's request releases: FilesystemModule.serveWhileWaiting) would hold that request up
+// for good; for those the worker serves a clone of its fd from its event loop meanwhile (poll-fd.ts), until
+// the waiting request and every request read there have been answered, then blocks in read(2) again.
 
 import { Dispatcher } from './dispatch.js';
 import { Lane } from './lane.js';
 import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
+import { cloneFuseDevice } from '../kernel/device.js';
+import { servePolled, type PollBindings } from './poll-fd.js';
 
-export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number): Promise<void> {
+/** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
+export interface WhileWaiting {
+  poll: PollBindings;
+  slots: number;
+}
+
+const ignore = (): void => undefined;
+
+export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting): Promise<void> {
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
   for (;;) {
@@ -15,6 +28,16 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
     if (n === READ_GONE) return;
     if (n === READ_AGAIN) continue;
     const pending = dispatcher.dispatch(lane, fd, input, n);
-    if (pending !== undefined) await pending;
+    if (pending === undefined) continue;
+    if (!whileWaiting) {
+      await pending;
+      continue;
+    }
+    // `lane` and `input` stay the waiting request's until it settles; the polled lanes are servePolled's own
+    const settled = pending.then(ignore, ignore);
+    const clone = (): number => cloneFuseDevice(fd);
+    const end = await servePolled(whileWaiting.poll, clone(), dispatcher, { bufSize, slots: whileWaiting.slots, reopen: clone, until: settled });
+    await settled;
+    if (end === 'gone') return;
   }
 }
