@@ -10,7 +10,7 @@ import { Lane } from './lane.js';
 import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
 import { cloneFuseDevice } from '../kernel/device.js';
-import { servePolled, type PollBindings } from './poll-fd.js';
+import { pollFd, type PollBindings, type PolledFd } from './poll-fd.js';
 
 /** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
 export interface WhileWaiting {
@@ -23,21 +23,33 @@ const ignore = (): void => undefined;
 export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting): Promise<void> {
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
-  for (;;) {
-    const n = readRequest(fd, input.buf, bufSize);
-    if (n === READ_GONE) return;
-    if (n === READ_AGAIN) continue;
-    const pending = dispatcher.dispatch(lane, fd, input, n);
-    if (pending === undefined) continue;
-    if (!whileWaiting) {
-      await pending;
-      continue;
+  let polled: PolledFd | undefined; // made at the first wait, kept for the next ones
+  try {
+    for (;;) {
+      const n = readRequest(fd, input.buf, bufSize);
+      if (n === READ_GONE) return;
+      if (n === READ_AGAIN) continue;
+      const pending = dispatcher.dispatch(lane, fd, input, n);
+      if (pending === undefined) continue;
+      if (!whileWaiting) {
+        await pending;
+        continue;
+      }
+      // `lane` and `input` stay the waiting request's until it settles; the polled lanes are pollFd's own
+      const settled = pending.then(ignore, ignore);
+      if (!polled) {
+        const clone = (): number => cloneFuseDevice(fd);
+        polled = pollFd(whileWaiting.poll, clone(), dispatcher, { bufSize, slots: whileWaiting.slots, reopen: clone });
+      }
+      if ((await polled.serve(settled)) === 'gone') {
+        // as in embedded mode nobody waits for it (an aborted connection sends no INTERRUPT): its late reply
+        // is dropped, and the filesystem's destroy ends the wait
+        lane.replied = true;
+        return;
+      }
+      await settled;
     }
-    // `lane` and `input` stay the waiting request's until it settles; the polled lanes are servePolled's own
-    const settled = pending.then(ignore, ignore);
-    const clone = (): number => cloneFuseDevice(fd);
-    const end = await servePolled(whileWaiting.poll, clone(), dispatcher, { bufSize, slots: whileWaiting.slots, reopen: clone, until: settled });
-    await settled;
-    if (end === 'gone') return;
+  } finally {
+    await polled?.close();
   }
 }

@@ -120,6 +120,44 @@ t('a lock wait interrupted by a signal fails with EINTR and the mount goes on', 
   });
 });
 
+t('an aborted connection with a lock wait pending: the worker ends', async () => {
+  await mountedWorker(async (m) => {
+    fs.writeFileSync(path.join(m.src, 'lockfile'), '');
+    const holder = startPython<string>(m.mnt, `
+      import fcntl, time
+      a = open(P('lockfile'), 'r+')
+      fcntl.lockf(a, fcntl.LOCK_EX)
+      open(P('held'), 'w').close()
+      time.sleep(30)
+      return 'slept'
+    `);
+    const waiter = startPython<string>(m.mnt, `
+      import fcntl
+      while not os.path.exists(P('held')):
+          time.sleep(0.02)
+      f = open(P('lockfile'), 'r+')
+      open(P('waiting'), 'w').close()
+      fcntl.lockf(f, fcntl.LOCK_EX)
+      return 'locked'
+    `);
+    // both fail once the connection is aborted: settled from the start
+    const held = holder.result.catch(() => undefined);
+    const waited = waiter.result.then(() => 'locked', (e: { code?: string }) => e.code);
+    try {
+      await until('the waiter waits', () => fs.existsSync(path.join(m.src, 'waiting')));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(m.session.abort(), 'aborted through fusectl');
+      const ended = await Promise.race([m.session.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      assert.ok(ended, 'the serving worker ended within 10 s of the abort');
+      assert.is(await waited, 'ECONNABORTED', 'the waiting lock failed with the connection');
+    } finally {
+      holder.kill();
+      waiter.kill();
+      await Promise.all([held, waited]);
+    }
+  });
+});
+
 t('FORGET of unlinked files closes the fds the worker cached for them', async () => {
   await mountedWorker(async (m) => {
     const before = fdsUnder(m.src);
