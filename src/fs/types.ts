@@ -155,7 +155,7 @@ export interface FilesystemModule {
    * With inFlight 1: a handler's Promise may wait for another request (SETLKW on a lock that another client
    * releases through the mount). While one is pending the worker goes on serving, from its event loop, up to
    * this many requests at once, and returns to blocking reads once all have settled. Default 0: the worker
-   * waits for the Promise before reading on.
+   * waits for the Promise before reading on. Over io_uring this many more may be pending (inFlight + this).
    */
   serveWhileWaiting?: number;
   /**

@@ -249,7 +249,9 @@ export class Session {
       if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
     }
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
-    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
+    // over io_uring a worker's pending handlers are bounded by one count: serveWhileWaiting's go on top
+    const uringInFlight = perWorker + Math.max(0, Math.floor(mod.serveWhileWaiting ?? 0));
+    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, uringInFlight));
     const c = await orUndo(threads, undefined, () => (adopted ? connectionOf(opts, adopted, n) : openConnection(mountOpts, undefined, n, channel, log)));
     const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
@@ -257,7 +259,7 @@ export class Session {
       const ready = untilMessage(worker, i, 'ready');
       const msg: ServeStart = {
         type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts,
-        uring: plan && uringStartFor(plan, c.init, i, n, perWorker),
+        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight),
       };
       worker.postMessage(msg);
       return ready;
