@@ -7,6 +7,7 @@ import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } 
 import { backgroundMount, launchInBackground, signalFailure, signalReady, signalUsageError } from './daemon.js';
 import type { VerityMode } from '../erofs/verity-check.js';
 import type { InitFlag } from '../protocol/abi.js';
+import type { Filesystem, FilesystemModule } from '../fs/types.js';
 // Everything else is imported where a command needs it: a background mount starts its server before
 // loading anything more, and each command loads only its own modules.
 
@@ -122,10 +123,9 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
     const timeout = nocache ? 0 : 86400;
     const fsOptions = { source, nocache, passthrough };
     // Worker mode by default: the worker blocks in read(2) on its own fd and answers in the same thread, where
-    // embedded mode pays an epoll wait per request.
-    // worker mode: the filesystem's code is loaded in the worker only
+    // embedded mode pays an epoll wait per request; the filesystem's code is then loaded in the worker only.
     const want: InitFlag[] = ['EXPORT_SUPPORT', 'HANDLE_KILLPRIV_V2'];
-    let served;
+    let served: Filesystem | FilesystemModule;
     if (embedded) served = (await import('../fs/passthrough/index.js')).createPassthroughFs(fsOptions);
     else {
       const { passthroughModule, PASSTHROUGH_MODULE_WANT } = await import('../fs/passthrough/module.js');
