@@ -20,17 +20,33 @@ export interface WhileWaiting {
 
 const ignore = (): void => undefined;
 
+/**
+ * Requests between two turns of the event loop: work a handler gave libuv's pool (an fs.close in the
+ * background) finishes only when its completion runs on this loop, so a worker whose handlers never return a
+ * Promise must still let it run now and then.
+ */
+const REQUESTS_PER_LOOP_TURN = 1024;
+const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting): Promise<void> {
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
   let polled: PolledFd | undefined; // made at the first wait, kept for the next ones
+  let sinceTurn = 0;
   try {
     for (;;) {
       const n = readRequest(fd, input.buf, bufSize);
       if (n === READ_GONE) return;
       if (n === READ_AGAIN) continue;
       const pending = dispatcher.dispatch(lane, fd, input, n);
-      if (pending === undefined) continue;
+      if (pending === undefined) {
+        if (++sinceTurn === REQUESTS_PER_LOOP_TURN) {
+          sinceTurn = 0;
+          await turnOfTheLoop();
+        }
+        continue;
+      }
+      sinceTurn = 0;
       if (!whileWaiting) {
         await pending;
         continue;
