@@ -4,12 +4,13 @@
 // Reports ops/s, the ratio to native, and the server's CPU time per operation (all threads, between phases).
 //
 //   node dist/bench/passthrough-writes.js [--rounds N] [--count N] [--seconds S] [--passthrough-hp BIN]
-//        [--baseline DIR] [--workers N,...] [--out FILE]
+//        [--baseline DIR] [--embedded] [--out FILE]
 //
 // passthrough_hp is not packaged by Debian: build it from libfuse (3.18) with meson, see bench/README.md, and
 // give the binary with --passthrough-hp (or PASSTHROUGH_HP); without it that column is left out. --baseline
-// DIR is a compiled tree (DIR/src/cli/main.js, e.g. /tmp/base/dist). --workers adds a tsfuse row per count
-// (`--workers N`); the default row is the CLI's default.
+// DIR is a compiled tree (DIR/src/cli/main.js, e.g. /tmp/base/dist). --embedded adds a row for this build's
+// `--embedded` (the passthrough in the serving process's own thread; the default row is the CLI's default, one
+// worker).
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,15 +48,13 @@ function loadavg(): string {
   }
 }
 
-function contenders(o: { hp?: string; baseline?: string; workers: number[] }): Contender[] {
+function contenders(o: { hp?: string; baseline?: string; embedded: boolean }): Contender[] {
   const node = process.execPath;
   const tsfuse = (main: string, extra: string[]) => (src: string, mnt: string) => ({ cmd: node, args: [main, 'passthrough', src, mnt, '--foreground', ...extra] });
   const list: Contender[] = [{ id: 'native', label: 'the ext4 directory itself' }];
   if (o.hp) list.push({ id: 'passthrough_hp', label: `libfuse passthrough_hp (${o.hp})`, serve: (src, mnt) => ({ cmd: o.hp!, args: ['--foreground', src, mnt] }) });
   list.push({ id: 'tsfuse', label: 'tsfuse passthrough (this build, CLI defaults)', serve: tsfuse(built('src/cli/main.js'), []) });
-  for (const n of o.workers) {
-    list.push({ id: `tsfuse-${n}w`, label: `tsfuse passthrough --workers ${n}`, serve: tsfuse(built('src/cli/main.js'), ['--workers', String(n)]) });
-  }
+  if (o.embedded) list.push({ id: 'tsfuse-embedded', label: 'tsfuse passthrough --embedded (this build)', serve: tsfuse(built('src/cli/main.js'), ['--embedded']) });
   if (o.baseline) list.push({ id: 'tsfuse-base', label: `tsfuse passthrough (${o.baseline})`, serve: tsfuse(join(o.baseline, 'src/cli/main.js'), []) });
   return list;
 }
@@ -89,7 +88,7 @@ async function oneRound(dir: string, count: number, timeMs: number, m: Mounted |
 }
 
 export async function runPassthroughWrites(o: {
-  rounds: number; count: number; seconds: number; hp?: string; baseline?: string; workers: number[]; log: (s: string) => void;
+  rounds: number; count: number; seconds: number; hp?: string; baseline?: string; embedded: boolean; log: (s: string) => void;
 }): Promise<string> {
   // the sources are the bench's own (never mountpoints): what an interrupted run left is removed first
   const root = join(SCRATCH, 'ptwrites');
@@ -163,8 +162,8 @@ function report(list: Contender[], samples: Map<string, Map<Phase, Sample[]>>, o
   return L.join('\n') + '\n';
 }
 
-function parse(argv: string[]): { rounds: number; count: number; seconds: number; hp?: string; baseline?: string; workers: number[]; out?: string } {
-  const o = { rounds: 3, count: 2000, seconds: 3, hp: process.env.PASSTHROUGH_HP as string | undefined, baseline: undefined as string | undefined, workers: [] as number[], out: undefined as string | undefined };
+function parse(argv: string[]): { rounds: number; count: number; seconds: number; hp?: string; baseline?: string; embedded: boolean; out?: string } {
+  const o = { rounds: 3, count: 2000, seconds: 3, hp: process.env.PASSTHROUGH_HP as string | undefined, baseline: undefined as string | undefined, embedded: false, out: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = (): string => {
@@ -177,7 +176,7 @@ function parse(argv: string[]): { rounds: number; count: number; seconds: number
     else if (a === '--seconds') o.seconds = Number(v());
     else if (a === '--passthrough-hp') o.hp = v();
     else if (a === '--baseline') o.baseline = v();
-    else if (a === '--workers') o.workers = v().split(',').map(Number);
+    else if (a === '--embedded') o.embedded = true;
     else if (a === '--out') o.out = v();
     else throw new Error(`unknown option ${a}`);
   }

@@ -53,16 +53,17 @@ function runFile(file, env = process.env) {
 // test/helpers/mount.ts (withMount, withPuzzleMount), EROFS/composefs image mounts (withErofsMount, tsfuseDump)
 // and the CLI's `erofs mount` / `puzzlefs mount`; with TSFUSE_TEST_IO_URING=1 those helpers (and the tests' CLI
 // mount lines, through test/helpers/uring.ts) ask for io_uring and fail a mount that fell back to /dev/fuse
-// reads. Left out: files that mount nothing, and files whose mounts are all embedded (test/fs memfs and
-// passthrough, the CLI's memfs/passthrough, path-api's PathLayer tables, fuse-native, test/kernel's own tiny
-// server, server/{smoke,forget,notify,embedded-poll}).
+// reads. Left out: files that mount nothing, files whose mounts are all embedded (test/fs memfs and
+// passthrough, the CLI's memfs, path-api's PathLayer tables, fuse-native, test/kernel's own tiny server,
+// server/{smoke,forget,notify,embedded-poll}), and the CLI's passthrough (worker mode, but its test checks the
+// command's defaults and does not ask for io_uring).
 const URING_PASS = [
   'erofs/cli-mount', 'erofs/composefs-views', 'erofs/composefs', 'erofs/corrupt', 'erofs/no-open', 'erofs/oracle-big',
   'erofs/oracle-fixtures', 'erofs/oracle-kit', 'erofs/readdir-policy', 'erofs/startup', 'erofs/verity',
   'erofs/writer/compress', 'erofs/writer/compress-zstd', 'erofs/writer/reader-oracle',
   'puzzlefs/base', 'puzzlefs/cli', 'puzzlefs/corrupt', 'puzzlefs/mount',
   'remote/composefs', 'remote/http', 'remote/puzzlefs', 'remote/readahead', 'remote/registry-token', 'remote/registry', 'remote/s3',
-  'path-api/worker-mode',
+  'path-api/worker-mode', 'passthrough/worker-mode',
   'server/debug', 'server/errors', 'server/inflight', 'server/interrupt', 'server/unmount', 'server/worker-hello',
 ].map((f) => `dist/test/${f}.test.js`);
 /** Worker-mode files left out of the io_uring pass, each with why. */

@@ -9,8 +9,9 @@ Usage:
   tsfuse memfs MOUNTPOINT [-o OPTIONS] [--workers N] [--foreground] [--debug]
         Mount a RAM filesystem.
   tsfuse passthrough SOURCE MOUNTPOINT [-o OPTIONS] [--nocache] [--nopassthrough]
-                     [--workers N] [--foreground] [--debug]
-        Mirror SOURCE read-write; regular files use kernel passthrough when the kernel allows it.
+                     [--embedded] [--foreground] [--debug]
+        Mirror SOURCE read-write; regular files use kernel passthrough when the kernel allows it. One worker
+        thread serves (the inode table lives in it); --embedded serves from the main thread instead.
   tsfuse erofs mount IMAGE MOUNTPOINT [--basedir DIR] [--passthrough]
                      [--overlay DIR [--upperdir U --workdir W]] [--workers N] [--foreground] [--debug]
                      [--cache-size SIZE] [--verity off|check|require]

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, splitMountOptions, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { backgroundMount, launchInBackground, signalFailure, signalReady, signalUsageError } from './daemon.js';
 import type { VerityMode } from '../erofs/verity-check.js';
+import type { InitFlag } from '../protocol/abi.js';
+import type { Filesystem, FilesystemModule } from '../fs/types.js';
 // Everything else is imported where a command needs it: a background mount starts its server before
 // loading anything more, and each command loads only its own modules.
 
@@ -105,21 +107,34 @@ async function cmdMemfs(argv: string[]): Promise<number> {
 }
 
 async function cmdPassthrough(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
+  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
   const source = existingDir(p.positional[0], 'source');
   const mnt = existingDir(p.positional[1], 'mountpoint');
   if (source === mnt) fail('source and mountpoint must differ');
   const workers = workersOf(p);
+  const embedded = !!p.flags.embedded;
+  // The inode table lives in the thread that serves: one worker (or this thread with --embedded).
+  if (!embedded && workers !== undefined && workers > 1) fail('passthrough is served by one worker (its inode table lives in one thread): --workers must be 1');
   const options = splitMountOptions(p.flags.o as string[] | undefined);
   const nocache = !!p.flags.nocache;
   const passthrough = !p.flags.nopassthrough;
   return mountCommand(async () => {
     const { Session } = await import('../server/session.js');
-    const { createPassthroughFs } = await import('../fs/passthrough/index.js');
     const timeout = nocache ? 0 : 86400;
-    return Session.mount(createPassthroughFs({ source, nocache, passthrough }), {
-      mountpoint: mnt, fsname: source, subtype: 'passthrough', options, workers, debug: !!p.flags.debug,
-      passthrough, entryTimeout: timeout, attrTimeout: timeout, want: ['EXPORT_SUPPORT', 'HANDLE_KILLPRIV_V2'],
+    const fsOptions = { source, nocache, passthrough };
+    // Worker mode by default: the worker blocks in read(2) on its own fd and answers in the same thread, where
+    // embedded mode pays an epoll wait per request; the filesystem's code is then loaded in the worker only.
+    const want: InitFlag[] = ['EXPORT_SUPPORT', 'HANDLE_KILLPRIV_V2'];
+    let served: Filesystem | FilesystemModule;
+    if (embedded) served = (await import('../fs/passthrough/index.js')).createPassthroughFs(fsOptions);
+    else {
+      const { passthroughModule, PASSTHROUGH_MODULE_WANT } = await import('../fs/passthrough/module.js');
+      served = passthroughModule(fsOptions);
+      want.push(...PASSTHROUGH_MODULE_WANT);
+    }
+    return Session.mount(served, {
+      mountpoint: mnt, fsname: source, subtype: 'passthrough', options, workers: embedded ? workers : 1, debug: !!p.flags.debug,
+      passthrough, entryTimeout: timeout, attrTimeout: timeout, want,
     });
   });
 }

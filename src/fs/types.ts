@@ -152,6 +152,13 @@ export interface FilesystemModule {
    */
   inFlight?: number;
   /**
+   * With inFlight 1: a handler's Promise may wait for another request (SETLKW on a lock that another client
+   * releases through the mount). While one is pending the worker goes on serving, from its event loop, up to
+   * this many requests at once, and returns to blocking reads once all have settled. Default 0: the worker
+   * waits for the Promise before reading on. Over io_uring this many more may be pending (inFlight + this).
+   */
+  serveWhileWaiting?: number;
+  /**
    * At most this many workers may serve it (a filesystem whose state lives in one thread, like the path layer's
    * inode<->path table, says 1): more are refused before anything is mounted.
    */

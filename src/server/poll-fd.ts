@@ -73,11 +73,35 @@ export interface PollOptions {
   reopen: () => number;
 }
 
+/** Why a round of serving ended: the connection is gone, or `until` settled and every request was answered. */
+export type PollEnd = 'gone' | 'idle';
+
+/** A polled fd that serves in rounds (worker mode's lock waits, serve-fd.ts): the handle stays between them. */
+export interface PolledFd {
+  /**
+   * Reads and serves until the connection ends, or, given `until`, until that has settled and every request
+   * read here was answered: then reading stops, and the requests not read yet stay queued for the
+   * connection's other fds. Once 'gone', the fd is closed.
+   */
+  serve(until?: Promise<void>): Promise<PollEnd>;
+  /** Closes the fd between rounds (after a round ended 'idle'); late replies of nothing are left then. */
+  close(): Promise<void>;
+}
+
 /**
  * Serves `fd` from this thread's event loop until the connection ends. The handle owns `fd` (closes it at the
  * end), so pass an fd nobody else closes. Resolves once every request read was answered and the fd closed.
  */
 export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher, o: PollOptions): Promise<void> {
+  return pollFd(b, fd, dispatcher, o).serve().then(() => undefined);
+}
+
+/**
+ * `fd` polled by this thread's event loop, read only during `serve` rounds. One handle for the fd's whole life:
+ * Node warns when a pipe handle is opened on an fd number that an earlier handle had (a clone closed and made
+ * again would get the same number).
+ */
+export function pollFd(b: PollBindings, fd: number, dispatcher: Dispatcher, o: PollOptions): PolledFd {
   const n = o.slots + 1;
   const lanes: Lane[] = [];
   const inputs: WireBuffer[] = [];
@@ -91,23 +115,41 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
   let current = free[--freeTop]!; // the lane whose buffer is installed (always free)
   let busy = 0;
   let paused = false;
+  let reading = false; // a round is on
   let ended = false;
   let handle: PipeHandle;
   let handleFd = fd;
   const oldHandles: PipeHandle[] = [];
-  let resolveDone: () => void;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let untilSettled = false;
+  let endRound: (end: PollEnd) => void = () => undefined;
+  let closedAll: Promise<void> | undefined;
 
   // At the end nobody waits for the requests still running: their late replies are dropped (a write to a
   // closed fd could reach whatever file took its number), and the fds are closed now.
-  const finish = (): void => {
+  const closeHandles = (): Promise<void> => {
+    if (closedAll) return closedAll;
     for (const lane of lanes) lane.replied = true;
-    let open = oldHandles.length + 1;
-    const closed = (): void => {
-      if (--open === 0) resolveDone();
-    };
-    for (const h of oldHandles) h.close(closed);
-    handle.close(closed);
+    closedAll = new Promise<void>((resolve) => {
+      let open = oldHandles.length + 1;
+      const closed = (): void => {
+        if (--open === 0) resolve();
+      };
+      for (const h of oldHandles) h.close(closed);
+      handle.close(closed);
+    });
+    return closedAll;
+  };
+  const gone = (): void => {
+    ended = true;
+    reading = false;
+    void closeHandles().then(() => endRound('gone'));
+  };
+  const stopIfIdle = (): void => {
+    if (!reading || !untilSettled || busy !== 0) return;
+    reading = false;
+    paused = false;
+    handle.readStop();
+    endRound('idle');
   };
   // One callback per lane, made once: freeing a lane allocates nothing.
   const release: (() => void)[] = [];
@@ -115,7 +157,8 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
     release.push(() => {
       free[freeTop++] = k;
       busy--;
-      if (paused && !ended) {
+      stopIfIdle();
+      if (paused && reading) {
         paused = false;
         handle.readStart();
       }
@@ -130,7 +173,8 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
         // the handle is stopped for good after an error: go on with a fresh fd
         oldHandles.push(handle);
         try {
-          start(o.reopen());
+          open(o.reopen());
+          if (reading && !paused) startReading();
           return undefined;
         } catch (err) {
           dispatcher.log(`tsfuse: reopening /dev/fuse failed: ${String(err)}`);
@@ -138,8 +182,7 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
       } else if (!GONE.has(len)) {
         dispatcher.log(`tsfuse: reading /dev/fuse failed (uv error ${len})`);
       }
-      ended = true;
-      finish();
+      gone();
       return undefined;
     }
     const k = current;
@@ -161,16 +204,37 @@ export function servePolled(b: PollBindings, fd: number, dispatcher: Dispatcher,
     return inputs[current]!.buf;
   };
 
-  const start = (f: number): void => {
+  const open = (f: number): void => {
     const h = new b.Pipe(b.socketType);
     h.open(f);
     h.onread = onread;
     h.useUserBuffer(inputs[current]!.buf);
-    const err = h.readStart();
-    if (err !== 0) throw new Error(`uv_read_start on /dev/fuse failed (${err})`);
     handle = h;
     handleFd = f;
   };
-  start(fd);
-  return done;
+  const startReading = (): void => {
+    const err = handle.readStart();
+    if (err !== 0) throw new Error(`uv_read_start on /dev/fuse failed (${err})`);
+  };
+  open(fd);
+
+  return {
+    serve(until?: Promise<void>): Promise<PollEnd> {
+      if (ended) return Promise.resolve('gone');
+      if (reading) throw new Error('tsfuse: a polled fd serves one round at a time');
+      const round = new Promise<PollEnd>((resolve) => (endRound = resolve));
+      reading = true;
+      untilSettled = false;
+      startReading();
+      until?.then(() => {
+        untilSettled = true;
+        stopIfIdle();
+      });
+      return round;
+    },
+    close(): Promise<void> {
+      ended = true;
+      return closeHandles();
+    },
+  };
 }

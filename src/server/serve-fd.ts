@@ -1,20 +1,71 @@
 // Worker mode's loop: one thread, one fd, requests served one at a time. A synchronous handler is answered
 // without leaving the loop; when a handler returns a Promise the loop awaits it (the event loop then runs)
-// before reading the next request.
+// before reading the next request. A filesystem whose Promise may wait for another request (a contended lock
+// that another client's request releases: FilesystemModule.serveWhileWaiting) would hold that request up
+// for good; for those the worker serves a clone of its fd from its event loop meanwhile (poll-fd.ts), until
+// the waiting request and every request read there have been answered, then blocks in read(2) again.
 
 import { Dispatcher } from './dispatch.js';
 import { Lane } from './lane.js';
 import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
+import { cloneFuseDevice } from '../kernel/device.js';
+import { pollFd, type PollBindings, type PolledFd } from './poll-fd.js';
 
-export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number): Promise<void> {
+/** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
+export interface WhileWaiting {
+  poll: PollBindings;
+  slots: number;
+}
+
+const ignore = (): void => undefined;
+
+/**
+ * Requests between two turns of the event loop: work a handler gave libuv's pool (an fs.close in the
+ * background) finishes only when its completion runs on this loop, so a worker whose handlers never return a
+ * Promise must still let it run now and then.
+ */
+const REQUESTS_PER_LOOP_TURN = 1024;
+const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting): Promise<void> {
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
-  for (;;) {
-    const n = readRequest(fd, input.buf, bufSize);
-    if (n === READ_GONE) return;
-    if (n === READ_AGAIN) continue;
-    const pending = dispatcher.dispatch(lane, fd, input, n);
-    if (pending !== undefined) await pending;
+  let polled: PolledFd | undefined; // made at the first wait, kept for the next ones
+  let sinceTurn = 0;
+  try {
+    for (;;) {
+      const n = readRequest(fd, input.buf, bufSize);
+      if (n === READ_GONE) return;
+      if (n === READ_AGAIN) continue;
+      const pending = dispatcher.dispatch(lane, fd, input, n);
+      if (pending === undefined) {
+        if (++sinceTurn === REQUESTS_PER_LOOP_TURN) {
+          sinceTurn = 0;
+          await turnOfTheLoop();
+        }
+        continue;
+      }
+      sinceTurn = 0;
+      if (!whileWaiting) {
+        await pending;
+        continue;
+      }
+      // `lane` and `input` stay the waiting request's until it settles; the polled lanes are pollFd's own
+      const settled = pending.then(ignore, ignore);
+      if (!polled) {
+        const clone = (): number => cloneFuseDevice(fd);
+        polled = pollFd(whileWaiting.poll, clone(), dispatcher, { bufSize, slots: whileWaiting.slots, reopen: clone });
+      }
+      if ((await polled.serve(settled)) === 'gone') {
+        // as in embedded mode nobody waits for it (an aborted connection sends no INTERRUPT): its late reply
+        // is dropped, and the filesystem's destroy ends the wait
+        lane.replied = true;
+        return;
+      }
+      await settled;
+    }
+  } finally {
+    await polled?.close();
   }
 }

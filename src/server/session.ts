@@ -37,7 +37,7 @@ export interface SessionOptions {
   options?: string[];
   /** The kernel checks permissions from the attributes (default true). */
   defaultPermissions?: boolean;
-  /** Threads serving the mount, each with its own fd (default: one per CPU). */
+  /** Threads serving the mount, each with its own fd (default: one per CPU, at most a module's maxWorkers). */
   workers?: number;
   /** Trace every request and reply by opcode name on stderr. */
   debug?: boolean;
@@ -211,7 +211,7 @@ export class Session {
   private static async mountWorkers(mod: FilesystemModule, opts: SessionOptions): Promise<Session> {
     // Several workers mean several interchangeable instances already, so one more here is as good as any. Not
     // for a module with requests in flight (a remote image): those wait on fetches, which this one would repeat.
-    const serveFirst = (opts.serveFirst ?? (threadCount(opts) > 1 && (mod.inFlight ?? 1) <= 1)) && servedByThisThread === 0;
+    const serveFirst = (opts.serveFirst ?? (workerCount(mod, opts) > 1 && (mod.inFlight ?? 1) <= 1)) && servedByThisThread === 0;
     if (serveFirst) servedByThisThread++;
     try {
       return await Session.startWorkers(mod, opts, serveFirst);
@@ -223,7 +223,7 @@ export class Session {
   private static async startWorkers(mod: FilesystemModule, opts: SessionOptions, serveFirst: boolean): Promise<Session> {
     const log = opts.log ?? defaultLog;
     const channel = new DeviceChannel(log);
-    const n = threadCount(opts);
+    const n = workerCount(mod, opts);
     if (mod.maxWorkers !== undefined && n > mod.maxWorkers) {
       const most = mod.maxWorkers === 1 ? 'one worker' : `${mod.maxWorkers} workers`;
       throw new Error(`tsfuse: this filesystem module is served by ${most} at most (workers: ${n} asked)`);
@@ -249,7 +249,9 @@ export class Session {
       if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
     }
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
-    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, perWorker));
+    // over io_uring a worker's pending handlers are bounded by one count: serveWhileWaiting's go on top
+    const uringInFlight = perWorker + Math.max(0, Math.floor(mod.serveWhileWaiting ?? 0));
+    const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, uringInFlight));
     const c = await orUndo(threads, undefined, () => (adopted ? connectionOf(opts, adopted, n) : openConnection(mountOpts, undefined, n, channel, log)));
     const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
@@ -257,7 +259,7 @@ export class Session {
       const ready = untilMessage(worker, i, 'ready');
       const msg: ServeStart = {
         type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts,
-        uring: plan && uringStartFor(plan, c.init, i, n, perWorker),
+        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight),
       };
       worker.postMessage(msg);
       return ready;
@@ -453,6 +455,12 @@ export class Session {
 /** Threads serving the mount: SessionOptions.workers, default one per CPU. */
 function threadCount(opts: SessionOptions): number {
   return Math.max(1, opts.workers ?? availableParallelism());
+}
+
+/** Worker mode: SessionOptions.workers, default one per CPU but no more than the module's maxWorkers. */
+function workerCount(mod: FilesystemModule, opts: SessionOptions): number {
+  const n = threadCount(opts);
+  return opts.workers === undefined && mod.maxWorkers !== undefined ? Math.max(1, Math.min(n, mod.maxWorkers)) : n;
 }
 
 function isModule(x: Filesystem | FilesystemModule): x is FilesystemModule {

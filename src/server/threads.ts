@@ -12,7 +12,7 @@ const READER_PATH = fileURLToPath(new URL('./reader-thread.js', import.meta.url)
 export class SessionThreads {
   /** Every thread spawned so far, in spawn order (index = the thread's fd index). */
   readonly workers: Worker[] = [];
-  private readonly loops: Promise<void>[] = [];
+  private readonly loops: Promise<unknown>[] = [];
   private readonly log: (msg: string) => void;
 
   constructor(log: (msg: string) => void) {
@@ -31,7 +31,7 @@ export class SessionThreads {
   }
 
   /** A serving loop outside the spawned threads (embedded mode's owner side) that `ended` waits for too. */
-  addLoop(loop: Promise<void>): void {
+  addLoop(loop: Promise<unknown>): void {
     this.loops.push(loop);
   }
 

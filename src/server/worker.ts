@@ -8,7 +8,8 @@ import { Dispatcher, type DispatchOptions } from './dispatch.js';
 import { InterruptTable } from './interrupts.js';
 import { loadFilesystem } from './load-filesystem.js';
 import type { RingBuffers } from './ring.js';
-import { serveFd } from './serve-fd.js';
+import { serveFd, type WhileWaiting } from './serve-fd.js';
+import { pollBindings } from './poll-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
 import type { UringStart } from './uring/serve.js';
 
@@ -89,8 +90,17 @@ async function serve(data: ServeWorkerData): Promise<void> {
   const d = makeDispatcher(new DeviceChannel(log));
   if (start.uring) await (await import('./uring/serve.js')).serveUring(start.fd, makeDispatcher, start.bufSize, start.uring, log);
   else if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
-  else await serveFd(start.fd, d, start.bufSize);
+  else await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log));
   if (fs.destroy) await fs.destroy();
+}
+
+/** FilesystemModule.serveWhileWaiting, when asked for and this Node can poll the fd. */
+function whileWaiting(mod: FilesystemModule, log: (msg: string) => void): WhileWaiting | undefined {
+  const slots = Math.floor(mod.serveWhileWaiting ?? 0);
+  if (slots <= 0) return undefined;
+  const poll = pollBindings();
+  if (!poll) log('tsfuse: this Node cannot poll /dev/fuse: a waiting request holds up the others (serveWhileWaiting)');
+  return poll && { poll, slots };
 }
 
 const data = workerData as ServeWorkerData | ReaderWorkerData | undefined;

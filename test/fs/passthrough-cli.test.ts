@@ -67,6 +67,26 @@ async function withDirs(fn: (src: string, mnt: string, log: string) => Promise<v
   }
 }
 
+/** Who wrote the trace's OPEN lines: a worker ("[worker 0] ..." lines) or the main thread (embedded mode). */
+function tracedBy(log: string, who: 'worker' | 'main'): boolean {
+  const opens = fs.readFileSync(log, 'utf8').split('\n').filter((l) => / OPEN nodeid /.test(l));
+  return opens.length > 0 && opens.every((l) => /\[worker 0\]/.test(l) === (who === 'worker'));
+}
+
+/**
+ * Waits (up to 10 s) until the trace holds `atLeast` requests of `op`: a worker's trace lines reach the log
+ * through the main thread (a message each), so they land a little after the request was answered.
+ */
+async function traced(log: string, op: string, atLeast: number): Promise<number> {
+  const end = Date.now() + 10_000;
+  let n = countOps(log, op);
+  while (n < atLeast && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = countOps(log, op);
+  }
+  return n;
+}
+
 function countOps(log: string, op: string): number {
   const re = new RegExp(` ${op} nodeid `);
   return fs.readFileSync(log, 'utf8').split('\n').filter((l) => re.test(l)).length;
@@ -88,9 +108,12 @@ test('tsfuse passthrough SOURCE MNT: background mount, ready on return, kernel p
     assert.is(sum.split(' ')[0], sha(data));
     await sh('sh', ['-c', `echo hi > '${mnt}/dir/new' && ls '${mnt}/dir'`]);
     assert.is(fs.readFileSync(path.join(src, 'dir', 'new'), 'utf8'), 'hi\n');
+    // the CREATE of dir/new came after sha256sum's reads: once it is in the trace, any READ would be too
+    assert.ok((await traced(log, 'CREATE', 1)) >= 1, 'the CREATE is in the trace');
     assert.ok(countOps(log, 'OPEN') >= 1, 'OPEN requests in the trace');
     assert.is(countOps(log, 'READ'), 0, 'READ requests with kernel passthrough');
     assert.is(countOps(log, 'WRITE'), 0, 'WRITE requests with kernel passthrough');
+    assert.ok(tracedBy(log, 'worker'), 'one worker serves (worker mode is the default)');
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
     assert.not.ok(isMounted(mnt));
@@ -110,7 +133,23 @@ test('tsfuse passthrough --nocache --nopassthrough: source changes show at once,
     assert.is(await sh('sh', ['-c', `cat '${mnt}/f' '${mnt}/g'`]), 'second, longernew');
     fs.unlinkSync(path.join(src, 'g'));
     assert.is((await run('cat', [path.join(mnt, 'g')])).code, 1);
-    assert.ok(countOps(log, 'READ') >= 2, 'READ requests without kernel passthrough');
+    assert.ok((await traced(log, 'READ', 2)) >= 2, 'READ requests without kernel passthrough');
+    const u = await tsfuse(['umount', mnt]);
+    assert.is(u.code, 0, u.stderr);
+    assert.not.ok(isMounted(mnt));
+    assert.ok(await waitGone(mnt), 'the serving process exited');
+  });
+});
+
+test('tsfuse passthrough --embedded: the main thread serves; the mirror and umount work the same', async () => {
+  await withDirs(async (src, mnt, log) => {
+    fs.writeFileSync(path.join(src, 'f'), 'first');
+    const r = await tsfuse(['passthrough', src, mnt, '--embedded', '--debug', '--log', log]);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(isMounted(mnt));
+    await sh('sh', ['-c', `cat '${mnt}/f' > '${mnt}/g' && echo more >> '${mnt}/g' && mv '${mnt}/g' '${mnt}/h'`]);
+    assert.is(fs.readFileSync(path.join(src, 'h'), 'utf8'), 'firstmore\n');
+    assert.ok((await traced(log, 'OPEN', 2)) >= 2 && tracedBy(log, 'main'), 'the main thread answered the OPENs');
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
     assert.not.ok(isMounted(mnt));
@@ -126,6 +165,7 @@ test('tsfuse passthrough: bad SOURCE or MOUNTPOINT is a usage error (exit 2, one
       [['passthrough', src, '/nonexistent/mnt'], /does not exist/],
       [['passthrough', src, src], /must differ/],
       [['passthrough', src], /missing argument/],
+      [['passthrough', src, tmpdir(), '--workers', '2'], /--workers must be 1/],
       [['passthrough', path.join(src, 'file'), src], /not a directory|does not exist/],
     ] as [string[], RegExp][]) {
       if (args[1].endsWith('/file')) fs.writeFileSync(args[1], '');

@@ -4,6 +4,7 @@
 // (pins > 0) and the one just added are never evicted.
 
 import fs from 'node:fs';
+import { closeInBackground } from './fd.js';
 
 /** What the cache needs of an inode. */
 export interface FdHolder {
@@ -47,14 +48,17 @@ export class FdCache<T extends FdHolder> {
     }
   }
 
-  /** Closes the inode's fd if it holds one. */
-  drop(inode: T): void {
+  /** Closes the inode's fd if it holds one; `background`: the inode was removed (fd.ts closeInBackground). */
+  drop(inode: T, background = false): void {
     if (inode.pathFd < 0) return;
     this.held.delete(inode);
-    try {
-      fs.closeSync(inode.pathFd);
-    } catch {
-      /* already closed */
+    if (background) closeInBackground(inode.pathFd);
+    else {
+      try {
+        fs.closeSync(inode.pathFd);
+      } catch {
+        /* already closed */
+      }
     }
     inode.pathFd = -1;
   }

@@ -17,6 +17,27 @@ export function closeQuiet(fd: number): void {
   }
 }
 
+/** Counts closes handed to libuv's pool that have not finished (worker mode yields so they can). */
+let closing = 0;
+const closed = (): void => {
+  closing--;
+};
+
+/**
+ * close(2) on libuv's thread pool, for the last fd of an inode that was removed: ext4 evicts the inode (frees
+ * its blocks, its inode) in that close, tens of µs measured, and the request that made it last (FORGET, or
+ * UNLINK of a file whose fd was cached) need not wait for it. The fd number stays taken until it is done.
+ */
+export function closeInBackground(fd: number): void {
+  closing++;
+  fs.close(fd, closed);
+}
+
+/** Background closes not finished yet. */
+export function closesInBackground(): number {
+  return closing;
+}
+
 /** A sys.ts result: throws the Errno of a negative one, passes the rest through. */
 export function check(r: number): number {
   if (r < 0) throw new Errno(-r);

@@ -274,8 +274,9 @@ export class InodeTable {
     if (!inode.live) return;
     inode.live = false;
     this.byId.delete(inode.id);
+    const removed = !inode.keyed;
     this.detach(inode);
-    this.dropFd(inode);
+    this.dropFd(inode, removed);
     // Aliases are kept: children that still name this object as their parent can resolve through it.
   }
 
@@ -363,11 +364,11 @@ export class InodeTable {
     return fd;
   }
 
-  /** Closes the inode's cached fd, if any. */
-  dropFd(inode: Inode): void {
+  /** Closes the inode's cached fd, if any; `removed`: in the background (its last close evicts it). */
+  dropFd(inode: Inode, removed = false): void {
     if (inode.pathFd < 0 || inode === this.root) return;
-    if (inode.isDir) this.dirFds.drop(inode);
-    else this.fileFds.drop(inode);
+    if (inode.isDir) this.dirFds.drop(inode, removed);
+    else this.fileFds.drop(inode, removed);
   }
 
   // ---- paths and stats -------------------------------------------------------------------------------

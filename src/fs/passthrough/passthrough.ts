@@ -41,7 +41,7 @@ import { checkAccess, inSupplementaryGroups } from '../access.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirHandles } from './dir-handles.js';
-import { check, closeQuiet, errCode } from './fd.js';
+import { check, closeInBackground, closeQuiet, errCode } from './fd.js';
 import { FileHandles } from './handles.js';
 import { Inode, InodeTable, sameFile } from './inodes.js';
 import { Locks } from './locks.js';
@@ -345,14 +345,30 @@ export class PassthroughFs implements Filesystem {
     this.remove(parent, name, true);
   }
 
+  /**
+   * unlink or rmdir with an fd of the victim held across it: ext4 evicts a removed inode (frees its blocks
+   * and the inode) in its last close, which is then ours, in the background (fd.ts closeInBackground),
+   * instead of inside unlink(2)/rmdir(2) while the client waits; passthrough_hp holds an fd per inode, which
+   * gives it the same. A removed directory keeps its fd until FORGET (it answers a process still in it).
+   */
   private remove(parent: number, name: string, isDir: boolean): void {
     const p = this.t.getDir(parent);
     this.checkName(name);
     const path = `${this.t.procDir(p)}/${name}`;
+    const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
-    const st = fs.lstatSync(path, BIG);
-    if (isDir) fs.rmdirSync(path);
-    else fs.unlinkSync(path);
+    let st: BigIntStats;
+    try {
+      st = fs.fstatSync(fd, BIG);
+      if (isDir) fs.rmdirSync(path);
+      else fs.unlinkSync(path);
+    } catch (e) {
+      closeQuiet(fd);
+      throw e;
+    }
+    const victim = isDir ? this.t.find(st) : undefined;
+    if (victim && sameFile(st, victim)) this.t.cacheDirFd(victim, fd);
+    else closeInBackground(fd);
     this.gone(p, name, st);
   }
 
@@ -366,7 +382,7 @@ export class PassthroughFs implements Filesystem {
       // A file's cached fd would keep its blocks (and its inode number) until the kernel's FORGET. A removed
       // directory is empty and has no name any more: its fd is the only way left to answer fstat and
       // READDIR (ENOENT, as the source gives) for a process that still has it open or as its cwd.
-      if (!victim.isDir) this.t.dropFd(victim);
+      if (!victim.isDir) this.t.dropFd(victim, true);
     }
   }
 
