@@ -7,9 +7,13 @@
 // too, interleaved with this build's: before/after in one run. Sets the fuse module's enable_uring to Y for
 // the run and puts it back (src/kernel/uring-param.ts).
 //
-//   node dist/bench/io-uring.js [--seconds S] [--rounds N] [--out FILE] [--baseline DIR]
+// `--erofs IMAGE --list FILE --big PATH [--workers N]` serves an EROFS image instead (bench/servers/tsfuse-erofs.js,
+// timeouts 0, N workers: over io_uring each then owns some of the CPU queues), lstat of the entries in FILE,
+// sequential read of PATH inside the image.
+//
+//   node dist/bench/io-uring.js [--seconds S] [--rounds N] [--out FILE] [--baseline DIR] [--erofs IMAGE --list FILE --big PATH [--workers N]]
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { fsbench, parseReport } from './lib/clients.js';
@@ -53,16 +57,24 @@ async function main(): Promise<void> {
   if (baseline) variants.push({ key: 'device-base', t: 'device', root: baseline }, { key: 'io_uring-base', t: 'io_uring', root: baseline });
   ensureDir(LOGS);
   ensureDir(MNT_ROOT);
+  const erofs = arg('erofs');
+  const workers = Number(arg('workers') ?? 2);
   const dirs = 10;
   const files = 200;
-  const listFile = join(SCRATCH, `io-uring-${dirs}x${files}.txt`);
-  const list: string[] = [];
-  for (let d = 0; d < dirs; d++) {
-    const dn = `d${String(d).padStart(4, '0')}`;
-    list.push(dn);
-    for (let f = 0; f < files; f++) list.push(`${dn}/f${String(f).padStart(6, '0')}`);
+  let listFile = join(SCRATCH, `io-uring-${dirs}x${files}.txt`);
+  if (erofs) {
+    listFile = arg('list') ?? '';
+    if (!listFile || !arg('big')) throw new Error('--erofs needs --list FILE and --big PATH');
+  } else {
+    const list: string[] = [];
+    for (let d = 0; d < dirs; d++) {
+      const dn = `d${String(d).padStart(4, '0')}`;
+      list.push(dn);
+      for (let f = 0; f < files; f++) list.push(`${dn}/f${String(f).padStart(6, '0')}`);
+    }
+    writeFileSync(listFile, list.join('\n') + '\n');
   }
-  writeFileSync(listFile, list.join('\n') + '\n');
+  const bigOf = (mnt: string): string => join(mnt, erofs ? arg('big')! : 'big');
 
   enableUringParam();
   const servers: { v: Variant; m: Mounted }[] = [];
@@ -73,17 +85,28 @@ async function main(): Promise<void> {
       const t = v.t;
       const name = `io-uring-bench-${v.key}`;
       const logFile = join(LOGS, `${name}.log`);
-      const server = v.root ? join(v.root, 'bench/servers/tsfuse-memfs-worker.js') : built('bench/servers/tsfuse-memfs-worker.js');
+      const rel = erofs ? 'bench/servers/tsfuse-erofs.js' : 'bench/servers/tsfuse-memfs-worker.js';
+      const server = v.root ? join(v.root, rel) : built(rel);
+      const serverArgs = erofs ? ['--image', erofs, '--workers', String(workers), '--timeout', '0'] : [];
       const m = await Mounted.start({
         name, mnt: join(MNT_ROOT, name), probe: '', cmd: process.execPath,
-        args: [server, '--mnt', join(MNT_ROOT, name), ...(t === 'io_uring' ? ['--uring'] : [])],
+        args: [server, '--mnt', join(MNT_ROOT, name), ...serverArgs, ...(t === 'io_uring' ? ['--uring'] : [])],
         kind: 'fuse', logFile, watchdogMs: (rounds * variants.length * (2 * seconds + 30) + 300) * 1000,
       });
       servers.push({ v, m });
-      const got = /transport (\S+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
+      // the server prints its transport once Session.mount() has returned (after the mount is visible); the
+      // log is appended to, so only what follows this start's "===" line counts
+      let got: string | undefined;
+      for (let i = 0; i < 500 && got === undefined; i++) {
+        const log = readFileSync(logFile, 'utf8');
+        got = /transport (\S+)/.exec(log.slice(log.lastIndexOf('\n=== ')))?.[1];
+        if (got === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
       if (got !== t) throw new Error(`${name}: the server serves over ${got ?? '?'}, not ${t}`);
-      await populate(m.mnt, { mktree: { dirs, files, size: 0 } });
-      await run('dd', ['if=/dev/zero', `of=${m.mnt}/big`, 'bs=1M', `count=${BIG_MIB}`, 'status=none'], { timeoutMs: 120_000 });
+      if (!erofs) {
+        await populate(m.mnt, { mktree: { dirs, files, size: 0 } });
+        await run('dd', ['if=/dev/zero', `of=${m.mnt}/big`, 'bs=1M', `count=${BIG_MIB}`, 'status=none'], { timeoutMs: 120_000 });
+      }
     }
     for (let round = 0; round < rounds; round++) {
       for (const { v, m } of servers) {
@@ -110,7 +133,8 @@ async function main(): Promise<void> {
         }
         const two = await statLoad(m.mnt, listFile, 2, 1_000_000, seconds * 1000, onTimeout);
         s.stat2.push(two.ops / (two.ns / 1e9));
-        const r = parseReport((await run(fsbench(), ['seqread', `${m.mnt}/big`, String(1 << 20), String(BIG_MIB << 20), String(seconds * 10_000)], { timeoutMs: 120_000, onTimeout })).stdout);
+        const big = bigOf(m.mnt);
+        const r = parseReport((await run(fsbench(), ['seqread', big, String(1 << 20), String(statSync(big).size), String(seconds * 10_000)], { timeoutMs: 120_000, onTimeout })).stdout);
         s.seqMiBs.push(r.bytes / (1 << 20) / (r.ns / 1e9));
         process.stderr.write(`round ${round + 1} ${v.key}: ${Math.round(s.stat1.at(-1)!)} lstat/s (1 client), ${Math.round(s.stat2.at(-1)!)} (2), ${Math.round(s.seqMiBs.at(-1)!)} MiB/s\n`);
       }
@@ -126,7 +150,7 @@ async function main(): Promise<void> {
     ['stat2', 'uncached lstat/s, 2 clients', 0],
     ['cpuUsPerStat', 'server CPU µs per lstat (1 client)', 1],
     ['cpuUsPerReq', 'server CPU µs per request (1 client; requests counted by the kernel)', 1],
-    ['seqMiBs', `sequential read MiB/s (1 MiB reads of ${BIG_MIB} MiB)`, 0],
+    ['seqMiBs', erofs ? 'sequential read MiB/s (1 MiB reads of the big file, page cache as the last round left it)' : `sequential read MiB/s (1 MiB reads of ${BIG_MIB} MiB)`, 0],
   ];
   const head = baseline
     ? ['| figure | device | io_uring | ratio | device, baseline | io_uring, baseline | ratio, baseline |', '|---|---:|---:|---:|---:|---:|---:|']
@@ -135,7 +159,9 @@ async function main(): Promise<void> {
     '# FUSE over io_uring vs /dev/fuse read/write',
     '',
     `\`node dist/bench/io-uring.js --seconds ${seconds} --rounds ${rounds}${baseline ? ` --baseline ${baseline}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.`,
-    'memfs in worker mode, 1 worker (over io_uring it owns every CPU queue), entry/attr timeouts 0, no KEEP_CACHE.',
+    erofs
+      ? `EROFS image ${erofs} (bench/servers/tsfuse-erofs.js), ${workers} worker(s), entry/attr timeouts 0; lstat of the entries of ${listFile}; sequential read of ${arg('big')}.`
+      : 'memfs in worker mode, 1 worker (over io_uring it owns every CPU queue), entry/attr timeouts 0, no KEEP_CACHE.',
     'Median of the rounds (range in brackets); the ratio is io_uring / device (higher is better except for CPU).',
     '',
     ...head,
