@@ -127,7 +127,8 @@ export function uringPairsTable(figs: PairFigure[], samples: Record<string, Reco
     return `${fmt(median(v))} [${fmt(a)}–${fmt(b)}]`;
   };
   const tally = { io_uring: 0, device: 0, same: 0 };
-  for (const f of figs) {
+  // request counts do not depend on the transport (they are the kernel's): left out
+  for (const f of figs.filter((x) => x.unit !== 'requests')) {
     for (const p of pairs) {
       const d = samples[f.id]?.[p.id];
       const u = samples[f.id]?.[p.id + URING_SUFFIX];
