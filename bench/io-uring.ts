@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   };
   const seconds = Number(arg('seconds') ?? 3);
   const rounds = Number(arg('rounds') ?? 3);
-  const out = arg('out') ?? join(RESULTS, 'io-uring.md');
+  // io-uring.md is the kept record (runs and findings); a run writes its own table beside it
+  const out = arg('out') ?? join(RESULTS, 'io-uring-run.md');
   const baseline = arg('baseline');
   const variants: Variant[] = [{ key: 'device', t: 'device' }, { key: 'io_uring', t: 'io_uring' }];
   if (baseline) variants.push({ key: 'device-base', t: 'device', root: baseline }, { key: 'io_uring-base', t: 'io_uring', root: baseline });
