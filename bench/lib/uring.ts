@@ -7,11 +7,12 @@
 // Embedded-mode contenders (memfs, the passthrough filesystem) have no twin: the ring needs a thread that
 // may block in io_uring_enter, which an embedded session's thread (the application's) is not.
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { enableUringParam, restoreUringParam, uringParamPresent, URING_PARAM } from '../../src/kernel/uring-param.js';
 import type { ImageContender, Launch } from './contenders.js';
 import type { ZContender } from './compressed.js';
 import { fmt, median, range } from './stats.js';
+import { uringInstances } from '../../src/kernel/uring-instances.js';
 
 export const URING_SUFFIX = '-uring';
 export const EMBEDDED_NOTE = 'embedded mode: /dev/fuse reads only (io_uring is served in worker mode)';
@@ -65,23 +66,6 @@ export function enableUringFor(ids: Iterable<string>): void {
 }
 
 export const restoreUring = restoreUringParam;
-
-/** How many io_uring instances process `pid` holds (its serving threads' rings). */
-function uringInstances(pid: number): number {
-  let n = 0;
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[io_uring]') n++;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } catch {
-    // ended meanwhile
-  }
-  return n;
-}
 
 /**
  * Throws unless the server `pid` of twin `id` serves over io_uring within `ms`: its workers hold rings
