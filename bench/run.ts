@@ -30,6 +30,7 @@ import { run } from './lib/proc.js';
 import { runCompressedSection } from './lib/compressed-run.js';
 import { fuseNativeSection } from './lib/fuse-native-section.js';
 import { machineInfo, writeReports, type RunResults } from './lib/report.js';
+import { assertOverUring, EMBEDDED_NOTE, enableUringFor, restoreUring, uringMissing } from './lib/uring.js';
 
 interface Config {
   quick: boolean;
@@ -111,10 +112,19 @@ async function timedCmd(m: Mounted | undefined, cmd: string, argv: string[], cap
 }
 
 async function start(id: string, mnt: string, l: Launch, cfg: Config): Promise<Mounted> {
-  return Mounted.start({
+  const m = await Mounted.start({
     name: id, mnt, probe: l.probe, cmd: l.cmd, args: l.args, kind: l.kind, env: l.env, stopSignal: l.stopSignal,
     logFile: join(LOGS, `${id}.log`), watchdogMs: cfg.phaseWatchdogMs,
   });
+  if (l.uring) {
+    try {
+      await assertOverUring(id, m.pid);
+    } catch (err) {
+      await m.stop();
+      throw err;
+    }
+  }
+  return m;
 }
 
 /** Page-cache warm-up of what a launch loads (binaries, the compiled JS), so start-up is not disk-bound. */
@@ -331,7 +341,9 @@ async function main(): Promise<void> {
   const compressed = (): Promise<string> =>
     runCompressedSection(ds, { rounds: cfg.rounds, cpus: ctx.cpus, nodeFlags, only: o.only, skip: o.skip, out: o.out, capMs: cfg.phaseWatchdogMs, cacheSize: o.cacheSize, baseline: o.baseline, image: o.zimage, log });
   if (o.section === 'compressed') {
-    log(`wrote ${await compressed()} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const file = await compressed();
+    restoreUring();
+    log(`wrote ${file} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     return;
   }
   const rec = new Recorder();
@@ -354,20 +366,26 @@ async function main(): Promise<void> {
   }
   const src = livePt.length ? ptSource(ds) : '';
   for (const [id, why] of Object.entries(skipped)) log(`skipping ${id}: ${why}`);
+  enableUringFor(live.map((c) => c.id));
 
   // memfs: one server per reader-fd count, populated once by a client (cp) and kept for every round
   const memfs: Array<{ id: string; s: MemfsServer }> = [];
   const allLabels: Record<string, string> = {};
   const notes: Record<string, string> = {};
   const kinds: Record<string, 'tsfuse' | 'peer' | 'limit'> = {};
+  // tsfuse contenders without an io_uring twin, and why (the report's io_uring table lists them)
+  const noUring: Record<string, string> = {};
   for (const c of images) {
     allLabels[c.id] = c.label;
     kinds[c.id] = c.tsfuse ? 'tsfuse' : c.id === 'kernel-erofs' ? 'limit' : 'peer';
     if (c.note) notes[c.id] = c.note;
+    if (c.noUring) noUring[c.id] = c.noUring;
+    else if (c.tsfuse && !c.id.endsWith('-uring') && uringMissing()) noUring[c.id] = uringMissing()!;
   }
   for (const p of pts) {
     allLabels[p.id] = p.label;
     kinds[p.id] = p.tsfuse ? 'tsfuse' : 'limit';
+    if (p.tsfuse) noUring[p.id] = EMBEDDED_NOTE;
   }
   try {
     if (o.memfs) {
@@ -394,6 +412,7 @@ async function main(): Promise<void> {
         if (!want(id)) continue;
         allLabels[id] = label;
         kinds[id] = 'tsfuse';
+        noUring[id] = EMBEDDED_NOTE;
         const attrs = serverOpts.attrTimeout === undefined ? 'attributes cached (memfs default)' : `attribute timeout ${serverOpts.attrTimeout}`;
         notes[id] = `stat figures over the ${ds.memfs.entries} entries copied into it (cp -r of ${ds.memfs.dirs.length} top directories); entry timeout 0, ${attrs}`;
         try {
@@ -436,12 +455,13 @@ async function main(): Promise<void> {
       data: { ...ds.params, entries: ds.entries, memfsEntries: ds.memfs.entries, dir: ds.dir, buildMs: ds.buildMs },
       config: cfg,
     },
-    contenders: Object.keys(allLabels).map((id) => ({ id, label: allLabels[id], kind: kinds[id], note: notes[id], skipped: skipped[id], errors: rec.errors[id] ?? [] })),
+    contenders: Object.keys(allLabels).map((id) => ({ id, label: allLabels[id], kind: kinds[id], note: notes[id], skipped: skipped[id], errors: rec.errors[id] ?? [], noUring: noUring[id] })),
     figures: figures({ entries: ds.entries, bigDir: ds.params.bigDir, bigFileMiB: ds.params.bigFileBytes / (1 << 20), memfsEntries: ds.memfs.entries }),
     samples: rec.samples,
   };
   const files = writeReports(results, o.out);
   if (o.section === undefined) files.push(await compressed(), await fuseNativeSection(cfg.rounds, o.out, log));
+  restoreUring();
   log(`wrote ${files.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

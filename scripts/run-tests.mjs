@@ -3,11 +3,11 @@
 // one file cannot take the others with it, and prints the counted closing line `N passed, N failed`.
 // Then, where the kernel has FUSE over io_uring (the fuse module's enable_uring parameter exists), an io_uring
 // pass: the parameter is set to Y, the files whose mounts are worker-mode mounts (uringPass below) run again
-// with TSFUSE_TEST_IO_URING=1, and the parameter is put back (also on failure or a signal). Both passes count
-// in the closing line. TSFUSE_TEST_IO_URING_PASS=0 leaves the second pass out, =only runs just that one.
+// with TSFUSE_TEST_IO_URING=1, and the parameter is put back (also on failure or a signal: src/kernel/uring-param.ts,
+// loaded from dist/). Both passes count in the closing line. TSFUSE_TEST_IO_URING_PASS=0 leaves the second pass out, =only runs just that one.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -75,24 +75,13 @@ function uringPass(rel) {
   return URING_PASS.includes(rel) && !(rel in URING_EXCLUDE);
 }
 
-const URING_PARAM = '/sys/module/fuse/parameters/enable_uring';
-let uringBefore; // what enable_uring was before the pass set it, while it is set
+// enable_uring is set and put back by the same code the bench uses (src/kernel/uring-param.ts, compiled)
+const { URING_PARAM, uringParamPresent, enableUringParam, restoreUringParam } = await import(join(root, 'dist', 'src', 'kernel', 'uring-param.js'));
 
-function restoreUring() {
-  if (uringBefore === undefined) return;
-  try {
-    writeFileSync(URING_PARAM, uringBefore);
-  } catch (e) {
-    process.stderr.write(`[run-tests] could not put ${URING_PARAM} back to ${uringBefore}: ${e.message}\n`);
-  }
-  uringBefore = undefined;
-}
-
-process.on('exit', restoreUring);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     running?.kill('SIGKILL');
-    restoreUring();
+    restoreUringParam();
     process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
   });
 }
@@ -142,26 +131,26 @@ if (filters.length === 0) {
 }
 if (process.env.TSFUSE_TEST_IO_URING_PASS === '0') {
   if (uringFiles.length) console.log(`\n[run-tests] io_uring pass left out (TSFUSE_TEST_IO_URING_PASS=0)`);
-} else if (uringFiles.length && !existsSync(URING_PARAM)) {
+} else if (uringFiles.length && !uringParamPresent()) {
   console.log(`\n[run-tests] no io_uring pass: ${URING_PARAM} is missing (no FUSE over io_uring in this kernel)`);
 } else if (uringFiles.length) {
-  const before = readFileSync(URING_PARAM, 'utf8').trim();
+  let set = false;
   try {
-    writeFileSync(URING_PARAM, 'Y');
-    uringBefore = before;
+    enableUringParam();
+    set = true;
   } catch (e) {
     // counted: a pass that was asked for and could not run must not look like a green run
     failed += 1;
     failures.push(`[io_uring] pass not run: cannot set ${URING_PARAM} (${e.message})`);
   }
-  if (uringBefore !== undefined) {
+  if (set) {
     console.log(`\n[run-tests] io_uring pass: ${uringFiles.length} files with enable_uring=Y and TSFUSE_TEST_IO_URING=1`);
     const t1 = Date.now();
     const [p0, f0] = [passed, failed];
     try {
       for (const file of uringFiles) await runCounted(file, '[io_uring] ', { ...process.env, TSFUSE_TEST_IO_URING: '1' });
     } finally {
-      restoreUring();
+      restoreUringParam();
     }
     const uringMs = Date.now() - t1;
     console.log(`\n[run-tests] normal pass ${(normalMs / 1000).toFixed(0)} s (${normalCounts}); io_uring pass ${(uringMs / 1000).toFixed(0)} s (${passed - p0} passed, ${failed - f0} failed)`);

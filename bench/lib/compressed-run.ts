@@ -16,6 +16,7 @@ import { dropCaches, Mounted } from './mounts.js';
 import { LOGS, MNT_ROOT } from './paths.js';
 import { run } from './proc.js';
 import { fmt, median, range } from './stats.js';
+import { assertOverUring, enableUringFor, uringPairsTable, uringZTwin, withUringTwins } from './uring.js';
 
 export interface ZOptions {
   rounds: number;
@@ -64,6 +65,7 @@ async function oneMount(c: ZContender, ds: Dataset, o: ZOptions, add: (fig: stri
     logFile: join(LOGS, `${c.id}.log`), watchdogMs: o.capMs * 3,
   });
   try {
+    if (c.uring) await assertOverUring(c.id, m.pid);
     await dropCaches(3);
     await m.settle();
     let c0 = m.cpuNs();
@@ -98,7 +100,9 @@ export async function runCompressedSection(ds: Dataset, o: ZOptions): Promise<st
   o.log(`compressed images of ${o.image ?? ds.tree} ...`);
   const imgs: CompressedImage[] = o.image ? [{ id: 'image', kind: 'erofs', comp: basename(o.image), path: o.image, args: [] }] : ensureCompressedImages(ds, o.log);
   const want = (id: string): boolean => (!o.only || o.only.has(id)) && !o.skip.has(id);
-  const cs = zContenders(imgs, o.cpus, o.nodeFlags, o.cacheSize, o.baseline).filter((c) => want(c.id));
+  // every tsfuse contender is followed by its io_uring twin where the kernel has FUSE over io_uring
+  const cs = withUringTwins(zContenders(imgs, o.cpus, o.nodeFlags, o.cacheSize, o.baseline), uringZTwin).filter((c) => want(c.id));
+  enableUringFor(cs.map((c) => c.id));
   const samples: Samples = {};
   const errors: Record<string, string[]> = {};
   const t0 = Date.now();
@@ -177,6 +181,7 @@ function render(ds: Dataset, cs: ZContender[], s: Samples, errors: Record<string
     }
     L.push('');
   }
+  L.push(...uringPairsTable(FIGS, s, cs, {}));
   const errs = Object.entries(errors);
   if (errs.length) {
     L.push('## Errors', '');

@@ -148,6 +148,8 @@ export interface ZContender {
   cmd: string;
   args(mnt: string): string[];
   fuse: boolean;
+  /** Asks for FUSE over io_uring (an io_uring twin, bench/lib/uring.ts). */
+  uring?: boolean;
 }
 
 /**

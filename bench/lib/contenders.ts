@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Dataset } from './data.js';
 import { BENCH_DATA, built, MNT_ROOT } from './paths.js';
 import { tryRunSync } from './proc.js';
+import { uringImageTwin, withUringTwins } from './uring.js';
 
 export type Variant = 'uncached' | 'cached';
 
@@ -20,6 +21,8 @@ export interface Launch {
   env?: NodeJS.ProcessEnv;
   /** For servers that keep running after the unmount. */
   stopSignal?: NodeJS.Signals;
+  /** Asks for FUSE over io_uring: the mount fails unless the server then holds io_uring instances. */
+  uring?: boolean;
 }
 
 export interface Ctx {
@@ -43,6 +46,8 @@ export interface ImageContender {
   serve(ctx: Ctx, v: Variant, mnt: string): Launch;
   startup(ctx: Ctx, which: 'small' | 'big', mnt: string): Launch;
   note?: string;
+  /** A tsfuse contender without an io_uring twin: why (the report says so). */
+  noUring?: string;
 }
 
 const node = process.execPath;
@@ -103,7 +108,7 @@ function baselineContenders(root: string): ImageContender[] {
   return [
     tsfuseErofs('tsfuse-erofs-base', `tsfuse erofs, ${n} workers, baseline build`, (c) => c.cpus, false, root),
     tsfuseErofs('tsfuse-erofs-1w-base', 'tsfuse erofs, 1 worker, baseline build', () => 1, false, root),
-  ].map((c) => ({ ...c, note: `the build in ${root}`, unavailable: () => (existsSync(join(root, 'src/erofs/filesystem.js')) ? undefined : `no build in ${root}`) }));
+  ].map((c) => ({ ...c, note: `the build in ${root}`, noUring: 'baseline build: compared over /dev/fuse reads only', unavailable: () => (existsSync(join(root, 'src/erofs/filesystem.js')) ? undefined : `no build in ${root}`) }));
 }
 
 export function imageContenders(baseline?: string): ImageContender[] {
@@ -126,9 +131,12 @@ export function imageContenders(baseline?: string): ImageContender[] {
       }),
       note: 'in-kernel driver, file-backed mount; no server process, no timeouts: caches dropped (echo 3) before each stat pass',
     },
-    tsfuseErofs('tsfuse-erofs', `tsfuse erofs, ${n} workers (1/CPU)`, (c) => c.cpus, false),
-    tsfuseErofs('tsfuse-erofs-1w', 'tsfuse erofs, 1 worker', () => 1, false),
-    tsfuseErofs('tsfuse-cfs-pt', `tsfuse composefs + passthrough, ${n} workers`, (c) => c.cpus, true),
+    // worker mode: each one followed by its io_uring twin (bench/lib/uring.ts)
+    ...withUringTwins([
+      tsfuseErofs('tsfuse-erofs', `tsfuse erofs, ${n} workers (1/CPU)`, (c) => c.cpus, false),
+      tsfuseErofs('tsfuse-erofs-1w', 'tsfuse erofs, 1 worker', () => 1, false),
+      tsfuseErofs('tsfuse-cfs-pt', `tsfuse composefs + passthrough, ${n} workers`, (c) => c.cpus, true),
+    ], uringImageTwin),
     {
       id: 'squashfuse',
       label: 'squashfuse (libfuse3 high-level)',

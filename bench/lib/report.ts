@@ -11,6 +11,7 @@ import type { Figure } from './figures.js';
 import { BENCH_DATA } from './paths.js';
 import { tryRunSync } from './proc.js';
 import { fmt, median, range } from './stats.js';
+import { uringPairsTable } from './uring.js';
 
 export interface ContenderInfo {
   id: string;
@@ -20,6 +21,8 @@ export interface ContenderInfo {
   note?: string;
   skipped?: string;
   errors: string[];
+  /** A tsfuse contender without an io_uring twin: why. */
+  noUring?: string;
 }
 
 export interface RunResults {
@@ -224,6 +227,9 @@ export function markdown(r: RunResults): string {
     L.push('|---|---|---:|---:|');
     for (const w of worst) L.push(`| ${w.figure.label} | ${w.peer} | ${relText(w.rel)} | ${w.limit !== undefined ? relText(w.limit) : 'n/a'} |`);
   }
+  const noTwin = Object.fromEntries(r.contenders.filter((c) => c.noUring).map((c) => [c.id, c.noUring!]));
+  const pairs = uringPairsTable(r.figures, r.samples, r.contenders, noTwin);
+  if (pairs.length) L.push('', ...pairs.map((l) => l.replace(/^## /, '### ')));
   const missing = r.figures.filter((f) => !Object.keys(r.samples[f.id] ?? {}).length);
   if (missing.length) {
     L.push('');

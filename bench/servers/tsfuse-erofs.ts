@@ -4,7 +4,9 @@
 // read-only mount) comes from its spec; the reader keeps its own default cache per worker, so the uncached
 // stat loop over the tree measures the request path rather than the cache's size. Unmounts on SIGINT/SIGTERM.
 //
-//   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug] [--cache-size SIZE]
+// --uring asks for FUSE over io_uring (prints the transport the session got on stderr, the log file).
+//
+//   node tsfuse-erofs.js --image IMG --mnt DIR [--workers N] [--timeout S] [--basedir OBJ --passthrough] [--debug] [--cache-size SIZE] [--uring]
 
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ const basedir = typeof f.basedir === 'string' ? f.basedir : undefined;
 const passthrough = f.passthrough === true;
 const debug = f.debug === true;
 const cacheSize = typeof f['cache-size'] === 'string' ? parseSize(f['cache-size']) : undefined;
+const ioUring = f.uring === true;
 
 if (typeof f.timeout === 'string') {
   const timeout = Number(f.timeout);
@@ -34,10 +37,13 @@ if (typeof f.timeout === 'string') {
       entryTimeout: timeout, attrTimeout: timeout, debug,
       // as mountErofs negotiates: only the timeouts differ from the image server
       readdirplus: negotiated.readdirplus, want: negotiated.want,
+      ioUring,
     },
   );
+  process.stderr.write(`transport ${session.transport}\n`);
   serveUntilSignal(session);
 } else {
-  const m = await mountErofs({ image, mountpoint, basedir, passthrough, workers, debug, cacheSize });
+  const m = await mountErofs({ image, mountpoint, basedir, passthrough, workers, debug, cacheSize, options: ioUring ? ['io_uring'] : undefined });
+  process.stderr.write(`transport ${m.session.transport}\n`);
   serveUntilSignal(m);
 }

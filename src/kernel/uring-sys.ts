@@ -38,6 +38,7 @@ interface Bindings {
   mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
   munmap: (addr: unknown, len: number) => number;
   close: (fd: number) => number;
+  setAffinity: (pid: number, size: number, mask: Buffer) => number;
 }
 
 let bindings: Bindings | undefined;
@@ -55,6 +56,7 @@ function load(): Bindings {
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)') as Bindings['mmap'],
     munmap: libc.func('int munmap(void *addr, size_t len)') as Bindings['munmap'],
     close: libc.func('int close(int fd)') as Bindings['close'],
+    setAffinity: libc.func('int sched_setaffinity(int pid, size_t size, void *mask)') as Bindings['setAffinity'],
   };
   return bindings;
 }
@@ -138,6 +140,17 @@ export function uringEnter(fd: number, toSubmit: number, minComplete: number, fl
   const b = load();
   const r = Number(b.enter(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, null, 0));
   return r < 0 ? -b.koffi.errno() : r;
+}
+
+/**
+ * sched_setaffinity(0, ...): keeps the calling thread (the serving worker, not the whole process) on `cpus`.
+ * Returns 0, or -errno (EINVAL when none of them is allowed here, e.g. outside this process's cpuset).
+ */
+export function pinThisThread(cpus: readonly number[]): number {
+  const b = load();
+  const mask = Buffer.alloc(Math.max(8, Math.ceil((Math.max(...cpus) + 1) / 64) * 8));
+  for (const c of cpus) mask[c >>> 3] |= 1 << (c & 7);
+  return b.setAffinity(0, mask.length, mask) === 0 ? 0 : -b.koffi.errno();
 }
 
 /** Unmaps the rings and closes the ring fd (the kernel then cancels what is still in flight on it). */

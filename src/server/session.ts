@@ -238,20 +238,26 @@ export class Session {
       return { worker, loaded: untilMessage(worker, i, 'loaded') };
     };
     const first = spawn(0);
-    const ownerParts = serveFirst
-      ? orUndo(threads, undefined, () => Promise.all([loadFilesystem(mod), import('./dispatch.js'), import('./serve-first.js')]))
-      : undefined;
     // Settled here even when the owner's parts fail first, so that a rejection is never left unhandled.
     const firstLoaded = first.loaded.then(() => undefined, (err: unknown) => err);
-    if (ownerParts) await ownerParts;
-    else {
-      const err = await firstLoaded;
-      if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
-    }
     const perWorker = Math.max(1, Math.floor(mod.inFlight ?? 1));
     // over io_uring a worker's pending handlers are bounded by one count: serveWhileWaiting's go on top
     const uringInFlight = perWorker + Math.max(0, Math.floor(mod.serveWhileWaiting ?? 0));
     const { opts: mountOpts, plan: asked } = adopted ? { opts, plan: undefined } : await orUndo(threads, undefined, () => withUringPlan(opts, false, log, uringInFlight));
+    // Over io_uring the kernel answers nothing until every worker has its entries (below): this thread
+    // serving first would gain nothing, so it does not load the filesystem for that, and all workers boot
+    // at once, while the mount is made, instead of one after the other.
+    const ownerParts = serveFirst && !asked
+      ? orUndo(threads, undefined, () => Promise.all([loadFilesystem(mod), import('./dispatch.js'), import('./serve-first.js')]))
+      : undefined;
+    const early = asked ? Array.from({ length: n - 1 }, (_, k) => spawn(k + 1)) : [];
+    for (const w of early) w.loaded.catch(() => undefined); // handled where it is started (below)
+    if (ownerParts) await ownerParts;
+    else if (!asked) {
+      // (over io_uring the mount is made while the workers load; one that fails then undoes it, below)
+      const err = await firstLoaded;
+      if (err !== undefined) return orUndo(threads, undefined, () => Promise.reject(err));
+    }
     const c = await orUndo(threads, undefined, () => (adopted ? connectionOf(opts, adopted, n) : openConnection(mountOpts, undefined, n, channel, log)));
     const plan = confirmUring(asked, c.init.flags, log);
     const interrupts = new SharedArrayBuffer(n * perWorker * INTERRUPT_SLOT_WORDS * 4);
@@ -265,6 +271,19 @@ export class Session {
       return ready;
     };
     let undone = false; // the start-up failed as a whole: the other workers are ended on purpose
+    const startOthers = (): Promise<void>[] => {
+      const all: Promise<void>[] = [];
+      for (let i = 1; i < n; i++) {
+        const other = early[i - 1] ?? spawn(i);
+        const started = other.loaded.then(() => start(other.worker, i));
+        all.push(started);
+        started.catch((err) => {
+          if (!undone && !plan) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
+        });
+      }
+      return all;
+    };
+    const rest = plan ? startOthers() : undefined;
     const firstReady = firstLoaded.then((err) => {
       if (err !== undefined) throw err;
       return start(first.worker, 0);
@@ -291,17 +310,9 @@ export class Session {
       await owner.drained;
       if (ownerFs?.destroy) await ownerFs.destroy();
     }
-    // Spawned once the first one serves: each Worker constructor holds this thread for milliseconds. A later
-    // worker that fails leaves the mount with fewer threads, not without a server (over /dev/fuse reads).
-    const others: Promise<void>[] = [];
-    for (let i = 1; i < n; i++) {
-      const other = spawn(i);
-      const started = other.loaded.then(() => start(other.worker, i));
-      others.push(started);
-      started.catch((err) => {
-        if (!undone && !plan) log(`tsfuse: worker ${i} did not start: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    }
+    // Over /dev/fuse reads spawned once the first one serves: each Worker constructor holds this thread for
+    // milliseconds. A later worker that fails leaves the mount with fewer threads, not without a server.
+    const others = rest ?? startOthers();
     // Over io_uring the kernel holds every request until each queue has registered entries (fuse_block_alloc),
     // and a worker owns its queues from the start: until all workers are up the mount answers nothing, and this
     // thread must not be told it is ready (a caller that then blocks it, e.g. in mount(2) of an overlay on top,

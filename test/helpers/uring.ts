@@ -4,8 +4,9 @@
 // mount helpers (session.transport, the ring's REGISTER count); a `tsfuse ... mount` command by the io_uring
 // instances its serving process holds, because a background mount's log goes nowhere the test can read.
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Session } from '../../src/server/session.js';
+import { uringInstances } from '../../src/kernel/uring-instances.js';
 
 /** This run is the io_uring pass. */
 export const URING_PASS = process.env.TSFUSE_TEST_IO_URING === '1';
@@ -36,23 +37,6 @@ function pidsWithArg(arg: string): number[] {
     }
   }
   return pids;
-}
-
-/** How many io_uring instances process `pid` holds open. */
-function uringInstances(pid: number): number {
-  let n = 0;
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[io_uring]') n++;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } catch {
-    // ended meanwhile
-  }
-  return n;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,14 @@ if (!existsSync(PARAM)) {
           const out = await sh('taskset', ['-c', String(cpu), 'sh', '-c', `for i in 1 2 3 4 5; do cat ${mnt}/hello.txt; done`]);
           assert.is(out, 'Hello, world!\n'.repeat(5));
           assert.ok(session.uringCounts().ring - before >= 5, `CPU ${cpu}: requests over the ring`);
+        }
+        // each worker is kept on its queues' CPUs (a request is served on the CPU that asked): worker i of 2
+        // owns qid i, i+2, ... of the possible CPUs, and one of this process's threads is allowed exactly those
+        const lists = readdirSync('/proc/self/task').map((t) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))![1]);
+        for (let w = 0; w < 2; w++) {
+          const qids: number[] = [];
+          for (let q = w; q < Number(cpus); q += 2) qids.push(q);
+          if (qids.length) assert.ok(lists.includes(qids.join(',')), `a thread kept on CPU ${qids.join(',')}: ${lists.join(' ')}`);
         }
       });
     });
@@ -237,6 +245,17 @@ test('-o io_uring is taken from the mount options (not passed to the kernel); a 
   assert.equal(opts, ['ro', 'allow_other']);
   assert.throws(() => takeUringOptions(['io_uring_q_depth=0']), /io_uring_q_depth=0.*1 to 256/);
   assert.throws(() => takeUringOptions(['io_uring_q_depth=x']), /1 to 256/);
+});
+
+test('the queues of each worker: one worker owns all (not pinned), N workers own qid ≡ index mod N and are kept on those CPUs', async () => {
+  const { uringStartFor } = await import('../../src/server/uring/plan.js');
+  const plan = { depth: 8, queues: 4, counters: new SharedArrayBuffer(12) };
+  const init = { flags: 0, maxWrite: 128 * 1024 };
+  const one = uringStartFor(plan, init, 0, 1);
+  assert.equal([one.qids, one.pin], [[0, 1, 2, 3], undefined]);
+  assert.equal([0, 1].map((i) => [uringStartFor(plan, init, i, 2).qids, uringStartFor(plan, init, i, 2).pin]), [[[0, 2], [0, 2]], [[1, 3], [1, 3]]]);
+  // more workers than queues: the last owns none and is not pinned
+  assert.equal([uringStartFor(plan, init, 3, 5).pin, uringStartFor(plan, init, 4, 5).qids, uringStartFor(plan, init, 4, 5).pin], [[3], [], undefined]);
 });
 
 test.run();

@@ -85,7 +85,11 @@ export function confirmUring(plan: UringPlan | undefined, negotiated: number, lo
   return undefined;
 }
 
-/** Worker `index` of `workers` owns the queues qid ≡ index (mod workers); a worker beyond the queue count owns none. */
+/**
+ * Worker `index` of `workers` owns the queues qid ≡ index (mod workers); a worker beyond the queue count owns
+ * none. A worker owning some queues but not all is kept on their CPUs (qid = the CPU number, as the kernel
+ * picks a request's queue by the asking task's CPU), as libfuse does with its one thread per queue.
+ */
 export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: number }, index: number, workers: number, inFlight = 1): UringStart {
   const qids: number[] = [];
   for (let q = index; q < plan.queues; q += workers) qids.push(q);
@@ -94,7 +98,8 @@ export function uringStartFor(plan: UringPlan, init: { flags: number; maxWrite: 
   // 32 without FUSE_MAX_PAGES and ceil(max_write / page) with it (src/protocol/init.ts)
   const maxPages = InitFlags.has(init.flags, 'MAX_PAGES') ? Math.ceil(init.maxWrite / page) : 32;
   const payloadSize = Math.max(FUSE_MIN_READ_BUFFER, init.maxWrite, maxPages * page);
-  return { qids, depth: plan.depth, payloadSize, counters: plan.counters, worker: index, inFlight: Math.max(1, Math.floor(inFlight)) };
+  const pin = qids.length > 0 && qids.length < plan.queues ? qids : undefined;
+  return { qids, depth: plan.depth, payloadSize, counters: plan.counters, worker: index, inFlight: Math.max(1, Math.floor(inFlight)), pin };
 }
 
 /** The session's view of the counters: requests that came over the ring and over /dev/fuse reads. */

@@ -11,7 +11,7 @@ import { DeviceChannel, type Channel } from '../channel.js';
 import type { Dispatcher } from '../dispatch.js';
 import { Lane } from '../lane.js';
 import { WireBuffer } from '../../protocol/wire.js';
-import { mapAnonymous, unmap } from '../../kernel/uring-sys.js';
+import { mapAnonymous, pinThisThread, unmap } from '../../kernel/uring-sys.js';
 import { entryToken, UringChannel } from './channel.js';
 import { EntryState, RingEntries } from './entries.js';
 import { ERRNO } from '../../protocol/errno.js';
@@ -31,6 +31,12 @@ export interface UringStart {
   worker: number;
   /** Handlers that may be pending at once (FilesystemModule.inFlight); requests beyond wait in their entries. */
   inFlight: number;
+  /**
+   * Keep this thread on these CPUs (its queues' CPUs, when it owns only some of them): a request is queued
+   * on the queue of the CPU that asked, so its worker then runs there and neither wake-up (the worker's, the
+   * asking task's) crosses CPUs. Unset when the worker owns every queue (one worker) or none.
+   */
+  pin?: number[];
 }
 
 /** Indexes into UringStart.counters. */
@@ -47,6 +53,10 @@ const { ENOENT, EINTR, EAGAIN, ENODEV, ENOTCONN, ECONNABORTED, ECANCELED, EBADF,
 
 export async function serveUring(fd: number, makeDispatcher: (channel: Channel) => Dispatcher, bufSize: number, start: UringStart, log: (m: string) => void): Promise<void> {
   const counters = new Int32Array(start.counters);
+  if (start.pin) {
+    const r = pinThisThread(start.pin);
+    if (r < 0) log(`tsfuse: could not keep the io_uring worker on CPU ${start.pin.join(',')} (errno ${-r}); it runs where the scheduler puts it`);
+  }
   const entries = new RingEntries(start.qids, start.depth, start.payloadSize, bufSize);
   let size = 1;
   while (size < entries.count + 2) size *= 2;
