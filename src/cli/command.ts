@@ -1,5 +1,6 @@
-// The tsfuse command (started by main.ts, from the bundle when there is a fresh one). Thin: parses arguments
-// and calls the library. Bad arguments: one line on stderr, exit 2.
+// The tsfuse command, as main.ts runs it from dist/src (`erofs mount` runs from the bundle instead when there is
+// a fresh one: src/cli/bundle/erofs-mount.ts). Thin: parses arguments and calls the library. Bad arguments: one
+// line on stderr, exit 2.
 
 import { parseArgs, splitMountOptions, UsageError } from './args.js';
 import { backgroundMount, launchInBackground } from './daemon.js';
