@@ -9,7 +9,9 @@
 //   worker-1      the same with one worker
 //   erofs-api     mountErofs() in this process (worker mode, the image's filesystem module) -> first stat
 // Rounds interleave the figures; the table gives median and min per figure, and when the command returned
-// (cli) or Session.mount() resolved (in-process figures).
+// (cli) or Session.mount() resolved (in-process figures). The cli figures also against `node -e 0`: the ratio of
+// the medians, and the median of each round's ratio (the round's sample over that round's `node -e 0`, which
+// the load of the moment slows alike).
 //   node dist/bench/startup.js [--quick] [--rounds N] [--only a,b] [--out FILE.md]
 // Needs root (mounts). Nothing here asserts a speed.
 
@@ -198,15 +200,20 @@ async function main(): Promise<void> {
   const lines = [
     `start-up, ${args.rounds} rounds, ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     '',
-    '| figure | what | median ms | min ms | x `node -e 0` | command returned / mount() resolved (median ms) |',
-    '|---|---|---:|---:|---:|---:|',
+    '| figure | what | median ms | min ms | x `node -e 0` | per round x `node -e 0` (median, range) | command returned / mount() resolved (median ms) |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
+  const nodeSamples = samples.get('node');
   for (const f of figures) {
     const s = samples.get(f.id)!;
     const m = median(s.map((x) => x.ms));
     const ret = s.some((x) => x.returnedMs !== undefined) ? median(s.map((x) => x.returnedMs ?? NaN)).toFixed(1) : '';
-    const ratio = floor !== undefined && f.id !== 'node' && f.id.startsWith('cli') ? `${(m / floor).toFixed(2)}x` : '';
-    lines.push(`| ${f.id} | ${f.what} | ${m.toFixed(1)} | ${Math.min(...s.map((x) => x.ms)).toFixed(1)} | ${ratio} | ${ret} |`);
+    const cli = floor !== undefined && f.id.startsWith('cli');
+    const ratio = cli ? `${(m / floor).toFixed(2)}x` : '';
+    // each round's sample against that round's `node -e 0`: the load of the moment weighs on both alike
+    const perRound = cli ? s.map((x, r) => x.ms / nodeSamples![r]!.ms) : [];
+    const rounds = cli ? `${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})` : '';
+    lines.push(`| ${f.id} | ${f.what} | ${m.toFixed(1)} | ${Math.min(...s.map((x) => x.ms)).toFixed(1)} | ${ratio} | ${rounds} | ${ret} |`);
   }
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);

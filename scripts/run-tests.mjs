@@ -5,8 +5,10 @@
 // pass: the parameter is set to Y, the files whose mounts are worker-mode mounts (uringPass below) run again
 // with TSFUSE_TEST_IO_URING=1, and the parameter is put back (also on failure or a signal: src/kernel/uring-param.ts,
 // loaded from dist/). Both passes count in the closing line. TSFUSE_TEST_IO_URING_PASS=0 leaves the second pass out, =only runs just that one.
+// It compiles nothing (run tsc first), but makes the bundle (scripts/bundle.mjs, under a second) when it is
+// missing or older than dist/: the CLI's `erofs mount` runs from it, and the tests should run what users run.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -14,6 +16,14 @@ const root = new URL('..', import.meta.url).pathname;
 const testDir = join(root, 'dist', 'test');
 const filters = process.argv.slice(2);
 const FILE_TIMEOUT_MS = Number(process.env.TSFUSE_TEST_TIMEOUT_MS ?? 8 * 60_000);
+
+// the same test as src/cli/main.ts makes before it runs the bundle
+const bundleMade = statSync(join(root, 'dist', 'bundle', 'erofs-mount.js'), { throwIfNoEntry: false })?.mtimeMs;
+if (bundleMade === undefined || bundleMade < statSync(join(root, 'dist', 'src', 'cli', 'main.js')).mtimeMs) {
+  process.stdout.write('[run-tests] dist/bundle is missing or older than dist/: node scripts/bundle.mjs\n');
+  const b = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+  if (b.status !== 0) process.exit(1);
+}
 
 function walk(dir) {
   const out = [];

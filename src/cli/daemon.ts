@@ -3,9 +3,9 @@
 // It does so before anything else (backgroundMount): the child checks the arguments, and a usage error comes
 // back through the pipe, so the shell waits for this process's start-up and the server's, nothing more.
 
-import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { createWriteStream } from 'node:fs';
+import { childProcess } from '../kernel/builtins.js';
 
 const READY_FD_ENV = 'TSFUSE_READY_FD';
 
@@ -68,7 +68,7 @@ export function startDetached(script: string, argv: string[], logFile: string | 
   return new Promise((resolve) => {
     const out = logFile ? openSync(logFile, 'a') : 'ignore';
     const pipeFd = inherit ? 4 : 3;
-    const child = spawn(process.execPath, [script, ...argv], {
+    const child = childProcess().spawn(process.execPath, [script, ...argv], {
       detached: true,
       stdio: inherit ? ['ignore', out, out, inherit.fd, 'pipe'] : ['ignore', out, out, 'pipe'],
       env: { ...process.env, ...inherit?.env, [READY_FD_ENV]: String(pipeFd) },

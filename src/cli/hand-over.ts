@@ -9,6 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { FilesystemModule } from '../fs/types.js';
 import type { AdoptedConnection, SessionOptions } from '../server/session.js';
 import { startDetached } from './daemon.js';
+import { serveHere } from '../server/serve-here.js';
 
 const ADOPT_ENV = 'TSFUSE_ADOPT';
 /** Where the server finds the inherited session fd (startDetached's `inherit`). */
@@ -18,7 +19,6 @@ const INHERITED_FD = 3;
 export async function mountThenHandOver(
   script: string, argv: string[], logFile: string | undefined, mod: FilesystemModule, opts: SessionOptions,
 ): Promise<number> {
-  const { serveHere } = await import('../server/serve-here.js');
   // This process's log lines (a --debug trace of the first requests) go where the server's go: to --log or nowhere.
   const logFd = logFile !== undefined ? openSync(logFile, 'a') : undefined;
   const log = (m: string): void => {

@@ -1,5 +1,5 @@
 // `tsfuse puzzlefs build|mount|dump|info`. Thin: parses arguments and calls src/puzzlefs. The mount runs
-// through main's mountCommand (serving, readiness signalled to a waiting parent), handed in rather than copied.
+// through mountCommand (mount-command.ts: serving, readiness signalled to a waiting parent), handed in.
 
 import { statSync } from 'node:fs';
 import * as path from 'node:path';

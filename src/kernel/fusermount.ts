@@ -2,7 +2,7 @@
 // libfuse does: fusermount3 opens /dev/fuse, mounts, and passes the fd back over a unix socket given as fd 3
 // (_FUSE_COMMFD=3) with SCM_RIGHTS. Unmounting is `fusermount3 -u`.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { childProcess } from './builtins.js';
 import { accessSync, closeSync, constants } from 'node:fs';
 import { Errno } from '../protocol/errno.js';
 import { recvFd, socketPair } from './socket.js';
@@ -55,7 +55,7 @@ export function fusermountMount(mountpoint: string, options: readonly string[]):
   try {
     if (!autoUnmount) {
       // fusermount3 sends the fd and exits; the message waits in the socket buffer until we read it.
-      const r = spawnSync(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe', theirs], encoding: 'utf8', timeout: 30_000 });
+      const r = childProcess().spawnSync(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe', theirs], encoding: 'utf8', timeout: 30_000 });
       const stderr = (r.stderr ?? '').trim();
       if (r.error) throw new Error(`fusermount3 could not run: ${r.error.message}`);
       if (r.status !== 0) throw new Error(`fusermount3 failed (exit ${r.status ?? r.signal}): ${stderr || 'no message'}`);
@@ -66,7 +66,7 @@ export function fusermountMount(mountpoint: string, options: readonly string[]):
     // auto_unmount: fusermount3 stays alive watching the socket, so it cannot be waited for. Start it in its
     // own session (so a Ctrl-C aimed at us does not kill it before it unmounts) and block until it passes the
     // fd, or exits (EOF once our copy of its end is closed).
-    const child = spawn(bin, args, { env, stdio: ['ignore', 'inherit', 'inherit', theirs], detached: true });
+    const child = childProcess().spawn(bin, args, { env, stdio: ['ignore', 'inherit', 'inherit', theirs], detached: true });
     child.unref();
     closeSync(theirs);
     theirsOpen = false;
@@ -84,7 +84,7 @@ export function fusermountMount(mountpoint: string, options: readonly string[]):
 export function fusermountUnmount(mountpoint: string, lazy = true): void {
   const bin = requireFusermount();
   const args = ['-u', ...(lazy ? ['-z'] : []), '--', mountpoint];
-  const r = spawnSync(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
+  const r = childProcess().spawnSync(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
   if (r.error) throw new Error(`fusermount3 -u could not run: ${r.error.message}`);
   if (r.status !== 0) {
     const msg = (r.stderr ?? '').trim();

@@ -10,6 +10,7 @@
 // - `errno: true` makes load() return {value, errnoCode, errnoMessage}; errnoCode is only meaningful when
 //   value reports failure.
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { Errno, errnoName } from '../protocol/errno.js';
@@ -20,10 +21,34 @@ type FfiRs = typeof import('ffi-rs');
 let ffi: FfiRs | undefined;
 export const LIBC = 'tsfuse_libc';
 
+/**
+ * ffi-rs's index.js picks its glibc or its musl binary by process.report.getReport().header.glibcVersionRuntime:
+ * a whole diagnostic report (heap, handles, network interfaces), 5-10 ms on the way to every mount's first
+ * answer. It reads nothing else of it, and whether glibc is loaded is in this process's memory map; without
+ * /proc the real report answers.
+ */
+function requireFfiRs(): FfiRs {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return require('ffi-rs') as FfiRs;
+  }
+  const report = process.report;
+  const full = report.getReport;
+  const glibcVersionRuntime = /\/libc\.so\.6$/m.test(maps) ? 'glibc' : undefined;
+  report.getReport = (() => ({ header: { glibcVersionRuntime } })) as unknown as typeof full;
+  try {
+    return require('ffi-rs') as FfiRs;
+  } finally {
+    report.getReport = full;
+  }
+}
+
 /** Loads ffi-rs and opens libc once. The main thread must call this before any worker uses FFI. */
 export function openLibc(): FfiRs {
   if (ffi) return ffi;
-  const mod = require('ffi-rs') as FfiRs;
+  const mod = requireFfiRs();
   // In a worker the library table was filled by the main thread (the session opens libc before it starts
   // any worker); opening it again from several workers at once is what crashes.
   if (isMainThread) mod.open({ library: LIBC, path: '' });

@@ -2,12 +2,14 @@
 // thread when it serves first (session.ts). Its own module so that the owner does not load worker.ts' serving
 // loops to get it.
 
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Filesystem, FilesystemModule } from '../fs/types.js';
+import { bundledModule } from './bundled.js';
 
 export async function loadFilesystem(mod: FilesystemModule): Promise<Filesystem> {
   const url = mod.module.startsWith('file:') ? mod.module : pathToFileURL(mod.module).href;
-  const ns = (await import(url)) as Record<string, unknown>;
+  const fromBundle = bundledModule(fileURLToPath(url));
+  const ns = (fromBundle ? await fromBundle() : await import(url)) as Record<string, unknown>;
   const name = mod.export ?? 'createFilesystem';
   const factory = ns[name];
   if (typeof factory !== 'function') throw new Error(`${mod.module} has no exported function ${name}`);

@@ -7,6 +7,7 @@
 
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { readerScript } from './bundled.js';
 import type { Dispatcher } from './dispatch.js';
 import { pumpRings } from './pump-rings.js';
 import { createRing } from './ring.js';
@@ -16,7 +17,7 @@ export async function serveFdConcurrently(fd: number, dispatcher: Dispatcher, bu
   const ring = createRing({ slots: inFlight, slotSize: bufSize });
   const doorbell = new SharedArrayBuffer(4);
   const data: ReaderWorkerData = { role: 'reader', index, fd, ring, doorbell };
-  const reader = new Worker(new URL('./reader-thread.js', import.meta.url), { workerData: data });
+  const reader = new Worker(readerScript(new URL('./reader-thread.js', import.meta.url)), { workerData: data });
   const exited = once(reader, 'exit');
   await once(reader, 'message');
   await pumpRings([{ fd, ring }], new Int32Array(doorbell), dispatcher);

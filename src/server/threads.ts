@@ -2,12 +2,12 @@
 // thread's start-up messages, and knowing when every serving loop has ended.
 
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { readerScript, workerScript } from './bundled.js';
 import type { ReaderWorkerData, ServeWorkerData, WorkerMessage } from './worker.js';
 
-const WORKER_PATH = fileURLToPath(new URL('./worker.js', import.meta.url));
+const WORKER = new URL('./worker.js', import.meta.url);
 /** Readers load nothing but the ring filler (a smaller module graph boots faster). */
-const READER_PATH = fileURLToPath(new URL('./reader-thread.js', import.meta.url));
+const READER_PATH = readerScript(new URL('./reader-thread.js', import.meta.url));
 
 export class SessionThreads {
   /** Every thread spawned so far, in spawn order (index = the thread's fd index). */
@@ -20,7 +20,8 @@ export class SessionThreads {
   }
 
   spawn(data: ServeWorkerData | ReaderWorkerData, resourceLimits?: ResourceLimits): Worker {
-    const w = new Worker(data.role === 'reader' ? READER_PATH : WORKER_PATH, { workerData: data, resourceLimits });
+    const script = data.role === 'reader' ? READER_PATH : workerScript(WORKER, data.module.module);
+    const w = new Worker(script, { workerData: data, resourceLimits });
     this.workers.push(w);
     this.loops.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
     w.on('message', (m: WorkerMessage) => {

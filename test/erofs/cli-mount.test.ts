@@ -18,8 +18,10 @@ import { Timings, tempDir } from './conformance/mount.js';
 import { startWatchdog } from '../helpers/mount.js';
 import { tinyTree } from './conformance/trees.js';
 import { assertCliMountOverUring, uringMountArgs } from '../helpers/uring.js';
+import { loadedBelow, moduleLogEnv } from '../helpers/module-log.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../..', import.meta.url));
 const base = tempDir('tsfuse-cli-', '/var/tmp');
 const timings = new Timings('cli timings');
 let image: string;
@@ -104,6 +106,27 @@ test('erofs mount in the background: returns when ready, serves, `tsfuse umount`
   } finally {
     await cleanup(mnt);
     fs.rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+test('erofs mount runs from the bundle: the command, its server and the workers load one file each', async () => {
+  const mnt = tempDir('mnt-', base);
+  const log = path.join(base, 'modules.log');
+  try {
+    // every node process of the mount (the command, the server it starts) and their threads log what they load
+    const r = await run(process.execPath, [CLI, 'erofs', 'mount', image, mnt, '--workers', '1', ...uringMountArgs()], { timeoutMs: 30_000, check: false, env: moduleLogEnv(log) });
+    assert.is(r.status, 0, r.stderr);
+    // the command returns once the server's worker serves
+    assert.ok(fs.readdirSync(mnt).length > 0);
+    const u = await run(process.execPath, [CLI, 'umount', mnt], { timeoutMs: 10_000, check: false });
+    assert.is(u.status, 0, u.stderr);
+    assert.ok(await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000), 'the serving process exited');
+    // of dist/: the entry (command and server), the command's bundle file (both) and the worker's; packages aside
+    assert.equal(loadedBelow(log, DIST), ['bundle/erofs-mount.js', 'bundle/erofs-worker.js', 'src/cli/main.js']);
+  } finally {
+    await cleanup(mnt);
+    fs.rmSync(mnt, { recursive: true, force: true });
+    fs.rmSync(log, { force: true });
   }
 });
 

@@ -2,7 +2,7 @@
 // (lz4.ts, src/compress/lzma.ts), DEFLATE by node:zlib, zstd by libzstd as WebAssembly (src/compress/zstd.ts,
 // which needs `decodersReady` awaited once before the first zstd pcluster).
 
-import * as zlib from 'node:zlib';
+import { zlib } from '../../kernel/builtins.js';
 import { LzmaError, microLzmaDecodeInto } from '../../compress/lzma.js';
 import { ZstdError, zstdDecompress, zstdFrameContentSize, zstdReady } from '../../compress/zstd.js';
 import { corrupt } from './errors.js';
@@ -108,10 +108,11 @@ export function decompress(req: DecompressRequest): Uint8Array {
     }
     case F.COMPRESSION_DEFLATE: {
       const start = paddingEnd(input, req.blockSize);
+      const z = zlib();
       let out: Buffer;
       try {
-        out = zlib.inflateRawSync(input.subarray(start), {
-          finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        out = z.inflateRawSync(input.subarray(start), {
+          finishFlush: z.constants.Z_SYNC_FLUSH,
           maxOutputLength: F.PCLUSTER_MAX_DSIZE,
         });
       } catch (e) {
