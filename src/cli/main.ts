@@ -172,6 +172,8 @@ async function cmdErofs(argv: string[], background: Background | undefined): Pro
     const adopt = (await import('./hand-over.js')).adoptedConnection();
     return mountCommand(async () => {
       const { mountErofs } = await import('../erofs/mount.js');
+      // This process is the image server: its memory settings, before any worker exists (server-process.ts).
+      (await import('../erofs/server-process.js')).tuneImageServerProcess();
       const m = await mountErofs({
         image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
         workers, options, debug: !!p.flags.debug, cacheSize, remote, verity,

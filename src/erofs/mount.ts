@@ -2,7 +2,6 @@
 // cache is shared, nothing is copied), optionally with overlayfs on top (metadata-only mode).
 
 import { Session } from '../server/session.js';
-import { fixMallocThresholds } from '../kernel/malloc-tuning.js';
 import { mountOverlay, unmountOverlay } from './overlay.js';
 import { isRemoteName } from '../remote/names.js';
 import { SharedInflight } from '../remote/shared-inflight.js';
@@ -23,8 +22,6 @@ export interface MountedErofs {
 export async function mountErofs(o: MountErofsOptions): Promise<MountedErofs> {
   const remoteStats = isRemoteName(o.image) || (o.basedir !== undefined && isRemoteName(o.basedir)) ? new RemoteStats() : undefined;
   const spec = erofsMountSpec(o, remoteStats && { stats: remoteStats.buffer, inflight: new SharedInflight().buffer });
-  // Before the session: its workers' buffers are then mmap'd and returned as such (malloc-tuning.ts).
-  fixMallocThresholds();
   const session = await Session.mount(spec.module, spec.session);
   let overlay: string | undefined;
   if (o.overlay) {
