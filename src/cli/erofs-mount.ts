@@ -63,6 +63,8 @@ export async function cmdErofsMount(argv: string[], background: Background | und
   const adopt = adoptedConnection();
   return mountCommand(async () => {
     const { mountErofs } = await import('../erofs/mount.js');
+    // This process is the image server: its memory settings, before any worker exists (server-process.ts).
+    (await import('../erofs/server-process.js')).tuneImageServerProcess();
     const m = await mountErofs({
       image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
       workers, options, debug: !!p.flags.debug, cacheSize, remote, verity,

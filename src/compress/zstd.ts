@@ -110,6 +110,19 @@ export class ZstdCompressor {
  * Throws ZstdError when the stream is malformed or would decode to more than `maxOutput`.
  */
 export function zstdDecompress(src: Uint8Array, maxOutput: number): Uint8Array {
+  return decodeInHeap(src, maxOutput, undefined, 0, 0) as Uint8Array;
+}
+
+/**
+ * zstdDecompress, but the first min(`want`, decoded) bytes are copied to dst[at...] instead of into a new
+ * array (an EROFS READ decodes into its reply). Returns how many bytes the frames decoded to.
+ */
+export function zstdDecompressInto(src: Uint8Array, maxOutput: number, dst: Uint8Array, at: number, want: number): number {
+  return decodeInHeap(src, maxOutput, dst, at, want) as number;
+}
+
+/** Decodes `src` in the WebAssembly heap; the output is copied to dst (returns its length) or to a new array. */
+function decodeInHeap(src: Uint8Array, maxOutput: number, dst: Uint8Array | undefined, at: number, want: number): Uint8Array | number {
   const m = mod();
   const srcPtr = m._malloc(src.length || 1);
   const dstPtr = m._malloc(maxOutput || 1);
@@ -118,7 +131,9 @@ export function zstdDecompress(src: Uint8Array, maxOutput: number): Uint8Array {
     m.HEAPU8.set(src, srcPtr);
     const n = m._ZSTD_decompress(dstPtr, maxOutput, srcPtr, src.length);
     if (m._ZSTD_isError(n)) throw new ZstdError(`zstd: malformed stream (code ${n >>> 0})`);
-    return m.HEAPU8.slice(dstPtr, dstPtr + n);
+    if (!dst) return m.HEAPU8.slice(dstPtr, dstPtr + n);
+    dst.set(m.HEAPU8.subarray(dstPtr, dstPtr + Math.min(n, want)), at);
+    return n;
   } finally {
     if (dstPtr) m._free(dstPtr);
     if (srcPtr) m._free(srcPtr);

@@ -8,8 +8,13 @@ import type { ErofsReader } from './reader/reader.js';
 
 /** Listed directories searched for an inode whose parent was never seen in a LOOKUP. */
 const MAX_LISTED = 64;
-/** Inodes whose parent is remembered (numbers only: a few MiB at most). */
-const MAX_PARENTS = 1_000_000;
+/**
+ * Inodes whose parent is remembered. A Map of numbers costs ~28 bytes an entry once its table has grown, in
+ * every worker: at 10^6 (the bound before) that was ~29 MiB a worker on a big enough image, and ~3.6 MiB on
+ * /usr, where the rest of a worker's heap is ~10 MiB. When full it starts again: the inodes looked up lately,
+ * the ones a failing request most likely names, are the ones kept; an older path is logged by its known tail.
+ */
+export const MAX_PARENTS = 32768;
 
 export class LogPaths {
   private readonly parents = new Map<number, number>();
@@ -23,7 +28,14 @@ export class LogPaths {
 
   /** `ino` was found in directory `parent` by a LOOKUP. */
   looked(ino: number, parent: number): void {
-    if (ino !== 1 && this.parents.size < MAX_PARENTS && !this.parents.has(ino)) this.parents.set(ino, parent);
+    if (ino === 1 || this.parents.has(ino)) return;
+    if (this.parents.size >= MAX_PARENTS) this.parents.clear();
+    this.parents.set(ino, parent);
+  }
+
+  /** How many inodes' parents are remembered now (at most MAX_PARENTS). */
+  get remembered(): number {
+    return this.parents.size;
   }
 
   /** Directory `dirIno` was listed with attributes (READDIRPLUS). */

@@ -4,10 +4,10 @@
 
 import { zlib } from '../../kernel/builtins.js';
 import { LzmaError, microLzmaDecodeInto } from '../../compress/lzma.js';
-import { ZstdError, zstdDecompress, zstdFrameContentSize, zstdReady } from '../../compress/zstd.js';
+import { ZstdError, zstdDecompressInto, zstdFrameContentSize, zstdReady } from '../../compress/zstd.js';
 import { corrupt } from './errors.js';
 import * as F from './format.js';
-import { lz4DecompressBlock } from './lz4.js';
+import { decodeLz4Into } from './extent-decode.js';
 import type { Superblock } from './superblock.js';
 
 export interface DecompressRequest {
@@ -41,24 +41,24 @@ function paddingEnd(input: Uint8Array, blockSize: number): number {
   corrupt('compressed pcluster is all zero padding');
 }
 
-function decodeZstd(frame: Uint8Array, n: number): Uint8Array {
+function decodeZstdInto(frame: Uint8Array, n: number, dst: Uint8Array, at: number): void {
   try {
     // ZSTD_decompress needs room for the whole frame; a deduplicated extent may want only a prefix of it.
     const declared = zstdFrameContentSize(frame);
     if (declared !== undefined && (declared < n || declared > F.PCLUSTER_MAX_DSIZE)) {
       corrupt(`zstd frame declares ${declared} bytes, the extent needs ${n}`);
     }
-    const out = zstdDecompress(frame, declared ?? F.PCLUSTER_MAX_DSIZE);
-    if (out.length < n) corrupt(`zstd pcluster decoded to ${out.length} bytes, expected ${n}`);
-    return out.length === n ? out : out.subarray(0, n);
+    const got = zstdDecompressInto(frame, declared ?? F.PCLUSTER_MAX_DSIZE, dst, at, n);
+    if (got < n) corrupt(`zstd pcluster decoded to ${got} bytes, expected ${n}`);
   } catch (e) {
     if (e instanceof ZstdError) corrupt(`zstd pcluster: ${e.message}`);
     throw e;
   }
 }
 
-function decodeLzma(input: Uint8Array, start: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
+function decodeLzmaInto(input: Uint8Array, start: number, n: number, dst: Uint8Array, at: number): void {
+  // The output is the dictionary: a view of exactly the extent, so matches cannot reach bytes before it.
+  const out = at === 0 && dst.length === n ? dst : dst.subarray(at, at + n);
   try {
     // Match distances are bounded by the largest dictionary EROFS allows, as the kernel's shared decoder
     // streams are (sized for the largest dict_size of any mounted image); the superblock's value is checked at open.
@@ -67,17 +67,31 @@ function decodeLzma(input: Uint8Array, start: number, n: number): Uint8Array {
     if (e instanceof LzmaError) corrupt(`lzma pcluster: ${e.message}`);
     throw e;
   }
+}
+
+/** The extent's decoded bytes in a new array (decompressInto writes them where the caller wants them). */
+export function decompress(req: DecompressRequest): Uint8Array {
+  const out = new Uint8Array(Math.max(0, req.outputLength));
+  decompressInto(req, out, 0);
   return out;
 }
 
-export function decompress(req: DecompressRequest): Uint8Array {
+/**
+ * Decodes the extent into dst[at, at + outputLength): every byte of it is written, or it throws (corrupt
+ * data -> CorruptImageError). Nothing is allocated for stored (plain) pclusters, LZ4 or LZMA, so a READ
+ * that decodes straight into its reply leaves no garbage behind: a decoded array per pcluster pinned tens
+ * of MiB of malloc'd memory in every worker between collections (bench/results/findings.md, "Memory").
+ */
+export function decompressInto(req: DecompressRequest, dst: Uint8Array, at: number): void {
   const { input, outputLength: n } = req;
   if (n > F.PCLUSTER_MAX_DSIZE) corrupt(`extent decodes to ${n} bytes, more than the ${F.PCLUSTER_MAX_DSIZE} limit`);
+  if (at < 0 || at + n > dst.length) throw new RangeError(`decompressInto: ${n} bytes at ${at} do not fit ${dst.length}`);
   switch (req.algorithm) {
     case F.COMPRESSION_SHIFTED: {
       // Stored uncompressed, starting at the pcluster's first byte.
       if (n > input.length) corrupt(`plain pcluster of ${input.length} bytes cannot hold ${n}`);
-      return input.slice(0, n);
+      dst.set(input.subarray(0, n), at);
+      return;
     }
     case F.COMPRESSION_INTERLACED: {
       // Stored uncompressed but rotated so each byte keeps its in-block offset (kernel z_erofs_transform_plain).
@@ -86,25 +100,17 @@ export function decompress(req: DecompressRequest): Uint8Array {
       const cur = req.blockSize - (req.interlacedOffset % req.blockSize);
       const start = plen - cur;
       if (start < 0) corrupt('interlaced pcluster smaller than its first block part');
-      const out = new Uint8Array(n);
       const first = Math.min(cur, n);
-      out.set(input.subarray(start, start + first), 0);
-      if (n > first) out.set(input.subarray(0, n - first), first);
-      return out;
+      dst.set(input.subarray(start, start + first), at);
+      if (n > first) dst.set(input.subarray(0, n - first), at + first);
+      return;
     }
     case F.COMPRESSION_LZ4: {
-      const out = new Uint8Array(n);
-      let start = 0;
-      let partial = true;
-      if (req.lz4ZeroPadding) {
-        start = paddingEnd(input, req.blockSize);
-        // With zero padding the stream ends exactly at the pcluster end, so a full decode could be checked
-        // strictly; partial mode is still used because the extent may cover only a prefix (dedupe, trims).
-        partial = true;
-      }
-      const got = lz4DecompressBlock(input, start, input.length, out, n, partial);
-      if (got !== n) corrupt(`lz4 pcluster decoded to ${got} bytes, expected ${n}`);
-      return out;
+      // With zero padding the stream ends exactly at the pcluster end; partial mode all the same: the extent
+      // may cover only a prefix of what the pcluster holds (dedupe, trims).
+      const out = at === 0 && dst.length === n ? dst : dst.subarray(at, at + n);
+      decodeLz4Into(input, out, n, req.blockSize, req.lz4ZeroPadding);
+      return;
     }
     case F.COMPRESSION_DEFLATE: {
       const start = paddingEnd(input, req.blockSize);
@@ -119,14 +125,17 @@ export function decompress(req: DecompressRequest): Uint8Array {
         corrupt(`deflate pcluster: ${(e as Error).message}`);
       }
       if (out.length < n) corrupt(`deflate pcluster decoded to ${out.length} bytes, expected ${n}`);
-      return new Uint8Array(out.buffer, out.byteOffset, n);
+      dst.set(out.subarray(0, n), at);
+      return;
     }
     case F.COMPRESSION_ZSTD:
       // One frame ending at the pcluster end; zero padding (always on for zstd) fills the front.
-      return decodeZstd(input.subarray(paddingEnd(input, req.blockSize)), n);
+      decodeZstdInto(input.subarray(paddingEnd(input, req.blockSize)), n, dst, at);
+      return;
     case F.COMPRESSION_LZMA:
       // MicroLZMA, zero padded in front like zstd (kernel z_erofs_lzma_decompress).
-      return decodeLzma(input, paddingEnd(input, req.blockSize), n);
+      decodeLzmaInto(input, paddingEnd(input, req.blockSize), n, dst, at);
+      return;
     default:
       corrupt(`unknown compression algorithm ${req.algorithm}`);
   }

@@ -8,7 +8,7 @@ import { FileByteSource } from '../file-byte-source.js';
 import { toBytes } from './bytes.js';
 import { DEFAULT_READER_CACHE_BYTES, DIR_BLOCK_OVERHEAD, INODE_WEIGHT, splitBudget } from './cache-budget.js';
 import type { ReaderContext } from './context.js';
-import { decompress } from './decompress.js';
+import { type DecompressRequest, decompressInto } from './decompress.js';
 import { decodeLz4Into } from './extent-decode.js';
 import { type DirBlock, type DirEntry, type DirEntryAt, blockCount, iterateDir, lookupName, readDirBlock } from './dir.js';
 import { CorruptImageError, corrupt } from './errors.js';
@@ -56,6 +56,8 @@ const DIR_KEY_BLOCKS = 8192;
 const DIR_KEY_NID_LIMIT = 2 ** 40;
 /** Most image bytes one pcluster read takes for the rest of its READ (a 128 KiB READ of lz4hc data needs less). */
 const PCLUSTER_WINDOW = 256 * 1024;
+
+const EMPTY = new Uint8Array(0);
 
 /** Nested reads (metabox -> packed inode -> ...) deeper than this mean a loop in a corrupt image. */
 const MAX_READ_DEPTH = 6;
@@ -406,25 +408,29 @@ export class ErofsReader implements ReaderContext {
   /** decodeExtentInto with the pcluster's bytes already read; every byte of dst[at, at + llen) is written or it throws. */
   private decodeInput(inode: ErofsInode, m: ZMapping, input: Uint8Array, dst: Uint8Array | undefined, at: number): Uint8Array {
     const zeroPadding = (this.sb.featureIncompat & F.INCOMPAT_LZ4_0PADDING) !== 0;
+    // A plain Uint8Array view either way (not a Buffer subarray): the decoders' loops then see one kind of array.
+    const out = dst ? new Uint8Array(dst.buffer, dst.byteOffset + at, m.llen) : new Uint8Array(m.llen);
     if (m.algorithm === F.COMPRESSION_LZ4) {
-      // A plain Uint8Array view either way (not a Buffer subarray): the decoder's loops then see one kind of array.
-      const out = dst ? new Uint8Array(dst.buffer, dst.byteOffset + at, m.llen) : new Uint8Array(m.llen);
       decodeLz4Into(input, out, m.llen, this.sb.blockSize, zeroPadding);
       return out;
     }
-    const out = decompress({
-      algorithm: m.algorithm,
-      input,
-      outputLength: m.llen,
-      blockSize: this.sb.blockSize,
-      lz4ZeroPadding: zeroPadding,
-      interlacedOffset: m.la % this.sb.blockSize,
-    });
-    if (out.length !== m.llen) corrupt(`inode ${formatNid(inode.nid)}: extent decoded to ${out.length} bytes, expected ${m.llen}`);
-    if (!dst) return out.byteLength === out.buffer.byteLength ? out : out.slice();
-    dst.set(out, at);
+    const req = this.decodeRequest;
+    req.algorithm = m.algorithm;
+    req.input = input;
+    req.outputLength = m.llen;
+    req.blockSize = this.sb.blockSize;
+    req.lz4ZeroPadding = zeroPadding;
+    req.interlacedOffset = m.la % this.sb.blockSize;
+    try {
+      decompressInto(req, out, 0);
+    } finally {
+      req.input = EMPTY; // the input buffer is reused: keep no view of it
+    }
     return out;
   }
+
+  /** Reused by decodeInput for every pcluster that is not LZ4. */
+  private readonly decodeRequest: DecompressRequest = { algorithm: 0, input: EMPTY, outputLength: 0, blockSize: 0, lz4ZeroPadding: false, interlacedOffset: 0 };
 
   /** The compressed extent layout of an inode, for diagnostics (`erofs info`). */
   extentAt(inode: ErofsInode, offset: number): ZMapping {
