@@ -9,10 +9,9 @@
 //   node dist/bench/erofs-cold-walk.js [--build DIR] [--runs N]
 
 import { spawnSync } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDataset, QUICK } from './lib/data.js';
+import { loadRequestPath, type InProcessServer } from './lib/in-process-erofs.js';
 import { BUILD_ROOT } from './lib/paths.js';
 import { fmt, median, range } from './lib/stats.js';
 
@@ -30,29 +29,15 @@ interface Walks {
 
 /** One process's three walks (the child side). */
 async function walks(): Promise<Walks> {
-  const load = (rel: string): Promise<Record<string, any>> => import(join(root, rel));
-  const { createErofsFilesystem } = await load('src/erofs/filesystem.js');
-  const { Dispatcher } = await load('src/server/dispatch.js');
-  const { DeviceChannel } = await load('src/server/channel.js');
-  const { InterruptTable } = await load('src/server/interrupts.js');
-  const { Lane } = await load('src/server/lane.js');
-  const { WireBuffer } = await load('src/protocol/wire.js');
-  const { InitFlags, Opcode } = await load('src/protocol/abi.js');
+  const rp = await loadRequestPath(root);
   // what the image server negotiates for listings
-  const initFlags = InitFlags.of('DO_READDIRPLUS', 'READDIRPLUS_AUTO') as number;
-  const { READDIR, READDIRPLUS } = Opcode as Record<string, number>;
-  const log = (m: string): void => void process.stderr.write(m + '\n');
-  const devnull = openSync('/dev/null', 'w');
-  const lane = new Lane(1 << 20);
-  const w = new WireBuffer(4096);
-  const fresh = async (): Promise<{ dispatch: (l: unknown, fd: number, w: unknown, n: number) => unknown }> => {
-    const fs = createErofsFilesystem({ image: ds.erofs, timeout: 86400 });
-    await fs.init({ minor: 45, flags: initFlags, maxWrite: 1 << 20, maxReadahead: 0, passthrough: false });
-    return new Dispatcher(fs, { entryTimeout: 86400, attrTimeout: 86400, negativeTimeout: 0, debug: false, setxattrExt: true, log }, new InterruptTable(), new DeviceChannel(log));
-  };
+  const initFlags = rp.InitFlags.of('DO_READDIRPLUS', 'READDIRPLUS_AUTO') as number;
+  const { READDIR, READDIRPLUS } = rp.Opcode;
+  const w = new rp.WireBuffer(4096);
+  const fresh = (): Promise<InProcessServer> => rp.serve(ds.erofs, 86400, initFlags);
   let requests = 0;
-  /** One request; the reply is in lane.out.buf. */
-  const call = (d: Awaited<ReturnType<typeof fresh>>, op: number, nodeid: number, offset: number): Buffer => {
+  /** One request; returns its reply. */
+  const call = (d: InProcessServer, op: number, nodeid: number, offset: number): Buffer => {
     const b = w.buf as Buffer;
     b.fill(0, 0, 80);
     b.writeUInt32LE(80, 0);
@@ -61,10 +46,9 @@ async function walks(): Promise<Walks> {
     b.writeUInt32LE(nodeid, 16);
     b.writeUInt32LE(offset, 48); // fuse_read_in.offset (directory offsets of this image fit 32 bits)
     b.writeUInt32LE(32768, 56); // glibc's getdents buffer
-    d.dispatch(lane, devnull, w, 80);
-    return (lane.out as { buf: Buffer }).buf;
+    return d.dispatch(w, 80);
   };
-  const walk = (d: Awaited<ReturnType<typeof fresh>>): void => {
+  const walk = (d: InProcessServer): void => {
     const dirs = [1];
     while (dirs.length > 0) {
       const dir = dirs.pop()!;
@@ -86,7 +70,7 @@ async function walks(): Promise<Walks> {
       }
     }
   };
-  const timed = (d: Awaited<ReturnType<typeof fresh>>): number => {
+  const timed = (d: InProcessServer): number => {
     const c0 = process.cpuUsage();
     walk(d);
     const c = process.cpuUsage(c0);

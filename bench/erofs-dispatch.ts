@@ -7,33 +7,21 @@
 //
 //   node dist/bench/erofs-dispatch.js [--build DIR]
 
-import { openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ensureDataset, QUICK } from './lib/data.js';
+import { loadRequestPath } from './lib/in-process-erofs.js';
 import { BUILD_ROOT } from './lib/paths.js';
 
 const a = process.argv.slice(2);
 const root = a.includes('--build') ? a[a.indexOf('--build') + 1]! : BUILD_ROOT;
-const load = (rel: string): Promise<Record<string, any>> => import(join(root, rel));
-
 const ds = await ensureDataset(QUICK, (s) => process.stderr.write(s + '\n'));
-const { createErofsFilesystem } = await load('src/erofs/filesystem.js');
-const { Dispatcher } = await load('src/server/dispatch.js');
-const { DeviceChannel } = await load('src/server/channel.js');
-const { InterruptTable } = await load('src/server/interrupts.js');
-const { Lane } = await load('src/server/lane.js');
-const { WireBuffer } = await load('src/protocol/wire.js');
-
-const fs = createErofsFilesystem({ image: ds.erofs, timeout: 0 });
-await fs.init({ minor: 45, flags: 0, maxWrite: 1 << 20, maxReadahead: 0, passthrough: false });
-const log = (m: string): void => void process.stderr.write(m + '\n');
-const d = new Dispatcher(fs, { entryTimeout: 0, attrTimeout: 0, negativeTimeout: 0, debug: false, setxattrExt: true, log }, new InterruptTable(), new DeviceChannel(log));
-const lane = new Lane(1 << 20);
-const devnull = openSync('/dev/null', 'w');
+const rp = await loadRequestPath(root);
+const server = await rp.serve(ds.erofs, 0);
+const fs = server.fs;
 type Req = [w: unknown, len: number];
 
 function req(op: number, nodeid: number, body: Buffer): Req {
-  const w = new WireBuffer(4096 + body.length);
+  const w = new rp.WireBuffer(4096 + body.length);
   const len = 40 + body.length;
   w.buf.writeUInt32LE(len, 0);
   w.buf.writeUInt32LE(op, 4);
@@ -66,8 +54,7 @@ function listing(op: number, plus: boolean): Req[] {
     body.writeBigUInt64LE(BigInt(off), 8);
     body.writeUInt32LE(32768, 16);
     const r = req(op, bigdir, body);
-    d.dispatch(lane, devnull, r[0], r[1]);
-    const b = (lane.out as { buf: Buffer }).buf;
+    const b = server.dispatch(r[0], r[1]);
     const end = b.readUInt32LE(0);
     if (end <= 16) break;
     out.push(r);
@@ -82,9 +69,9 @@ function listing(op: number, plus: boolean): Req[] {
 
 function cpuPerRequest(name: string, list: Req[], rounds: number): void {
   // steady state: at least 200 requests first (a loop the first requests only interpreted is compiled by then)
-  for (let r = 0; r < Math.max(2, Math.ceil(200 / list.length)); r++) for (const [w, n] of list) d.dispatch(lane, devnull, w, n);
+  for (let r = 0; r < Math.max(2, Math.ceil(200 / list.length)); r++) for (const [w, n] of list) server.dispatch(w, n);
   const c0 = process.cpuUsage();
-  for (let r = 0; r < rounds; r++) for (const [w, n] of list) d.dispatch(lane, devnull, w, n);
+  for (let r = 0; r < rounds; r++) for (const [w, n] of list) server.dispatch(w, n);
   const c = process.cpuUsage(c0);
   console.log(`${name.padEnd(40)} ${((c.user + c.system) / (rounds * list.length)).toFixed(2).padStart(8)} µs CPU/request`);
 }

@@ -2,7 +2,7 @@
 // process until it ends (mountCommand). Imported statically by the command and by erofs.ts, which a background
 // `erofs mount` loads before it answers, so it stays small.
 
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { signalFailure, signalReady, signalUsageError } from './daemon.js';
@@ -23,24 +23,22 @@ export function fail(msg: string): never {
 }
 
 export function existingDir(p: string, what: string): string {
-  let st;
-  try {
-    st = statSync(p);
-  } catch {
-    fail(`${what} '${p}' does not exist`);
-  }
-  if (!st.isDirectory()) fail(`${what} '${p}' is not a directory`);
-  return realpathSync(p);
+  return existing(p, what, (st) => st.isDirectory(), 'a directory');
 }
 
 export function existingFile(p: string, what: string): string {
-  let st;
+  return existing(p, what, (st) => st.isFile(), 'a regular file');
+}
+
+/** The real path of `p`, which must exist and be of the kind `isKind` accepts; otherwise a usage error. */
+function existing(p: string, what: string, isKind: (st: Stats) => boolean, kind: string): string {
+  let st: Stats;
   try {
     st = statSync(p);
   } catch {
     fail(`${what} '${p}' does not exist`);
   }
-  if (!st.isFile()) fail(`${what} '${p}' is not a regular file`);
+  if (!isKind(st)) fail(`${what} '${p}' is not ${kind}`);
   return realpathSync(p);
 }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { passthroughModule, PASSTHROUGH_MODULE_WANT } from '../../src/fs/passthrough/index.js';
 import { withMount, type MountedTest } from '../helpers/mount.js';
-import { inPython, startPython } from '../helpers/python.js';
+import { inPython, startPython, type PyProcess } from '../helpers/python.js';
 import { makeSource, removeSource } from '../helpers/passthrough.js';
 
 const t = suite('passthrough in worker mode');
@@ -39,6 +39,19 @@ function fdsUnder(dir: string): number {
     }
   }
   return n;
+}
+
+/** A process (through the mount) that takes an exclusive POSIX lock on `lockfile`, creates `held`, and sleeps. */
+function holdLock(m: MountedTest & { src: string }): PyProcess<string> {
+  fs.writeFileSync(path.join(m.src, 'lockfile'), '');
+  return startPython<string>(m.mnt, `
+    import fcntl, time
+    a = open(P('lockfile'), 'r+')
+    fcntl.lockf(a, fcntl.LOCK_EX)
+    open(P('held'), 'w').close()
+    time.sleep(30)
+    return 'slept'
+  `);
 }
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
@@ -83,15 +96,7 @@ t('a waiting POSIX lock and flock do not hold up the requests of the process tha
 
 t('a lock wait interrupted by a signal fails with EINTR and the mount goes on', async () => {
   await mountedWorker(async (m) => {
-    fs.writeFileSync(path.join(m.src, 'lockfile'), '');
-    const holder = startPython<string>(m.mnt, `
-      import fcntl, time
-      a = open(P('lockfile'), 'r+')
-      fcntl.lockf(a, fcntl.LOCK_EX)
-      open(P('held'), 'w').close()
-      time.sleep(30)
-      return 'slept'
-    `);
+    const holder = holdLock(m);
     try {
       await until('the holder has the lock', () => fs.existsSync(path.join(m.src, 'held')));
       const r = await inPython<Record<string, unknown>>(m.mnt, `
@@ -122,15 +127,7 @@ t('a lock wait interrupted by a signal fails with EINTR and the mount goes on', 
 
 t('an aborted connection with a lock wait pending: the worker ends', async () => {
   await mountedWorker(async (m) => {
-    fs.writeFileSync(path.join(m.src, 'lockfile'), '');
-    const holder = startPython<string>(m.mnt, `
-      import fcntl, time
-      a = open(P('lockfile'), 'r+')
-      fcntl.lockf(a, fcntl.LOCK_EX)
-      open(P('held'), 'w').close()
-      time.sleep(30)
-      return 'slept'
-    `);
+    const holder = holdLock(m);
     const waiter = startPython<string>(m.mnt, `
       import fcntl
       while not os.path.exists(P('held')):
