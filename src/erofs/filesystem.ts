@@ -35,6 +35,7 @@ import { formatNid } from './reader/superblock.js';
 import { ObjectVerifier, VerityError, type VerityMode } from './verity-check.js';
 import { LogPaths } from './log-paths.js';
 import { PlusPolicy } from './plus-policy.js';
+import { withWarmUpImage } from './warm-up-image.js';
 
 /** Synthetic readdir offset of a "." the image omitted (real offsets are dirent positions + 12 >= 12). */
 const OFFSET_SYNTH_DOT = 1;
@@ -99,6 +100,8 @@ interface ObjectFile {
  * leaves the object open until it falls out of these bounded tables.
  */
 const MAX_OPEN_OBJECTS = 256;
+/** The warm-up twin's cache budget: its image is small, and its buffers are allocated at their full size. */
+const WARM_UP_CACHE_BYTES = 4 * 1024 * 1024;
 const MAX_HANDLES = 65536;
 
 /** Per-inode facts derived from xattrs, computed once. */
@@ -142,10 +145,13 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   /** Reused for every READDIRPLUS record: the sink encodes it before the next one (see fillEntry). */
   private readonly plusAttr: Attr = { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, blocks: 0, rdev: 0, blksize: 0, atime: 0, atimeNsec: 0, mtime: 0, mtimeNsec: 0, ctime: 0, ctimeNsec: 0, timeout: 0 };
   private readonly plusEntry: Entry = { ino: 0, generation: 0, attr: this.plusAttr, entryTimeout: 0, attrTimeout: 0 };
+  /** What this instance was made from (warmUpTwin makes one alike). */
+  private readonly options: ErofsFilesystemOptions;
 
 
   constructor(options: ErofsFilesystemOptions) {
     super();
+    this.options = options;
     this.reader = ErofsReader.open(options.image, options.cacheSize !== undefined ? { ...options.reader, cacheBytes: options.cacheSize } : options.reader);
     this.mode = options.mode ?? 'plain';
     // An object store means a composefs image, header or not (mkfs.erofs-built composefs images have none).
@@ -318,6 +324,17 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     this.autoPlus = InitFlags.has(conn.flags, 'READDIRPLUS_AUTO');
     // Both hosting modes await init before serving: zstd's WebAssembly decoder is ready by the first read.
     return decodersReady(this.reader.sb);
+  }
+
+  /**
+   * Filesystem.warmUpTwin: an instance with this one's settings (view mode, composefs, object store, verity)
+   * over the built-in warm-up image (warm-up-image.ts), read with pread as this one's image is, so that what
+   * the warm-up compiles is what this one's requests run. Only for an image read from a file: another source
+   * class would make the reader's call sites polymorphic.
+   */
+  warmUpTwin(): ErofsFilesystem | undefined {
+    if (typeof this.options.image !== 'string') return undefined;
+    return withWarmUpImage((image) => new ErofsFilesystem({ ...this.options, image, cacheSize: WARM_UP_CACHE_BYTES, composefs: this.composefs }));
   }
 
   destroy(): void {

@@ -68,6 +68,14 @@ export interface ConnectionInfo {
 export interface Filesystem {
   init?(conn: ConnectionInfo): MaybePromise<void>;
   destroy?(): MaybePromise<void>;
+  /**
+   * A throw-away instance of the same class with this one's settings over small built-in sample data (never
+   * this instance's data, whose caches must stay cold), or undefined when there is none. A worker-mode server
+   * with SessionOptions.warmUp walks it with a request mix while idle after INIT, so that its request path is
+   * compiled before real requests come (src/server/warm-up/); it is destroyed afterwards. Not given INIT's
+   * ConnectionInfo: the server calls init on it with the real one.
+   */
+  warmUpTwin?(): Filesystem | undefined;
 
   lookup?(ctx: RequestContext, parent: number, name: string): MaybePromise<Entry>;
   /** Give back nlookup lookups of ino (FORGET and BATCH_FORGET). Never answered. */

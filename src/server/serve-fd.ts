@@ -11,6 +11,8 @@ import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { pollFd, type PollBindings, type PolledFd } from './poll-fd.js';
+import { readableWithin } from '../kernel/poll-in.js';
+import type { IdleWork } from './warm-up/idle-warm-up.js';
 
 /** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
 export interface WhileWaiting {
@@ -28,13 +30,30 @@ const ignore = (): void => undefined;
 const REQUESTS_PER_LOOP_TURN = 1024;
 const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting): Promise<void> {
+/**
+ * How long the fd must stay quiet after a request before idle work starts: a client's next request usually
+ * follows within a few ms (a walk, a start-up), and those are served first.
+ */
+const QUIET_MS = 20;
+
+export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting, idle?: IdleWork): Promise<void> {
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
   let polled: PolledFd | undefined; // made at the first wait, kept for the next ones
   let sinceTurn = 0;
+  // between two slices of idle work the fd is only looked at; after a request it must stay quiet QUIET_MS.
+  // (Another worker may take what poll saw: this one then blocks in read(2), and its idle work waits.)
+  let quiet = QUIET_MS;
   try {
     for (;;) {
+      if (idle !== undefined) {
+        if (!readableWithin(fd, quiet)) {
+          quiet = 0;
+          if (!idle.step()) idle = undefined;
+          continue;
+        }
+        quiet = QUIET_MS;
+      }
       const n = readRequest(fd, input.buf, bufSize);
       if (n === READ_GONE) return;
       if (n === READ_AGAIN) continue;
@@ -66,6 +85,7 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
       await settled;
     }
   } finally {
+    idle?.close();
     await polled?.close();
   }
 }

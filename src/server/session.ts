@@ -89,6 +89,13 @@ export interface SessionOptions {
   adopt?: AdoptedConnection;
   /** V8 heap limits of each serving worker (worker mode): a small young generation keeps a worker's RSS small. */
   workerLimits?: ResourceLimits;
+  /**
+   * Worker mode over /dev/fuse reads: once its fd has been quiet for a moment after INIT, each worker walks a
+   * throw-away twin of its filesystem (Filesystem.warmUpTwin) so that its request path is compiled before the
+   * first real requests (src/server/warm-up/). Real requests always go first. Default false; a filesystem
+   * without warmUpTwin ignores it.
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -265,7 +272,7 @@ export class Session {
       const ready = untilMessage(worker, i, 'ready');
       const msg: ServeStart = {
         type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts,
-        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight),
+        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight), warmUp: opts.warmUp ?? false,
       };
       worker.postMessage(msg);
       return ready;

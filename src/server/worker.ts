@@ -12,6 +12,7 @@ import { serveFd, type WhileWaiting } from './serve-fd.js';
 import { pollBindings } from './poll-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
 import type { UringStart } from './uring/serve.js';
+import { idleWarmUp } from './warm-up/idle-warm-up.js';
 
 export interface ServeWorkerData {
   role: 'serve';
@@ -31,6 +32,8 @@ export interface ServeStart {
   interrupts: SharedArrayBuffer;
   /** Serve over FUSE io_uring (the kernel took FUSE_OVER_IO_URING). */
   uring?: UringStart;
+  /** SessionOptions.warmUp. */
+  warmUp: boolean;
 }
 
 export interface ReaderWorkerData {
@@ -66,8 +69,8 @@ async function serve(data: ServeWorkerData): Promise<void> {
     port.once('message', (m: ServeStart | { type: 'cancel' }) => resolve(m.type === 'start' ? m : undefined));
   });
   if (!start) return;
+  const conn: ConnectionInfo = { ...start.conn };
   try {
-    const conn: ConnectionInfo = { ...start.conn };
     if (start.conn.passthrough) {
       // The main thread opened ffi-rs before starting this worker; per-open FFI calls are fine here.
       const { backingOpen, backingClose } = await import('../kernel/backing.js');
@@ -90,7 +93,10 @@ async function serve(data: ServeWorkerData): Promise<void> {
   const d = makeDispatcher(new DeviceChannel(log));
   if (start.uring) await (await import('./uring/serve.js')).serveUring(start.fd, makeDispatcher, start.bufSize, start.uring, log);
   else if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
-  else await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log));
+  else {
+    const idle = start.warmUp ? idleWarmUp(fs, conn, { ...start.dispatch, log }, interrupts, start.bufSize) : undefined;
+    await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log), idle);
+  }
   if (fs.destroy) await fs.destroy();
 }
 

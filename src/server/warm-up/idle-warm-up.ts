@@ -1,0 +1,67 @@
+// The warm-up as a worker's idle work (serve-fd.ts calls step() only when /dev/fuse has been quiet): the twin
+// and the walk are made at the first step, not before the first real request, and any failure ends the
+// warm-up with one log line; serving never depends on it.
+
+import type { ConnectionInfo, Filesystem } from '../../fs/types.js';
+import type { DispatchOptions } from '../dispatch.js';
+import type { InterruptTable } from '../interrupts.js';
+import { canPoll } from '../../kernel/poll-in.js';
+import { WarmUpWalk } from './walk.js';
+
+/** Work a serving loop does while its fd has nothing to read. */
+export interface IdleWork {
+  /** Does a slice of it; false once there is no more. */
+  step(): boolean;
+  /** Drops what is left (the loop ends). */
+  close(): void;
+}
+
+/** Requests per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
+const REQUESTS_PER_SLICE = 32;
+
+export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number): IdleWork | undefined {
+  if (typeof fs.warmUpTwin !== 'function' || !canPoll()) return undefined;
+  let walk: WarmUpWalk | undefined;
+  /** The twin's init, while it runs (zstd's decoder may load asynchronously). */
+  let initing: Promise<void> | undefined;
+  let done = false;
+  const started = process.cpuUsage();
+  const fail = (err: unknown): false => {
+    done = true;
+    opts.log(`tsfuse: warm-up stopped: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  };
+  return {
+    step(): boolean {
+      if (done) return false;
+      try {
+        if (initing) return true;
+        if (!walk) {
+          const twin = fs.warmUpTwin!();
+          if (!twin) return (done = true) && false;
+          walk = new WarmUpWalk(twin, opts, interrupts, bufSize);
+          // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
+          const ready = twin.init?.(conn);
+          if (ready instanceof Promise) {
+            initing = ready.then(() => { initing = undefined; }, (err: unknown) => { initing = undefined; walk?.close(); fail(err); });
+            return true;
+          }
+        }
+        if (walk.step(REQUESTS_PER_SLICE)) return true;
+        done = true;
+        if (opts.debug) {
+          const cpu = process.cpuUsage(started);
+          opts.log(`tsfuse: warm-up done: ${walk.requests} requests, ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of this process's CPU`);
+        }
+        return false;
+      } catch (err) {
+        walk?.close();
+        return fail(err);
+      }
+    },
+    close(): void {
+      if (!done) walk?.close();
+      done = true;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// The warm-up walk: a worker, idle after INIT, plays the kernel's part against a throw-away twin of its
+// filesystem (Filesystem.warmUpTwin: same class and settings, built-in sample data) through a Dispatcher of its
+// own, so the request path real requests take (decoders, the opcode table, the filesystem's methods, the reply
+// encoders and writers) is compiled before they come. V8 compiles a function for the types it has seen: the
+// twin, its Dispatcher, the Lane and the DeviceChannel are the classes real requests meet, so nothing compiled
+// here is thrown away at the first real request. The real filesystem's caches are never touched.
+//
+// The request mix is a tree walk as `find`, `ls -l` and `stat` make the kernel send it: per directory GETATTR,
+// OPENDIR, READDIRPLUS at offset 0 then READDIR to the end (what READDIRPLUS_AUTO asks for), RELEASEDIR; per
+// entry LOOKUP and GETATTR, and for some OPEN/READ/RELEASE, READLINK, GETXATTR, LISTXATTR.
+
+import { FUSE_ROOT_ID, LAYOUT as L, OUT_HEADER_SIZE, Opcode } from '../../protocol/abi.js';
+import { RequestWriter } from '../../protocol/request-writer.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../protocol/types.js';
+import { WireBuffer } from '../../protocol/wire.js';
+import { ERRNO } from '../../protocol/errno.js';
+import type { Filesystem } from '../../fs/types.js';
+import { Dispatcher, type DispatchOptions } from '../dispatch.js';
+import type { InterruptTable } from '../interrupts.js';
+import { Lane } from '../lane.js';
+import { ReplyFile } from './reply-file.js';
+
+/** Times the whole tree is walked: the first round runs in V8's interpreter, the second on what it compiled. */
+export const WARM_UP_ROUNDS = 2;
+/** A listing request's size: what the kernel asks for behind a 32 KiB getdents buffer. */
+const DIR_BYTES = 32768;
+const READ_BYTES = 65536;
+/** Files opened and read per directory (every entry is looked up and stat'ed). */
+const FILES_READ_PER_DIR = 48;
+/** Every how many entries one GETXATTR and one LISTXATTR go out. */
+const XATTR_EVERY = 8;
+
+const E = L.fuse_entry_out;
+const D = L.fuse_dirent;
+const ATTR_MODE = E.attr + L.fuse_attr.mode;
+const ATTR_SIZE = E.attr + L.fuse_attr.size_;
+
+interface Listed {
+  names: string[];
+}
+
+export class WarmUpWalk {
+  private readonly writer = new RequestWriter();
+  private readonly lane: Lane;
+  private readonly replies: ReplyFile;
+  private readonly reply: WireBuffer;
+  private readonly dispatcher: Dispatcher;
+  private readonly steps: Generator<void, void, void>;
+  /** Requests sent so far (for the closing log line). */
+  requests = 0;
+
+  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number, private readonly rounds = WARM_UP_ROUNDS) {
+    this.replies = new ReplyFile(opts.log);
+    this.lane = new Lane(bufSize);
+    this.reply = new WireBuffer(bufSize);
+    this.dispatcher = new Dispatcher(twin, { ...opts, debug: false }, interrupts, this.replies.channel);
+    this.steps = this.walk();
+  }
+
+  /** Sends up to `requests` requests; false once the walk is over (the twin is then destroyed). */
+  step(requests: number): boolean {
+    for (let i = 0; i < requests; i++) {
+      if (this.steps.next().done) {
+        this.close();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Ends the walk early (the session is going). */
+  close(): void {
+    this.steps.return();
+    this.replies.close();
+    void this.twin.destroy?.();
+  }
+
+  /** Dispatches the request in the writer; the reply's error (0 or -errno) and its bytes in `reply`. */
+  private send(len: number): number {
+    this.replies.reset();
+    this.requests++;
+    const pending = this.dispatcher.dispatch(this.lane, this.replies.fd, this.writer.wire, len);
+    // a twin answers synchronously (read-only trees do); one that does not is not waited for
+    if (pending !== undefined) return -1;
+    const n = this.replies.read(this.reply.buf);
+    return n >= OUT_HEADER_SIZE ? this.reply.getI32(L.fuse_out_header.error) : -1;
+  }
+
+  private *walk(): Generator<void, void, void> {
+    const w = this.writer;
+    for (let round = 0; round < this.rounds; round++) {
+      this.send(w.bare(Opcode.STATFS, FUSE_ROOT_ID));
+      yield;
+      const dirs = [FUSE_ROOT_ID];
+      while (dirs.length > 0) {
+        const dir = dirs.shift()!;
+        const listed: Listed = { names: [] };
+        yield* this.list(dir, listed);
+        let files = 0;
+        for (let i = 0; i < listed.names.length; i++) {
+          if (this.send(w.lookup(dir, listed.names[i])) !== 0) {
+            yield;
+            continue;
+          }
+          const ino = this.reply.getU64(OUT_HEADER_SIZE + E.nodeid);
+          const type = this.reply.getU32(OUT_HEADER_SIZE + ATTR_MODE) & S_IFMT;
+          const size = this.reply.getU64(OUT_HEADER_SIZE + ATTR_SIZE);
+          yield;
+          if (ino === 0) continue;
+          this.send(w.getattr(ino));
+          yield;
+          if (type === S_IFDIR) dirs.push(ino);
+          else if (type === S_IFLNK) {
+            this.send(w.bare(Opcode.READLINK, ino));
+            yield;
+          } else if (type === S_IFREG && files++ < FILES_READ_PER_DIR) yield* this.read(ino, size);
+          if (i % XATTR_EVERY === 0) {
+            this.send(w.getxattr(ino, 'security.capability', 0));
+            yield;
+            this.send(w.listxattr(ino, 0));
+            yield;
+          }
+        }
+      }
+    }
+  }
+
+  /** A listing as the kernel makes it: READDIRPLUS at 0, READDIR from where it stopped, to the end. */
+  private *list(dir: number, out: Listed): Generator<void, void, void> {
+    const w = this.writer;
+    this.send(w.getattr(dir));
+    yield;
+    // ENOSYS: the filesystem took NO_OPENDIR_SUPPORT, and the kernel lists with fh 0 and no RELEASEDIR
+    const opened = this.send(w.open(Opcode.OPENDIR, dir));
+    if (opened !== 0 && opened !== -ERRNO.ENOSYS) return;
+    const fh = opened === 0 ? this.reply.getU64(OUT_HEADER_SIZE + L.fuse_open_out.fh) : 0;
+    yield;
+    let offset = 0;
+    for (let plus = true; ; plus = false) {
+      if (this.send(w.read(plus ? Opcode.READDIRPLUS : Opcode.READDIR, dir, fh, offset, DIR_BYTES)) !== 0) break;
+      const next = this.names(plus, out);
+      yield;
+      if (next < 0) break;
+      offset = next;
+    }
+    if (opened !== 0) return;
+    this.send(w.release(Opcode.RELEASEDIR, dir, fh));
+    yield;
+  }
+
+  /** The names of the listing reply in `reply` (but . and ..); the offset of its last record, -1 if empty. */
+  private names(plus: boolean, out: Listed): number {
+    const r = this.reply;
+    const end = r.getU32(L.fuse_out_header.len);
+    const skip = plus ? L.fuse_direntplus.dirent : 0;
+    let last = -1;
+    for (let at = OUT_HEADER_SIZE; at + skip + D.size <= end; ) {
+      const d = at + skip;
+      const len = r.getU32(d + D.namelen);
+      const name = r.buf.toString('utf8', d + D.size, d + D.size + len);
+      if (name !== '.' && name !== '..') out.names.push(name);
+      last = r.getU64(d + D.off);
+      at = d + ((D.size + len + 7) & ~7);
+    }
+    return last;
+  }
+
+  private *read(ino: number, size: number): Generator<void, void, void> {
+    const w = this.writer;
+    const opened = this.send(w.open(Opcode.OPEN, ino));
+    if (opened !== 0 && opened !== -ERRNO.ENOSYS) return;
+    const fh = opened === 0 ? this.reply.getU64(OUT_HEADER_SIZE + L.fuse_open_out.fh) : 0;
+    yield;
+    for (let offset = 0; offset < Math.max(size, 1); offset += READ_BYTES) {
+      this.send(w.read(Opcode.READ, ino, fh, offset, READ_BYTES));
+      yield;
+    }
+    if (opened !== 0) return;
+    this.send(w.release(Opcode.RELEASE, ino, fh));
+    yield;
+  }
+}
