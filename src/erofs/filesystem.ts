@@ -57,6 +57,17 @@ function firstDirentIn(from: number, blockSize: number): number {
   return Math.ceil((from % blockSize) / F.DIRENT_SIZE);
 }
 
+/**
+ * Reused for every READDIRPLUS record of every instance in this thread: a record is filled and encoded by
+ * the sink before the next one is (see fillEntry), and requests run one at a time. One object per thread,
+ * not per instance: its time and size fields turn from integers into doubles on first use, which gives it a
+ * new shape, and a field of each instance holding it would then make a second instance (a worker's real
+ * filesystem after a warm-up one, bench/erofs-cold-walk's walk 2) deoptimize the listing code compiled for
+ * the first (bench/results/metadata.md, Round 5b).
+ */
+const PLUS_ATTR: Attr = { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, blocks: 0, rdev: 0, blksize: 0, atime: 0, atimeNsec: 0, mtime: 0, mtimeNsec: 0, ctime: 0, ctimeNsec: 0, timeout: 0 };
+const PLUS_ENTRY: Entry = { ino: 0, generation: 0, attr: PLUS_ATTR, entryTimeout: 0, attrTimeout: 0 };
+
 export interface ErofsFilesystemOptions {
   /** Image path (read with pread), or the image itself (a SharedArrayBuffer is shared between workers). */
   image: string | SharedArrayBuffer | ArrayBuffer | Uint8Array | ByteSource;
@@ -142,9 +153,6 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   private readonly logs: LogOnce;
   /** Paths for log lines (numbers only on the request path). */
   private readonly paths: LogPaths;
-  /** Reused for every READDIRPLUS record: the sink encodes it before the next one (see fillEntry). */
-  private readonly plusAttr: Attr = { ino: 0, mode: 0, nlink: 0, uid: 0, gid: 0, size: 0, blocks: 0, rdev: 0, blksize: 0, atime: 0, atimeNsec: 0, mtime: 0, mtimeNsec: 0, ctime: 0, ctimeNsec: 0, timeout: 0 };
-  private readonly plusEntry: Entry = { ino: 0, generation: 0, attr: this.plusAttr, entryTimeout: 0, attrTimeout: 0 };
   /** What this instance was made from (warmUpTwin makes one alike). */
   private readonly options: ErofsFilesystemOptions;
 
@@ -642,7 +650,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
   }
 
   /**
-   * The READDIRPLUS record of one child, in the reused plusEntry. A child that cannot be read (or a whiteout
+   * The READDIRPLUS record of one child, in the reused PLUS_ENTRY. A child that cannot be read (or a whiteout
    * listed outside the root, which LOOKUP answers ENOENT for) is a plain dirent without attributes (nodeid
    * 0): one unreadable inode must not make its directory unlistable (the kernel's readdir never reads child
    * inodes), and a LOOKUP of the name reports the error.
@@ -664,18 +672,18 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
 
   /** A READDIRPLUS record without attributes (nodeid 0): the kernel lists the name and instantiates nothing. */
   private bareEntry(nid: number, ft: number): Entry {
-    const a = this.plusAttr;
+    const a = PLUS_ATTR;
     a.ino = this.inoOf(nid);
     a.mode = fileTypeToMode(ft);
     a.nlink = a.uid = a.gid = a.size = a.blocks = a.rdev = a.blksize = 0;
     a.atime = a.atimeNsec = a.mtime = a.mtimeNsec = a.ctime = a.ctimeNsec = 0;
-    this.plusEntry.ino = 0;
-    return this.plusEntry;
+    PLUS_ENTRY.ino = 0;
+    return PLUS_ENTRY;
   }
 
   /** The reused READDIRPLUS entry filled with an inode's attributes, as entryOf would build them. */
   private fillEntry(inode: ErofsInode): Entry {
-    const a = this.plusAttr;
+    const a = PLUS_ATTR;
     a.ino = this.inoOf(inode.nid);
     a.mode = inode.mode;
     a.nlink = inode.nlink;
@@ -688,7 +696,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
     a.atime = a.mtime = a.ctime = inode.mtime;
     a.atimeNsec = a.mtimeNsec = a.ctimeNsec = inode.mtimeNsec;
     a.timeout = this.timeout;
-    const e = this.plusEntry;
+    const e = PLUS_ENTRY;
     e.ino = a.ino;
     e.entryTimeout = this.timeout;
     e.attrTimeout = this.timeout;

@@ -24,11 +24,19 @@ const SAMPLE_EVERY = 32;
 /** Directories remembered as listed without file attributes (a LOOKUP in one counts as evidence). */
 const MAX_BARE_DIRS = 64;
 
+/** Slots of PlusPolicy.evidence. */
+const HITS = 0;
+const OFFERED = 1;
+
 export class PlusPolicy {
-  /** Lookups of files listed without attributes (decayed). */
-  private hits = 0;
-  /** Files listed without attributes (decayed). */
-  private offered = 0;
+  /**
+   * [HITS]: lookups of files listed without attributes, [OFFERED]: files listed without attributes, both
+   * decayed. Fractional, so kept in a Float64Array: as fields that start as integers they would give the
+   * object a new shape at the first decay, and the next instance made (a worker's filesystem after a warm-up
+   * one) would then deoptimize the listing code compiled against the first (bench/results/metadata.md,
+   * Round 5b).
+   */
+  private readonly evidence = new Float64Array(2);
   /** Files listed while files get attributes (for SAMPLE_EVERY). */
   private sampled = 0;
   /** The reply being written: files get attributes (sampled), or all of them (advised). Set by begin. */
@@ -44,7 +52,8 @@ export class PlusPolicy {
    */
   begin(advised: boolean): void {
     this.allFiles = advised;
-    this.withAttrs = advised || this.hits * THRESHOLD > this.offered;
+    const ev = this.evidence;
+    this.withAttrs = advised || ev[HITS]! * THRESHOLD > ev[OFFERED]!;
   }
 
   /** Whether the next file of the reply goes without attributes (nodeid 0). */
@@ -57,8 +66,9 @@ export class PlusPolicy {
   /** A reply listed `files` non-directory entries of directory `dirIno` without attributes. */
   listedBare(dirIno: number, files: number): void {
     if (files === 0) return;
-    this.hits *= DECAY;
-    this.offered = this.offered * DECAY + files;
+    const ev = this.evidence;
+    ev[HITS] = ev[HITS]! * DECAY;
+    ev[OFFERED] = ev[OFFERED]! * DECAY + files;
     const d = this.bareDirs;
     if (d.has(dirIno)) d.delete(dirIno);
     else if (d.size >= MAX_BARE_DIRS) d.delete(d.values().next().value as number);
@@ -67,6 +77,7 @@ export class PlusPolicy {
 
   /** A LOOKUP found a non-directory in directory `parentIno`. */
   lookedUpFile(parentIno: number): void {
-    if (this.bareDirs.has(parentIno) && this.hits < this.offered) this.hits++;
+    const ev = this.evidence;
+    if (this.bareDirs.has(parentIno) && ev[HITS]! < ev[OFFERED]!) ev[HITS] = ev[HITS]! + 1;
   }
 }
