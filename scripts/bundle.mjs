@@ -63,3 +63,8 @@ await Promise.all(Object.entries(BUNDLES).map(([file, entry]) => build({
   plugins: [ownImportMetaUrl],
   logLevel: 'warning',
 })));
+
+// Not a bundle, but made from dist/ by the same step: the image server's warm-up image (src/erofs/warm-up-image.ts),
+// written once here rather than by each serving worker at run time.
+const { writeWarmUpImage, WARM_UP_IMAGE } = await import(join(dist, 'src', 'erofs', 'warm-up-image.js'));
+writeWarmUpImage(WARM_UP_IMAGE);

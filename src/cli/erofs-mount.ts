@@ -29,8 +29,9 @@ export async function cmdErofsMount(argv: string[], background: Background | und
   const p = parseArgs(argv, {
     ...MOUNT_FLAGS, basedir: { kind: 'string' }, passthrough: { kind: 'bool' }, overlay: { kind: 'string' },
     upperdir: { kind: 'string' }, workdir: { kind: 'string' }, 'cache-size': { kind: 'string' }, ...REMOTE_FLAGS,
-    verity: { kind: 'string' },
+    verity: { kind: 'string' }, 'no-warm-up': { kind: 'bool' },
   }, { min: 2, max: 2, names: 'IMAGE MOUNTPOINT' });
+  const warmUp = !p.flags['no-warm-up'];
   const verity = (p.flags.verity ?? 'check') as VerityMode;
   if (!VERITY_MODES.includes(verity)) fail(`--verity takes off, check or require (not ${JSON.stringify(p.flags.verity)})`);
   const remoteBasedir = p.flags.basedir !== undefined && isRemoteName(p.flags.basedir as string);
@@ -56,7 +57,7 @@ export async function cmdErofsMount(argv: string[], background: Background | und
     const handOver = !remote && !overlay && process.getuid?.() === 0 && !options.some((o) => o.startsWith('io_uring'));
     if (!handOver) return launchInBackground(SCRIPT, background.argv, background.logFile);
     const spec = erofsMountSpec({
-      image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, workers, options, debug: !!p.flags.debug, cacheSize, verity,
+      image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, workers, options, debug: !!p.flags.debug, cacheSize, verity, warmUp,
     });
     return mountThenHandOver(SCRIPT, background.argv, background.logFile, spec.module, spec.session);
   }
@@ -67,7 +68,7 @@ export async function cmdErofsMount(argv: string[], background: Background | und
     (await import('../erofs/server-process.js')).tuneImageServerProcess();
     const m = await mountErofs({
       image, mountpoint: mnt, basedir, passthrough: !!p.flags.passthrough, overlay, upperdir, workdir,
-      workers, options, debug: !!p.flags.debug, cacheSize, remote, verity,
+      workers, options, debug: !!p.flags.debug, cacheSize, remote, verity, warmUp,
       // handed over by the launching process, which served first
       adopt, serveFirst: adopt ? false : undefined,
     });

@@ -14,7 +14,7 @@ Usage:
         thread serves (the inode table lives in it); --embedded serves from the main thread instead.
   tsfuse erofs mount IMAGE MOUNTPOINT [--basedir DIR] [--passthrough]
                      [--overlay DIR [--upperdir U --workdir W]] [--workers N] [--foreground] [--debug]
-                     [--cache-size SIZE] [--verity off|check|require]
+                     [--cache-size SIZE] [--verity off|check|require] [--no-warm-up]
         Serve an EROFS (or composefs) image. --basedir names the composefs object store (a directory,
         or an http(s):// or s3:// prefix whose objects XX/REST are fetched lazily);
         --passthrough hands object files to the kernel; --overlay DIR mounts overlayfs at DIR on top of
@@ -24,6 +24,8 @@ Usage:
         --verity: an object's fs-verity digest must match the image's before its first open (EIO and a
         log line if not): check (default) when the image records one, require also refuses files without
         one, off never checks. Measured by the kernel when the object has fs-verity, else hashed once.
+        Each worker compiles its request path on a small built-in image once the mount is quiet after
+        start-up (real requests first); --no-warm-up leaves that to the first real requests.
   tsfuse erofs dump IMAGE      Print the image as a composefs dumpfile.
   tsfuse erofs info IMAGE      Print the superblock and features.
   tsfuse puzzlefs build SOURCE OCI_DIR:TAG [--compression zstd|none] [--base OCI_DIR:TAG]

@@ -37,6 +37,8 @@ export interface MountErofsOptions {
   serveFirst?: boolean;
   /** SessionOptions.adopt: serve a connection another process mounted (the CLI's hand-over). */
   adopt?: AdoptedConnection;
+  /** SessionOptions.warmUp (default true): each worker compiles its request path on a built-in image while idle. */
+  warmUp?: boolean;
 }
 
 const FS_MODULE = fileURLToPath(new URL('./filesystem.js', import.meta.url));
@@ -121,6 +123,9 @@ export function erofsMountSpec(o: MountErofsOptions, remote?: RemoteShared): { m
       // OPENDIR with ENOSYS (filesystem.ts init) and the kernel stops sending them and their RELEASEs.
       want: options.includes('ro') ? ['NO_OPEN_SUPPORT', 'NO_OPENDIR_SUPPORT'] : undefined,
       adopt: o.adopt,
+      // A fresh worker's first listing or find would otherwise run cold code: ~50 ms of V8 compiling per worker
+      // (bench/results/metadata.md, rounds 3 and 5), paid by whoever looks first.
+      warmUp: o.warmUp ?? true,
     },
   };
 }

@@ -2,11 +2,13 @@
 // (src/server/warm-up/): built by our own writer at warm-up time, in the layouts real images use (mkfs.erofs'
 // and ours): compact and extended inodes, inline and block directories, a directory of WARM_BIG_DIR_NAMES
 // names over several blocks, empty, inline, block+tail and whole-block files, symlinks, inline and shared
-// xattrs. It is written to a file and read with pread like a real image (an in-memory source would take other
-// branches of the reader and leave the real image's call sites to be compiled again), on tmpfs when there is
-// one, and unlinked as soon as it is open.
+// xattrs. It is read from a file with pread like a real image (an in-memory source would take other branches
+// of the reader and leave the real image's call sites to be compiled again). `npm run build` writes it next to
+// this module (scripts/bundle.mjs): the writer's own cold code would cost a worker more than the walk does
+// (~70 ms of CPU for this tree). Without that file it is written to a temporary file instead.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as F from './reader/format.js';
@@ -96,7 +98,25 @@ function warmUpTree(): WNode {
   return root;
 }
 
-/** Where the image goes: tmpfs (/dev/shm) when there is one, else the temp directory. */
+/** The image `npm run build` writes (scripts/bundle.mjs). */
+export const WARM_UP_IMAGE = fileURLToPath(new URL('./warm-up.erofs', import.meta.url));
+
+/** Writes the warm-up image to `path`. */
+export function writeWarmUpImage(path: string): void {
+  const out = new ImageOutput(path);
+  try {
+    writeImage(out, computeLayout(warmUpTree(), { blockBits: Math.log2(BLOCK) }), {
+      featureCompat: F.COMPAT_MTIME | F.COMPAT_XATTR_FILTER,
+      featureIncompat: 0,
+    });
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+/** Where a temporary image goes: tmpfs (/dev/shm) when there is one, else the temp directory. */
 function scratchDir(): string {
   for (const base of ['/dev/shm', tmpdir()]) {
     try {
@@ -109,24 +129,15 @@ function scratchDir(): string {
 }
 
 /**
- * Writes the warm-up image to a new temporary file and hands its path to `open`, which must open it (the file
- * is removed when `open` returns, so only the open file is left).
+ * Hands the warm-up image's path to `open`, which must open it: the built one, or a temporary one that is
+ * removed when `open` returns (only the open file is left then).
  */
 export function withWarmUpImage<T>(open: (path: string) => T): T {
+  if (existsSync(WARM_UP_IMAGE)) return open(WARM_UP_IMAGE);
   const where = scratchDir();
   try {
     const path = join(where, 'image.erofs');
-    const out = new ImageOutput(path);
-    try {
-      writeImage(out, computeLayout(warmUpTree(), { blockBits: Math.log2(BLOCK) }), {
-        featureCompat: F.COMPAT_MTIME | F.COMPAT_XATTR_FILTER,
-        featureIncompat: 0,
-      });
-      out.commit();
-    } catch (e) {
-      out.abort();
-      throw e;
-    }
+    writeWarmUpImage(path);
     return open(path);
   } finally {
     rmSync(where, { recursive: true, force: true });

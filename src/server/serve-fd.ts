@@ -49,7 +49,12 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
       if (idle !== undefined) {
         if (!readableWithin(fd, quiet)) {
           quiet = 0;
-          if (!idle.step()) idle = undefined;
+          let more = idle.step();
+          if (more !== true && more !== false) more = await more;
+          if (!more) {
+            idle.close();
+            idle = undefined;
+          }
           continue;
         }
         quiet = QUIET_MS;

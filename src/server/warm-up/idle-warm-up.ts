@@ -10,8 +10,8 @@ import { WarmUpWalk } from './walk.js';
 
 /** Work a serving loop does while its fd has nothing to read. */
 export interface IdleWork {
-  /** Does a slice of it; false once there is no more. */
-  step(): boolean;
+  /** Does a slice of it; false once there is no more. A Promise when it waits (the loop awaits it). */
+  step(): boolean | Promise<boolean>;
   /** Drops what is left (the loop ends). */
   close(): void;
 }
@@ -22,8 +22,6 @@ const REQUESTS_PER_SLICE = 32;
 export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number): IdleWork | undefined {
   if (typeof fs.warmUpTwin !== 'function' || !canPoll()) return undefined;
   let walk: WarmUpWalk | undefined;
-  /** The twin's init, while it runs (zstd's decoder may load asynchronously). */
-  let initing: Promise<void> | undefined;
   let done = false;
   const started = process.cpuUsage();
   const fail = (err: unknown): false => {
@@ -32,26 +30,23 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
     return false;
   };
   return {
-    step(): boolean {
+    step(): boolean | Promise<boolean> {
       if (done) return false;
       try {
-        if (initing) return true;
         if (!walk) {
           const twin = fs.warmUpTwin!();
           if (!twin) return (done = true) && false;
           walk = new WarmUpWalk(twin, opts, interrupts, bufSize);
           // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
           const ready = twin.init?.(conn);
-          if (ready instanceof Promise) {
-            initing = ready.then(() => { initing = undefined; }, (err: unknown) => { initing = undefined; walk?.close(); fail(err); });
-            return true;
-          }
+          // (a Promise settles only once the serving loop awaits it: it never turns the event loop by itself)
+          if (ready instanceof Promise) return ready.then(() => true, (err: unknown) => { walk?.close(); return fail(err); });
         }
         if (walk.step(REQUESTS_PER_SLICE)) return true;
         done = true;
         if (opts.debug) {
           const cpu = process.cpuUsage(started);
-          opts.log(`tsfuse: warm-up done: ${walk.requests} requests, ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of this process's CPU`);
+          opts.log(`tsfuse: warm-up done: ${walk.requests} requests (${walk.failures} failed), ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of the process's CPU meanwhile`);
         }
         return false;
       } catch (err) {

@@ -25,8 +25,15 @@ export const WARM_UP_ROUNDS = 2;
 /** A listing request's size: what the kernel asks for behind a 32 KiB getdents buffer. */
 const DIR_BYTES = 32768;
 const READ_BYTES = 65536;
-/** Files opened and read per directory (every entry is looked up and stat'ed). */
+/** Files opened and read per directory. */
 const FILES_READ_PER_DIR = 48;
+/** Entries looked up and stat'ed per directory (a few hundred compile LOOKUP and GETATTR). */
+const LOOKUPS_PER_DIR = 64;
+/**
+ * Listings of each directory per round: a listing's per-entry loops are what a find or a first readdir runs
+ * most, and V8 compiles a loop after enough iterations of it.
+ */
+const LISTINGS_PER_DIR = 4;
 /** Every how many entries one GETXATTR and one LISTXATTR go out. */
 const XATTR_EVERY = 8;
 
@@ -48,6 +55,8 @@ export class WarmUpWalk {
   private readonly steps: Generator<void, void, void>;
   /** Requests sent so far (for the closing log line). */
   requests = 0;
+  /** Replies with an error other than ENOSYS (NO_OPEN_SUPPORT) and ENODATA (no such xattr): a twin that fails. */
+  failures = 0;
 
   constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number, private readonly rounds = WARM_UP_ROUNDS) {
     this.replies = new ReplyFile(opts.log);
@@ -81,9 +90,14 @@ export class WarmUpWalk {
     this.requests++;
     const pending = this.dispatcher.dispatch(this.lane, this.replies.fd, this.writer.wire, len);
     // a twin answers synchronously (read-only trees do); one that does not is not waited for
-    if (pending !== undefined) return -1;
+    if (pending !== undefined) {
+      this.failures++;
+      return -ERRNO.EIO;
+    }
     const n = this.replies.read(this.reply.buf);
-    return n >= OUT_HEADER_SIZE ? this.reply.getI32(L.fuse_out_header.error) : -1;
+    const error = n >= OUT_HEADER_SIZE ? this.reply.getI32(L.fuse_out_header.error) : -ERRNO.EIO;
+    if (error !== 0 && error !== -ERRNO.ENOSYS && error !== -ERRNO.ENODATA) this.failures++;
+    return error;
   }
 
   private *walk(): Generator<void, void, void> {
@@ -95,9 +109,12 @@ export class WarmUpWalk {
       while (dirs.length > 0) {
         const dir = dirs.shift()!;
         const listed: Listed = { names: [] };
-        yield* this.list(dir, listed);
+        for (let n = 0; n < LISTINGS_PER_DIR; n++) {
+          listed.names.length = 0;
+          yield* this.list(dir, listed);
+        }
         let files = 0;
-        for (let i = 0; i < listed.names.length; i++) {
+        for (let i = 0; i < listed.names.length && i < LOOKUPS_PER_DIR; i++) {
           if (this.send(w.lookup(dir, listed.names[i])) !== 0) {
             yield;
             continue;
