@@ -6,13 +6,13 @@
 // counted until the phase's FORGETs and RELEASEs have passed), with the opcode mix in the log.
 //
 //   node dist/bench/passthrough-writes.js [--rounds N] [--count N] [--seconds S] [--passthrough-hp BIN]
-//        [--baseline DIR] [--embedded] [--out FILE]
+//        [--baseline DIR] [--embedded] [--hp-single] [--out FILE]
 //
 // passthrough_hp is not packaged by Debian: build it from libfuse (3.18) with meson, see bench/README.md, and
 // give the binary with --passthrough-hp (or PASSTHROUGH_HP); without it that column is left out. --baseline
 // DIR is a compiled tree (DIR/src/cli/main.js, e.g. /tmp/base/dist). --embedded adds a row for this build's
 // `--embedded` (the passthrough in the serving process's own thread; the default row is the CLI's default, one
-// worker).
+// worker). --hp-single adds passthrough_hp --single (one serving thread, as tsfuse's passthrough has).
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,11 +55,12 @@ function loadavg(): string {
   }
 }
 
-function contenders(o: { hp?: string; baseline?: string; embedded: boolean }): Contender[] {
+function contenders(o: { hp?: string; hpSingle: boolean; baseline?: string; embedded: boolean }): Contender[] {
   const node = process.execPath;
   const tsfuse = (main: string, extra: string[]) => (src: string, mnt: string) => ({ cmd: node, args: [main, 'passthrough', src, mnt, '--foreground', ...extra] });
   const list: Contender[] = [{ id: 'native', label: 'the ext4 directory itself' }];
   if (o.hp) list.push({ id: 'passthrough_hp', label: `libfuse passthrough_hp (${o.hp})`, serve: (src, mnt) => ({ cmd: o.hp!, args: ['--foreground', src, mnt] }) });
+  if (o.hp && o.hpSingle) list.push({ id: 'passthrough_hp-single', label: 'libfuse passthrough_hp --single (one thread)', serve: (src, mnt) => ({ cmd: o.hp!, args: ['--foreground', '--single', src, mnt] }) });
   list.push({ id: 'tsfuse', label: 'tsfuse passthrough (this build, CLI defaults)', serve: tsfuse(built('src/cli/main.js'), []) });
   if (o.embedded) list.push({ id: 'tsfuse-embedded', label: 'tsfuse passthrough --embedded (this build)', serve: tsfuse(built('src/cli/main.js'), ['--embedded']) });
   if (o.baseline) list.push({ id: 'tsfuse-base', label: `tsfuse passthrough (${o.baseline})`, serve: tsfuse(join(o.baseline, 'src/cli/main.js'), []) });
@@ -104,7 +105,7 @@ async function oneRound(
 }
 
 export async function runPassthroughWrites(o: {
-  rounds: number; count: number; seconds: number; hp?: string; baseline?: string; embedded: boolean; log: (s: string) => void;
+  rounds: number; count: number; seconds: number; hp?: string; hpSingle: boolean; baseline?: string; embedded: boolean; log: (s: string) => void;
 }): Promise<string> {
   // the sources are the bench's own (never mountpoints): what an interrupted run left is removed first
   const root = join(SCRATCH, 'ptwrites');
@@ -197,8 +198,8 @@ function report(list: Contender[], samples: Map<string, Map<Phase, Sample[]>>, o
   return L.join('\n') + '\n';
 }
 
-function parse(argv: string[]): { rounds: number; count: number; seconds: number; hp?: string; baseline?: string; embedded: boolean; out?: string } {
-  const o = { rounds: 3, count: 2000, seconds: 3, hp: process.env.PASSTHROUGH_HP as string | undefined, baseline: undefined as string | undefined, embedded: false, out: undefined as string | undefined };
+function parse(argv: string[]): { rounds: number; count: number; seconds: number; hp?: string; hpSingle: boolean; baseline?: string; embedded: boolean; out?: string } {
+  const o = { rounds: 3, count: 2000, seconds: 3, hp: process.env.PASSTHROUGH_HP as string | undefined, hpSingle: false, baseline: undefined as string | undefined, embedded: false, out: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = (): string => {
@@ -212,6 +213,7 @@ function parse(argv: string[]): { rounds: number; count: number; seconds: number
     else if (a === '--passthrough-hp') o.hp = v();
     else if (a === '--baseline') o.baseline = v();
     else if (a === '--embedded') o.embedded = true;
+    else if (a === '--hp-single') o.hpSingle = true;
     else if (a === '--out') o.out = v();
     else throw new Error(`unknown option ${a}`);
   }
