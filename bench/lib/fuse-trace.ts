@@ -72,3 +72,8 @@ export class RequestCounter {
     }
   }
 }
+
+/** "LOOKUP 1.00 GETATTR 2.00": requests of each opcode per operation, most frequent first. */
+export function opcodeMix(byOpcode: Record<string, number>, per: number): string {
+  return Object.entries(byOpcode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k.replace(/^FUSE_/, '')} ${(v / per).toFixed(2)}`).join(' ');
+}
