@@ -36,7 +36,7 @@ if (typeof f.timeout === 'string') {
       mountpoint, fsname: image, subtype: 'erofs', options: ['ro'], workers, passthrough,
       entryTimeout: timeout, attrTimeout: timeout, debug,
       // as mountErofs negotiates: only the timeouts differ from the image server
-      readdirplus: negotiated.readdirplus, want: negotiated.want,
+      readdirplus: negotiated.readdirplus, want: negotiated.want, warmUp: negotiated.warmUp,
       ioUring,
     },
   );
