@@ -7,15 +7,15 @@
 // this module (scripts/bundle.mjs): the writer's own cold code would cost a worker more than the walk does
 // (~70 ms of CPU for this tree). Without that file it is written to a temporary file instead.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as F from './reader/format.js';
 import { writeImage } from './writer/image.js';
 import { computeLayout } from './writer/layout.js';
 import { WNode, bytes } from './writer/node.js';
 import { ImageOutput } from './writer/output.js';
+import { scratchDir } from '../kernel/scratch-dir.js';
 
 /** Names in the big directory: about the bench's 2000-entry directory, several 4 KiB blocks of dirents. */
 export const WARM_BIG_DIR_NAMES = 2000;
@@ -116,25 +116,13 @@ export function writeWarmUpImage(path: string): void {
   }
 }
 
-/** Where a temporary image goes: tmpfs (/dev/shm) when there is one, else the temp directory. */
-function scratchDir(): string {
-  for (const base of ['/dev/shm', tmpdir()]) {
-    try {
-      return mkdtempSync(join(base, 'tsfuse-warm-'));
-    } catch {
-      // not there or not writable: the next one
-    }
-  }
-  throw new Error('no writable temporary directory for the warm-up image');
-}
-
 /**
  * Hands the warm-up image's path to `open`, which must open it: the built one, or a temporary one that is
  * removed when `open` returns (only the open file is left then).
  */
 export function withWarmUpImage<T>(open: (path: string) => T): T {
   if (existsSync(WARM_UP_IMAGE)) return open(WARM_UP_IMAGE);
-  const where = scratchDir();
+  const where = scratchDir('tsfuse-warm-');
   try {
     const path = join(where, 'image.erofs');
     writeWarmUpImage(path);

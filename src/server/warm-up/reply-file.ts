@@ -3,29 +3,17 @@
 // use), emptied before each request and read back after it, so the walk can follow nodeids and offsets as
 // the kernel would.
 
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, ftruncateSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceChannel } from '../channel.js';
-
-/** tmpfs when there is one: the walk's writes then never reach a disk. */
-function scratchDir(): string {
-  for (const base of ['/dev/shm', tmpdir()]) {
-    try {
-      return mkdtempSync(join(base, 'tsfuse-warm-'));
-    } catch {
-      // not there or not writable: the next one
-    }
-  }
-  throw new Error('no writable temporary directory for the warm-up replies');
-}
+import { scratchDir } from '../../kernel/scratch-dir.js';
 
 export class ReplyFile {
   readonly fd: number;
   readonly channel: DeviceChannel;
 
   constructor(log: (msg: string) => void) {
-    const dir = scratchDir();
+    const dir = scratchDir('tsfuse-warm-');
     try {
       this.fd = openSync(join(dir, 'replies'), 'a+');
     } finally {
