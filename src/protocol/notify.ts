@@ -15,7 +15,7 @@ function nameBytes(name: string | Uint8Array): Uint8Array {
 
 /** Zeroes the struct after the header (its padding included) and returns the struct's layout. */
 function body<T extends { size: number }>(w: WireBuffer, layout: T): T {
-  w.buf.fill(0, H, H + layout.size);
+  w.zero(H, layout.size);
   return layout;
 }
 

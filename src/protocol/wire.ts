@@ -12,6 +12,11 @@ export class WireBuffer {
   readonly u32: Uint32Array;
   readonly i32: Int32Array;
   readonly length: number;
+  /**
+   * The same bytes as a plain Uint8Array: its fill() is V8's builtin, where Buffer's fill() is Node JavaScript
+   * (argument checks, then the binding) that a worker had to compile during its first listings.
+   */
+  private readonly bytes: Uint8Array;
 
   constructor(memory: ArrayBufferLike | number, byteOffset = 0, length?: number) {
     const ab = typeof memory === 'number' ? new ArrayBuffer(memory) : memory;
@@ -21,6 +26,7 @@ export class WireBuffer {
     this.buf = Buffer.from(ab as ArrayBuffer, byteOffset, len);
     this.u32 = new Uint32Array(ab as ArrayBuffer, byteOffset, len >>> 2);
     this.i32 = new Int32Array(ab as ArrayBuffer, byteOffset, len >>> 2);
+    this.bytes = new Uint8Array(ab as ArrayBuffer, byteOffset, len);
   }
 
   static from(bytes: Uint8Array): WireBuffer {
@@ -78,7 +84,7 @@ export class WireBuffer {
   }
   /** Zeroes [off, off+len). */
   zero(off: number, len: number): void {
-    this.buf.fill(0, off, off + len);
+    this.bytes.fill(0, off, off + len);
   }
   /** Reads a NUL-terminated name (UTF-8; invalid bytes escaped, see names.ts) starting at off, not beyond end. Returns the string; sets lastEnd. */
   cstring(off: number, end: number): string {
