@@ -3,7 +3,7 @@
 // allocates nothing but strings) or a fresh object. Names arrive NUL-terminated.
 
 import { InitFlags, LAYOUT as L } from './abi.js';
-import type { WireBuffer } from './wire.js';
+import { type WireBuffer, u64FromWords } from './wire.js';
 
 export interface InHeader {
   len: number;
@@ -32,8 +32,8 @@ export function decodeInHeader(w: WireBuffer, off: number, out: InHeader): InHea
   out.opcode = u[i + 1];
   out.uniqueLo = u[i + 2];
   out.uniqueHi = u[i + 3];
-  out.unique = (u[i + 3] & 0x1fffff) * 4294967296 + u[i + 2];
-  out.nodeid = u[i + 5] * 4294967296 + u[i + 4];
+  out.unique = u64FromWords(u[i + 3] & 0x1fffff, u[i + 2]);
+  out.nodeid = u64FromWords(u[i + 5], u[i + 4]);
   out.uid = u[i + 6];
   out.gid = u[i + 7];
   out.pid = u[i + 8];

@@ -7,6 +7,15 @@ import { decodeName } from './names.js';
 
 const TWO32 = 4294967296;
 
+/**
+ * A u64 from its 32-bit halves, as a Number. Below 2^32 it is the low word itself: `0 * TWO32 + lo` is a
+ * double (a HeapNumber), and V8 code compiled for the small integers that inode numbers and uniques are
+ * almost always is thrown away the first time a HeapNumber of the same value reaches it ("not a Smi").
+ */
+export function u64FromWords(hi: number, lo: number): number {
+  return hi === 0 ? lo : hi * TWO32 + lo;
+}
+
 export class WireBuffer {
   readonly buf: Buffer;
   readonly u32: Uint32Array;
@@ -48,7 +57,7 @@ export class WireBuffer {
   /** u64 as a Number (exact below 2^53). */
   getU64(off: number): number {
     const i = off >>> 2;
-    return this.u32[i + 1] * TWO32 + this.u32[i];
+    return u64FromWords(this.u32[i + 1], this.u32[i]);
   }
   /** i64 as a Number (exact within ±2^53). */
   getI64(off: number): number {

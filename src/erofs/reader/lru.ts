@@ -10,14 +10,24 @@ interface Slot<V> {
   referenced: boolean;
 }
 
+/** The default weight. One function for every cache (see the note on `weigh`). */
+function weighNothing(): number {
+  return 0;
+}
+
 export class LruCache<K, V> {
   private readonly map = new Map<K, Slot<V>>();
   private weightSum = 0;
 
+  /**
+   * `weigh` should be one module-level function, not a closure made per cache: V8 compiles set() (inlined
+   * into its callers) for the function it has seen, and a second instance's closure throws that code away
+   * (a worker's real filesystem after its warm-up twin: "wrong call target" in reader.inode).
+   */
   constructor(
     private readonly maxEntries: number,
     private readonly maxWeight = Infinity,
-    private readonly weigh: (v: V) => number = () => 0,
+    private readonly weigh: (v: V) => number = weighNothing,
   ) {}
 
   get size(): number {

@@ -24,6 +24,14 @@ import { type Superblock, formatNid, nidInMetabox, parseSuperblock } from './sup
 import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXattrs } from './xattr.js';
 import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, newMapping, zInfo, zMap } from './zmap.js';
 
+// The caches' weights: module-level functions, one for every reader (see LruCache's constructor).
+function weighInode(): number {
+  return INODE_WEIGHT;
+}
+function weighDirBlock(b: DirBlock): number {
+  return b.data.length + DIR_BLOCK_OVERHEAD;
+}
+
 export interface ReaderOptions {
   /**
    * Bytes all of this reader's caches may hold together (--cache-size, per worker); default 16 MiB, split
@@ -101,9 +109,9 @@ export class ErofsReader implements ReaderContext {
     const b = splitBudget(options.cacheBytes ?? DEFAULT_READER_CACHE_BYTES);
     // Both buffers are allocated once, here, at their full size (zero-filled: untouched pages cost nothing).
     this.pages = new PageSlots(this.pageSize, Math.max(MIN_META_SLOTS, Math.min(options.metaCachePages ?? Infinity, Math.floor(b.metaBytes / this.pageSize))));
-    this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, () => INODE_WEIGHT);
+    this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, weighInode);
     this.extents = new ExtentRing(Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity));
-    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, (v) => v.data.length + DIR_BLOCK_OVERHEAD);
+    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, weighDirBlock);
   }
 
   /** What the caches hold (bytes, by their weights), e.g. to check --cache-size. */
