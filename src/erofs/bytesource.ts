@@ -11,6 +11,11 @@ export interface ByteSource {
    * ahead (a remote one) stops there, since what lies beyond belongs to something else.
    */
   readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number, aheadEnd?: number): void;
+  /**
+   * A hint that [offset, +length) will be read soon: a source whose reads can wait (a file on a disk) starts
+   * bringing the bytes in now and returns at once. It never throws and never changes what a read returns.
+   */
+  prefetch?(offset: number, length: number): void;
   close?(): void;
 }
 

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import type { ByteSource } from './bytesource.js';
 import { Errno, ERRNO } from '../protocol/errno.js';
+import { adviseWillNeed } from '../kernel/read-ahead.js';
 
 export class FileByteSource implements ByteSource {
   readonly size: number;
@@ -46,6 +47,10 @@ export class FileByteSource implements ByteSource {
       if (n <= 0) throw new Errno(ERRNO.EIO, `image file ended early at ${offset + done} (size was ${this.size})`);
       done += n;
     }
+  }
+
+  prefetch(offset: number, length: number): void {
+    if (this.fd >= 0 && offset >= 0 && length > 0 && offset + length <= this.size) adviseWillNeed(this.fd, offset, length);
   }
 
   close(): void {

@@ -39,6 +39,11 @@ export class LruCache<K, V> {
     return this.weightSum;
   }
 
+  /** Whether `key` is held, without counting as a use. */
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
   get(key: K): V | undefined {
     const s = this.map.get(key);
     if (s === undefined) return undefined;

@@ -33,6 +33,11 @@ export class PageSlots {
     return this.used * this.slotSize;
   }
 
+  /** Whether page `page` is held, without counting as a use. */
+  holds(page: number): boolean {
+    return this.index.has(page);
+  }
+
   /** The slot holding page `page`, or -1. */
   lookup(page: number): number {
     const s = this.index.get(page);

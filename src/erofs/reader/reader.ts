@@ -20,6 +20,7 @@ import { type ErofsInode, decodeInode, inodeLocation, isCompressedLayout } from 
 import { LruCache } from './lru.js';
 import { ExtentRing, extentKey } from './extent-ring.js';
 import { PageSlots } from './page-slots.js';
+import { WalkAhead } from './walk-ahead.js';
 import { type Superblock, formatNid, nidInMetabox, parseSuperblock } from './superblock.js';
 import { type LongPrefix, type XattrRecord, getXattr, loadLongPrefixes, readXattrs } from './xattr.js';
 import { Z_ENCODED, Z_FRAGMENT, Z_MAPPED, Z_META, type ZMapping, newMapping, zInfo, zMap } from './zmap.js';
@@ -85,6 +86,8 @@ export class ErofsReader implements ReaderContext {
   /** Decoded extents that a READ cut, in one ring buffer. */
   private readonly extents: ExtentRing;
   private readonly dirBlocks: LruCache<number | string, DirBlock>;
+  /** Read-ahead of a tree walk's next reads, for a source that takes hints (walk-ahead.ts). */
+  private readonly ahead: WalkAhead | undefined;
   private prefixes: LongPrefix[] | undefined;
   private depth = 0;
   /** One reused mapping per read nesting level (readCompressed holds its mapping across nested reads). */
@@ -112,6 +115,7 @@ export class ErofsReader implements ReaderContext {
     this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, weighInode);
     this.extents = new ExtentRing(Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity));
     this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, weighDirBlock);
+    this.ahead = WalkAhead.of(source, this.sb, this.pageSize, this.pages, this.inodes);
   }
 
   /** What the caches hold (bytes, by their weights), e.g. to check --cache-size. */
@@ -263,6 +267,7 @@ export class ErofsReader implements ReaderContext {
       }
     }
     this.inodes.set(nid, ino);
+    if (this.ahead !== undefined && (ino.mode & F.S_IFMT) === F.S_IFDIR) this.ahead.dirData(ino);
     return ino;
   }
 
@@ -461,6 +466,7 @@ export class ErofsReader implements ReaderContext {
     if (!b) {
       b = readDirBlock(this, dir, index);
       this.dirBlocks.set(key, b);
+      if (this.ahead !== undefined) this.ahead.subdirInodes(b);
     }
     return b;
   }
