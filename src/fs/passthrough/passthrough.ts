@@ -38,6 +38,7 @@ import type {
 } from '../types.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 import { checkAccess, inSupplementaryGroups } from '../access.js';
+import { scratchDir } from '../../kernel/scratch-dir.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirHandles } from './dir-handles.js';
@@ -85,8 +86,13 @@ export class PassthroughFs implements Filesystem {
   private readonly locks: Locks;
   private readonly log: (msg: string) => void;
   private readonly warned = new Set<string>();
+  /** What this instance was made from (warmUpTwin makes one alike). */
+  private readonly options: PassthroughOptions;
+  /** A warm-up twin's own scratch SOURCE, removed with it (destroy). */
+  private scratch: string | undefined;
 
   constructor(opts: PassthroughOptions) {
+    this.options = opts;
     this.source = fs.realpathSync(opts.source);
     if (!fs.statSync(this.source).isDirectory()) throw new Errno('ENOTDIR', `${opts.source} is not a directory`);
     this.nocache = !!opts.nocache;
@@ -125,6 +131,30 @@ export class PassthroughFs implements Filesystem {
     this.dirs.closeAll();
     this.handles.clear();
     this.t.close();
+    if (this.scratch !== undefined) fs.rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+
+  /** Filesystem.warmUpWrites: a twin works in its own scratch directory, so it takes the write walk. */
+  warmUpWrites(): boolean {
+    return this.scratch !== undefined;
+  }
+
+  /**
+   * Filesystem.warmUpTwin: an instance with this one's settings (cache lifetime, kernel passthrough, fd caps)
+   * over a fresh empty scratch directory of its own (src/kernel/scratch-dir.ts), never this one's SOURCE; its
+   * destroy removes that directory and whatever the warm-up left in it.
+   */
+  warmUpTwin(): PassthroughFs {
+    const dir = scratchDir('tsfuse-warm-pt-');
+    try {
+      const twin = new PassthroughFs({ ...this.options, source: dir });
+      twin.scratch = twin.source;
+      return twin;
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   // ---- replies ---------------------------------------------------------------------------------------
