@@ -344,6 +344,19 @@ export class InodeTable {
   }
 
   /**
+   * Takes ownership of an O_PATH fd of a non-directory known to be `inode` (opened through a new file's own
+   * fd, or verified), so that the first chmod, utimens or truncate of a file just created needs no open and
+   * check of its own. An inode that has one already keeps it.
+   */
+  cacheFileFd(inode: Inode, fd: number): void {
+    if (inode.isDir || inode.pathFd >= 0) {
+      if (fd !== inode.pathFd) fs.closeSync(fd);
+      return;
+    }
+    this.fileFds.add(inode, fd);
+  }
+
+  /**
    * A verified O_PATH fd for a non-directory inode (cached): opened through an alias with O_NOFOLLOW and
    * checked, or, for a file that has no name any more, reopened through one of its open handles.
    */

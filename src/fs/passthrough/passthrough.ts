@@ -308,8 +308,10 @@ export class PassthroughFs implements Filesystem {
       if (perm !== undefined && this.fixes.fixPerm(st, perm, (m) => fs.chmodSync(magic, m))) st = fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, parent, name);
       inode.nlookup++;
-      if (type === S_IFDIR && inode.pathFd < 0) {
-        this.t.cacheDirFd(inode, fd); // likely used next (mkdir -p, untar)
+      // likely used next (mkdir -p, untar, cp -p): kept, as the exact fd it is
+      if (inode.pathFd < 0) {
+        if (type === S_IFDIR) this.t.cacheDirFd(inode, fd);
+        else this.t.cacheFileFd(inode, fd);
         keep = true;
       }
       return this.entry(inode, st);
@@ -487,6 +489,7 @@ export class PassthroughFs implements Filesystem {
     try {
       let st = created ? this.adoptCreated(ctx, p, fd, fix) : fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, p, name);
+      if (created) this.keepPathFd(inode, fd);
       if (!created) inode.xattrNames = undefined; // O_TRUNC
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.fixes.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
         st = fs.fstatSync(fd, BIG);
@@ -496,6 +499,23 @@ export class PassthroughFs implements Filesystem {
       closeQuiet(fd);
       throw e;
     }
+  }
+
+  /**
+   * A new file's O_PATH fd, opened through its open fd (the same inode: no check needed), for the setattrs that
+   * usually follow a create (tar, cp -p, install: mode and times); they then skip the open and check of a
+   * first touch. LOOKUP does not do this (round 3 of bench/results/passthrough-writes.md): a find or ls -l
+   * would pay an open and a close per file it never changes.
+   */
+  private keepPathFd(inode: Inode, fd: number): void {
+    if (inode.pathFd >= 0) return;
+    let pathFd: number;
+    try {
+      pathFd = fs.openSync(`/proc/self/fd/${fd}`, O_PATH);
+    } catch {
+      return; // out of fds: the first setattr opens one as before
+    }
+    this.t.cacheFileFd(inode, pathFd);
   }
 
   /** CREATE/TMPFILE answer: the entry (one lookup) and the open handle of the same file. */
