@@ -5,7 +5,7 @@
 // Uniques start far above anything a kernel hands out in a server's first minutes, so a written request never
 // looks like a real one.
 
-import { GetattrFlags, IN_HEADER_SIZE, LAYOUT as L, Opcode } from './abi.js';
+import { IN_HEADER_SIZE, LAYOUT as L, Opcode } from './abi.js';
 import { O_RDONLY } from './posix.js';
 import { WireBuffer } from './wire.js';
 
@@ -71,10 +71,11 @@ export class RequestWriter {
     return len;
   }
 
-  /** RELEASE or RELEASEDIR. */
-  release(opcode: number, nodeid: number, fh: number): number {
+  /** RELEASE or RELEASEDIR; `flags`: the open's flags. */
+  release(opcode: number, nodeid: number, fh: number, flags = 0): number {
     const len = this.head(opcode, nodeid, L.fuse_release_in.size);
     this.wire.setU64(IN_HEADER_SIZE + L.fuse_release_in.fh, fh);
+    this.wire.setU32(IN_HEADER_SIZE + L.fuse_release_in.flags, flags);
     return len;
   }
 
@@ -96,16 +97,8 @@ export class RequestWriter {
     return len;
   }
 
-  /** GETATTR through an open file (FUSE_GETATTR_FH), as fstat sends it. */
-  getattrFh(nodeid: number, fh: number): number {
-    const len = this.head(Opcode.GETATTR, nodeid, L.fuse_getattr_in.size);
-    this.wire.setU32(IN_HEADER_SIZE + L.fuse_getattr_in.getattr_flags, GetattrFlags.mask.FH);
-    this.wire.setU64(IN_HEADER_SIZE + L.fuse_getattr_in.fh, fh);
-    return len;
-  }
-
-  /** SETATTR of the fields in `valid` (FATTR_*): one value each for mode, size and both times. */
-  setattr(nodeid: number, valid: number, v: { mode?: number; size?: number; sec?: number; nsec?: number; fh?: number }): number {
+  /** SETATTR of the fields in `valid` (FATTR_*): one value each for mode, size, both times, fh and lock owner. */
+  setattr(nodeid: number, valid: number, v: { mode?: number; size?: number; sec?: number; nsec?: number; fh?: number; lockOwner?: number }): number {
     const S = L.fuse_setattr_in;
     const len = this.head(Opcode.SETATTR, nodeid, S.size);
     const at = IN_HEADER_SIZE;
@@ -113,6 +106,7 @@ export class RequestWriter {
     w.setU32(at + S.valid, valid);
     w.setU64(at + S.fh, v.fh ?? 0);
     w.setU64(at + S.size_, v.size ?? 0);
+    w.setU64(at + S.lock_owner, v.lockOwner ?? 0);
     w.setU64(at + S.atime, v.sec ?? 0);
     w.setU64(at + S.mtime, v.sec ?? 0);
     w.setU32(at + S.atimensec, v.nsec ?? 0);

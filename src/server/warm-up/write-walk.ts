@@ -1,15 +1,18 @@
 // The warm-up's write walk, for a twin that takes writes (Filesystem.warmUpWrites: the passthrough's twin works
 // in a scratch directory of its own): the requests the kernel sends for create, chmod, utimens, truncate,
-// rename, unlink, mkdir and rmdir, in the order it sends them (per operation, as counted on a real mount in
-// bench/results/passthrough-writes.md, round 4), a few hundred of each, so that the first real ones run on
-// compiled code. It ends by leaving a small tree of files for the tree walk (walk.ts) that follows.
+// rename, unlink, mkdir and rmdir, in the order and with the fields it sends them (read off a real mount with
+// --debug; the mix per operation is counted in bench/results/passthrough-writes.md, round 4), a few hundred of
+// each, so that the first real ones run on compiled code. The fields matter as much as the opcodes: V8
+// compiles for the values it has seen, and a lock owner that is not a small integer, or a SETATTR bit the
+// walk never set, would throw compiled code away at the first real request (seen with --trace-deopt).
+// It ends by leaving a small tree of files for the tree walk (walk.ts) that follows.
 //
-//   create    LOOKUP (negative), CREATE, GETATTR, FLUSH, RELEASE
+//   create    LOOKUP (negative), CREATE, FLUSH, RELEASE, GETATTR (of the parent)
 //   chmod     SETATTR (mode)             utimens  SETATTR (atime, mtime)
-//   truncate  GETXATTR (security.capability), SETATTR (size)
-//   rename    LOOKUP (negative), RENAME, GETATTR
+//   truncate  GETXATTR (security.capability), SETATTR (size, lock owner)
+//   rename    LOOKUP (negative), RENAME, GETATTR (of the parent)
 //   unlink    GETATTR (of the parent), UNLINK, and later FORGET or BATCH_FORGET
-//   mkdir     LOOKUP (negative), MKDIR, GETATTR
+//   mkdir     LOOKUP (negative), MKDIR, GETATTR (of the parent)
 //   rmdir     GETATTR (of the parent), RMDIR, FORGET
 
 import { FATTR, FUSE_ROOT_ID, LAYOUT as L, OUT_HEADER_SIZE, Opcode } from '../../protocol/abi.js';
@@ -18,8 +21,13 @@ import { O_CREAT, O_EXCL, O_WRONLY } from '../../protocol/posix.js';
 import { S_IFREG } from '../../protocol/types.js';
 import type { TwinLink, Walk } from './twin-link.js';
 
-/** Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. */
-export const WRITE_WALK_ROUNDS = 3;
+/**
+ * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 8 (about
+ * 1000 of each request, 0.5 s of CPU) rather than 3: after 3, a phase of 1000 chmods or renames on a fresh
+ * mount still spent 10-20 ms in TurboFan compiling the functions it runs (--trace-opt), and pinned to one CPU
+ * chmod ran at 18-30k/s against 32-37k/s after 8 (bench/results/passthrough-writes.md, round 5).
+ */
+export const WRITE_WALK_ROUNDS = 8;
 /** Files (and directories) per round: V8 compiles a function after a few hundred calls of it. */
 const FILES_PER_ROUND = 128;
 const DIRS_PER_ROUND = 64;
@@ -28,7 +36,10 @@ const FILES_LEFT = 32;
 /** Nodeids per BATCH_FORGET (the kernel sends larger ones; this keeps the request small). */
 const FORGET_BATCH = 32;
 const UMASK = 0o022;
-const LOCK_OWNER = 0x5eed;
+/** What open(2) adds on 64-bit Linux, and the kernel passes on in CREATE and RELEASE. */
+const O_LARGEFILE = 0o100000;
+/** A lock owner as the kernel makes them (a hashed pointer: far above the small integers V8 keeps unboxed). */
+const LOCK_OWNER = 2 ** 61 + 2 ** 40 + 0x5eed0;
 
 const E = L.fuse_entry_out;
 const NODEID = OUT_HEADER_SIZE + E.nodeid;
@@ -69,9 +80,9 @@ class WriteWalk {
       yield;
       inos.push(f.ino);
       if (f.ino === 0) continue;
-      l.send(w.getattrFh(f.ino, f.fh));
-      yield;
       yield* this.closeFile(f.ino, f.fh);
+      l.send(w.getattr(dir));
+      yield;
     }
     for (const ino of inos) {
       l.send(w.setattr(ino, FATTR.MODE, { mode: S_IFREG | 0o600 }));
@@ -84,7 +95,7 @@ class WriteWalk {
     for (const ino of inos) {
       l.send(w.getxattr(ino, 'security.capability', 0));
       yield;
-      l.send(w.setattr(ino, FATTR.SIZE, { size: 4096 }));
+      l.send(w.setattr(ino, FATTR.SIZE | FATTR.LOCKOWNER, { size: 4096, lockOwner: LOCK_OWNER }));
       yield;
     }
     for (let i = 0; i < n; i++) {
@@ -92,7 +103,7 @@ class WriteWalk {
       yield;
       l.send(w.rename(dir, `f${i}`, dir, `g${i}`));
       yield;
-      if (inos[i] !== 0) l.send(w.getattr(inos[i]));
+      l.send(w.getattr(dir));
       yield;
     }
     for (let i = 0; i < n; i++) {
@@ -127,7 +138,7 @@ class WriteWalk {
   private create(dir: number, name: string): { ino: number; fh: number } {
     const l = this.link;
     l.send(l.writer.lookup(dir, name), -ERRNO.ENOENT);
-    if (l.send(l.writer.create(dir, name, O_WRONLY | O_CREAT | O_EXCL, S_IFREG | 0o644, UMASK)) !== 0) return { ino: 0, fh: 0 };
+    if (l.send(l.writer.create(dir, name, O_LARGEFILE | O_WRONLY | O_CREAT | O_EXCL, S_IFREG | 0o644, UMASK)) !== 0) return { ino: 0, fh: 0 };
     return { ino: l.reply.getU64(NODEID), fh: l.reply.getU64(CREATE_FH) };
   }
 
@@ -135,7 +146,7 @@ class WriteWalk {
     const l = this.link;
     l.send(l.writer.flush(ino, fh, LOCK_OWNER));
     yield;
-    l.send(l.writer.release(Opcode.RELEASE, ino, fh));
+    l.send(l.writer.release(Opcode.RELEASE, ino, fh, O_LARGEFILE | O_WRONLY));
     yield;
   }
 
@@ -145,7 +156,7 @@ class WriteWalk {
     l.send(l.writer.lookup(parent, name), -ERRNO.ENOENT);
     if (l.send(l.writer.mkdir(parent, name, 0o755, UMASK)) !== 0) return 0;
     const ino = l.reply.getU64(NODEID);
-    l.send(l.writer.getattr(ino));
+    l.send(l.writer.getattr(parent));
     return ino;
   }
 
