@@ -63,7 +63,7 @@ export interface PassthroughOptions {
   timeout?: number;
   /** How many directory O_PATH fds to keep open (LRU); default 1024. */
   maxDirFds?: number;
-  /** How many O_PATH fds of other files to keep open (LRU, filled by setattr and xattr calls); default 4096. */
+  /** How many O_PATH fds of other files to keep open (LRU, filled by creates, setattr and xattr calls); default 4096. */
   maxFileFds?: number;
   /** Where one-time warnings go; default console.warn. */
   log?: (msg: string) => void;
