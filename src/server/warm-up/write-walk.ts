@@ -24,7 +24,7 @@ import type { TwinLink, Walk } from './twin-link.js';
 /**
  * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 8 (about
  * 1000 of each request, 0.5 s of CPU) rather than 3: after 3, a phase of 1000 chmods or renames on a fresh
- * mount still spent 10-20 ms in TurboFan compiling the functions it runs (--trace-opt), and pinned to one CPU
+ * mount still spent 17-23 ms in TurboFan compiling the functions it runs (--trace-opt), and pinned to one CPU
  * chmod ran at 18-30k/s against 32-37k/s after 8 (bench/results/passthrough-writes.md, round 5).
  */
 export const WRITE_WALK_ROUNDS = 8;
