@@ -18,7 +18,7 @@ export interface IdleWork {
   close(): void;
 }
 
-/** Requests per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
+/** Walk steps per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
 const REQUESTS_PER_SLICE = 32;
 
 export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number): IdleWork | undefined {

@@ -42,9 +42,12 @@ export class TwinLink {
     return this;
   }
 
-  /** Sends up to `requests` requests of the walk; false once it is over (the twin is then destroyed). */
-  step(requests: number): boolean {
-    for (let i = 0; i < requests; i++) {
+  /**
+   * Runs `steps` steps of the walk (a step is one request, or the two or three the kernel sends back to back
+   * for one call, as LOOKUP then CREATE); false once it is over (the twin is then destroyed).
+   */
+  step(steps: number): boolean {
+    for (let i = 0; i < steps; i++) {
       if (this.walk!.next().done) {
         this.close();
         return false;
