@@ -83,13 +83,21 @@ async function walks(): Promise<Walks> {
   const first = await fresh();
   let w0 = 0;
   if (warmUp) {
-    const { WarmUpWalk } = await import(join(root, 'src/server/warm-up/walk.js'));
+    const walkModule = await import(join(root, 'src/server/warm-up/walk.js'));
     const { InterruptTable } = await import(join(root, 'src/server/interrupts.js'));
     const c0 = process.cpuUsage();
     const twin = first.fs.warmUpTwin();
     await twin.init({ minor: 45, flags: initFlags, maxWrite: 1 << 20, maxReadahead: 0, passthrough: false });
     const log = (m: string): void => void process.stderr.write(m + '\n');
-    const walk = new WarmUpWalk(twin, { entryTimeout: 86400, attrTimeout: 86400, negativeTimeout: 0, debug: false, setxattrExt: true, log }, new InterruptTable(), (1 << 20) + 4096);
+    const dispatchOpts = { entryTimeout: 86400, attrTimeout: 86400, negativeTimeout: 0, debug: false, setxattrExt: true, log };
+    // trees before the write walk have WarmUpWalk; since, a TwinLink drives treeWalk
+    let walk: { step(n: number): boolean };
+    if (walkModule.WarmUpWalk) walk = new walkModule.WarmUpWalk(twin, dispatchOpts, new InterruptTable(), (1 << 20) + 4096);
+    else {
+      const { TwinLink } = await import(join(root, 'src/server/warm-up/twin-link.js'));
+      const link = new TwinLink(twin, dispatchOpts, new InterruptTable(), (1 << 20) + 4096);
+      walk = link.start(walkModule.treeWalk(link));
+    }
     while (walk.step(32));
     const c = process.cpuUsage(c0);
     w0 = (c.user + c.system) / 1000;

@@ -25,7 +25,7 @@ async function cmdMemfs(argv: string[]): Promise<number> {
 }
 
 async function cmdPassthrough(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
+  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
   const source = existingDir(p.positional[0], 'source');
   const mnt = existingDir(p.positional[1], 'mountpoint');
   if (source === mnt) fail('source and mountpoint must differ');
@@ -53,6 +53,8 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
     return Session.mount(served, {
       mountpoint: mnt, fsname: source, subtype: 'passthrough', options, workers: embedded ? workers : 1, debug: !!p.flags.debug,
       passthrough, entryTimeout: timeout, attrTimeout: timeout, want,
+      // the worker's warm-up (embedded mode has none): the twin works in a scratch directory, never in SOURCE
+      warmUp: !p.flags['no-warm-up'],
     });
   });
 }

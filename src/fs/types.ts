@@ -76,6 +76,11 @@ export interface Filesystem {
    * ConnectionInfo: the server calls init on it with the real one.
    */
   warmUpTwin?(): Filesystem | undefined;
+  /**
+   * True: this filesystem, as a warm-up twin, takes writes (creates, setattrs, renames, removals) in data of
+   * its own, and the warm-up sends it the write walk (src/server/warm-up/write-walk.ts) before the tree walk.
+   */
+  warmUpWrites?(): boolean;
 
   lookup?(ctx: RequestContext, parent: number, name: string): MaybePromise<Entry>;
   /** Give back nlookup lookups of ino (FORGET and BATCH_FORGET). Never answered. */

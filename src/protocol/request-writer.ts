@@ -1,5 +1,7 @@
 // FUSE requests as the kernel writes them (the server's warm-up walk, src/server/warm-up/, plays the kernel's
-// part with them): the in-header and the bodies of the requests a read-only tree gets, into one WireBuffer.
+// part with them): the in-header and the bodies of the requests a tree gets (the reads of a walk, and the
+// creates, setattrs, renames and removals of a writable one), into one WireBuffer. They come from the server's
+// own uid and gid, as a client like it would send them.
 // Uniques start far above anything a kernel hands out in a server's first minutes, so a written request never
 // looks like a real one.
 
@@ -12,6 +14,8 @@ const H = L.fuse_in_header;
 const UNIQUE_HI = 0x100000;
 /** Bytes of an encoded request at most: header, a body, a name. */
 const REQUEST_BYTES = 4096 + IN_HEADER_SIZE + 64;
+const UID = process.getuid?.() ?? 0;
+const GID = process.getgid?.() ?? 0;
 
 export class RequestWriter {
   readonly wire = new WireBuffer(REQUEST_BYTES);
@@ -27,6 +31,8 @@ export class RequestWriter {
     w.setU32(H.unique, ++this.unique);
     w.setU32(H.unique + 4, UNIQUE_HI);
     w.setU64(H.nodeid, nodeid);
+    w.setU32(H.uid, UID);
+    w.setU32(H.gid, GID);
     w.setU32(H.pid, process.pid);
     return len;
   }
@@ -65,10 +71,11 @@ export class RequestWriter {
     return len;
   }
 
-  /** RELEASE or RELEASEDIR. */
-  release(opcode: number, nodeid: number, fh: number): number {
+  /** RELEASE or RELEASEDIR; `flags`: the open's flags. */
+  release(opcode: number, nodeid: number, fh: number, flags = 0): number {
     const len = this.head(opcode, nodeid, L.fuse_release_in.size);
     this.wire.setU64(IN_HEADER_SIZE + L.fuse_release_in.fh, fh);
+    this.wire.setU32(IN_HEADER_SIZE + L.fuse_release_in.flags, flags);
     return len;
   }
 
@@ -87,6 +94,87 @@ export class RequestWriter {
   listxattr(nodeid: number, size: number): number {
     const len = this.head(Opcode.LISTXATTR, nodeid, L.fuse_getxattr_in.size);
     this.wire.setU32(IN_HEADER_SIZE + L.fuse_getxattr_in.size_, size);
+    return len;
+  }
+
+  /** SETATTR of the fields in `valid` (FATTR_*): one value each for mode, size, both times, fh and lock owner. */
+  setattr(nodeid: number, valid: number, v: { mode?: number; size?: number; sec?: number; nsec?: number; fh?: number; lockOwner?: number }): number {
+    const S = L.fuse_setattr_in;
+    const len = this.head(Opcode.SETATTR, nodeid, S.size);
+    const at = IN_HEADER_SIZE;
+    const w = this.wire;
+    w.setU32(at + S.valid, valid);
+    w.setU64(at + S.fh, v.fh ?? 0);
+    w.setU64(at + S.size_, v.size ?? 0);
+    w.setU64(at + S.lock_owner, v.lockOwner ?? 0);
+    w.setU64(at + S.atime, v.sec ?? 0);
+    w.setU64(at + S.mtime, v.sec ?? 0);
+    w.setU32(at + S.atimensec, v.nsec ?? 0);
+    w.setU32(at + S.mtimensec, v.nsec ?? 0);
+    w.setU32(at + S.mode, v.mode ?? 0);
+    return len;
+  }
+
+  create(parent: number, name: string, flags: number, mode: number, umask: number): number {
+    const C = L.fuse_create_in;
+    const len = this.head(Opcode.CREATE, parent, C.size + Buffer.byteLength(name) + 1);
+    this.wire.setU32(IN_HEADER_SIZE + C.flags, flags);
+    this.wire.setU32(IN_HEADER_SIZE + C.mode, mode);
+    this.wire.setU32(IN_HEADER_SIZE + C.umask, umask);
+    this.name(IN_HEADER_SIZE + C.size, name);
+    return len;
+  }
+
+  mkdir(parent: number, name: string, mode: number, umask: number): number {
+    const M = L.fuse_mkdir_in;
+    const len = this.head(Opcode.MKDIR, parent, M.size + Buffer.byteLength(name) + 1);
+    this.wire.setU32(IN_HEADER_SIZE + M.mode, mode);
+    this.wire.setU32(IN_HEADER_SIZE + M.umask, umask);
+    this.name(IN_HEADER_SIZE + M.size, name);
+    return len;
+  }
+
+  /** UNLINK or RMDIR. */
+  remove(opcode: number, parent: number, name: string): number {
+    const len = this.head(opcode, parent, Buffer.byteLength(name) + 1);
+    this.name(IN_HEADER_SIZE, name);
+    return len;
+  }
+
+  /** RENAME (no flags, what rename(2) sends). */
+  rename(parent: number, name: string, newParent: number, newName: string): number {
+    const R = L.fuse_rename_in;
+    const len = this.head(Opcode.RENAME, parent, R.size + Buffer.byteLength(name) + 1 + Buffer.byteLength(newName) + 1);
+    this.wire.setU64(IN_HEADER_SIZE + R.newdir, newParent);
+    const n = this.name(IN_HEADER_SIZE + R.size, name);
+    this.name(IN_HEADER_SIZE + R.size + n, newName);
+    return len;
+  }
+
+  flush(nodeid: number, fh: number, lockOwner: number): number {
+    const len = this.head(Opcode.FLUSH, nodeid, L.fuse_flush_in.size);
+    this.wire.setU64(IN_HEADER_SIZE + L.fuse_flush_in.fh, fh);
+    this.wire.setU64(IN_HEADER_SIZE + L.fuse_flush_in.lock_owner, lockOwner);
+    return len;
+  }
+
+  forget(nodeid: number, nlookup: number): number {
+    const len = this.head(Opcode.FORGET, nodeid, L.fuse_forget_in.size);
+    this.wire.setU64(IN_HEADER_SIZE + L.fuse_forget_in.nlookup, nlookup);
+    return len;
+  }
+
+  /** BATCH_FORGET of each nodeid once (what the kernel sends when it evicts many inodes). */
+  batchForget(nodeids: readonly number[]): number {
+    const F = L.fuse_forget_one;
+    const len = this.head(Opcode.BATCH_FORGET, 0, L.fuse_batch_forget_in.size + nodeids.length * F.size);
+    this.wire.setU32(IN_HEADER_SIZE + L.fuse_batch_forget_in.count, nodeids.length);
+    let at = IN_HEADER_SIZE + L.fuse_batch_forget_in.size;
+    for (const id of nodeids) {
+      this.wire.setU64(at + F.nodeid, id);
+      this.wire.setU64(at + F.nlookup, 1);
+      at += F.size;
+    }
     return len;
   }
 }

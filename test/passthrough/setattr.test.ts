@@ -115,4 +115,24 @@ matrix('passthrough setattr', (t, mounted) => {
       { setup: (src) => fs.writeFileSync(path.join(src, 'f'), 'content') },
     );
   });
+
+  t('files made through the mount keep an O_PATH fd from their creation: their first setattr opens nothing, acts on them', async () => {
+    await mounted(async (m) => {
+      const before = m.pt.stats().fileFds;
+      await py(m, `
+        fd = os.open(P('new'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.write(fd, b'created')
+        os.close(fd)
+        os.symlink('new', P('link'))
+      `);
+      assert.is(m.pt.stats().fileFds, before + 2, 'CREATE and SYMLINK each cached the new file\'s fd');
+      await py(m, `os.truncate(P('new'), 3); os.chmod(P('new'), 0o600); os.utime(P('new'), ns=(1100000000000001, 1200000000000002))`);
+      assert.is(m.pt.stats().fileFds, before + 2, 'the setattrs used the cached fds');
+      assert.equal(srcAttrs(m, 'new'), ['0o100600', 0, 0, 3, 1100000000000001, 1200000000000002]);
+      assert.is(fs.readlinkSync(path.join(m.src, 'link')), 'new');
+      // removing the file lets go of its fd
+      await py(m, `os.unlink(P('new')); os.unlink(P('link'))`);
+      assert.is(m.pt.stats().fileFds, before, 'unlink dropped both fds');
+    });
+  });
 });

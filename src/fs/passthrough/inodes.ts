@@ -7,9 +7,10 @@
 //   - where it was last seen: one or more aliases (parent inode, name). Directories have exactly one alias
 //     (they cannot be hard-linked); files keep a few (hard links), most recent first.
 // and the table keeps two bounded caches of verified O_PATH fds (fd-cache.ts): directories (default 1024)
-// and other files (default 4096), the latter filled on first exact use (setattr, xattrs), so that a chmod,
-// utimens or truncate of a recently used file is one call on its magic link plus an fstat, as with an fd per
-// inode, while a tree of 100k inodes still needs no more fds than the caps.
+// and other files (default 4096), the latter filled when a file is made here (CREATE, MKNOD, SYMLINK: the fd
+// comes from the new file itself) or on first exact use (setattr, xattrs), so that a chmod, utimens or
+// truncate of a recently used file is one call on its magic link plus an fstat, as with an fd per inode,
+// while a tree of 100k inodes still needs no more fds than the caps.
 //
 // Resolving, from cheapest to most exact:
 //   - getattr: fstat of the cached fd when there is one; else lstat(fullPath) where fullPath joins the aliases up to SOURCE (a string, cached per inode and
@@ -341,6 +342,19 @@ export class InodeTable {
       return;
     }
     this.dirFds.add(inode, fd);
+  }
+
+  /**
+   * Takes ownership of an O_PATH fd of a non-directory known to be `inode` (opened through a new file's own
+   * fd, or verified), so that the first chmod, utimens or truncate of a file just created needs no open and
+   * check of its own. An inode that has one already keeps it.
+   */
+  cacheFileFd(inode: Inode, fd: number): void {
+    if (inode.isDir || inode.pathFd >= 0) {
+      if (fd !== inode.pathFd) fs.closeSync(fd);
+      return;
+    }
+    this.fileFds.add(inode, fd);
   }
 
   /**

@@ -38,6 +38,7 @@ import type {
 } from '../types.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 import { checkAccess, inSupplementaryGroups } from '../access.js';
+import { scratchDir } from '../../kernel/scratch-dir.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirHandles } from './dir-handles.js';
@@ -62,7 +63,7 @@ export interface PassthroughOptions {
   timeout?: number;
   /** How many directory O_PATH fds to keep open (LRU); default 1024. */
   maxDirFds?: number;
-  /** How many O_PATH fds of other files to keep open (LRU, filled by setattr and xattr calls); default 4096. */
+  /** How many O_PATH fds of other files to keep open (LRU, filled by creates, setattr and xattr calls); default 4096. */
   maxFileFds?: number;
   /** Where one-time warnings go; default console.warn. */
   log?: (msg: string) => void;
@@ -85,8 +86,13 @@ export class PassthroughFs implements Filesystem {
   private readonly locks: Locks;
   private readonly log: (msg: string) => void;
   private readonly warned = new Set<string>();
+  /** What this instance was made from (warmUpTwin makes one alike). */
+  private readonly options: PassthroughOptions;
+  /** A warm-up twin's own scratch SOURCE, removed with it (destroy). */
+  private scratch: string | undefined;
 
   constructor(opts: PassthroughOptions) {
+    this.options = opts;
     this.source = fs.realpathSync(opts.source);
     if (!fs.statSync(this.source).isDirectory()) throw new Errno('ENOTDIR', `${opts.source} is not a directory`);
     this.nocache = !!opts.nocache;
@@ -125,6 +131,30 @@ export class PassthroughFs implements Filesystem {
     this.dirs.closeAll();
     this.handles.clear();
     this.t.close();
+    if (this.scratch !== undefined) fs.rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+
+  /** Filesystem.warmUpWrites: a twin works in its own scratch directory, so it takes the write walk. */
+  warmUpWrites(): boolean {
+    return this.scratch !== undefined;
+  }
+
+  /**
+   * Filesystem.warmUpTwin: an instance with this one's settings (cache lifetime, kernel passthrough, fd caps)
+   * over a fresh empty scratch directory of its own (src/kernel/scratch-dir.ts), never this one's SOURCE; its
+   * destroy removes that directory and whatever the warm-up left in it.
+   */
+  warmUpTwin(): PassthroughFs {
+    const dir = scratchDir('tsfuse-warm-pt-');
+    try {
+      const twin = new PassthroughFs({ ...this.options, source: dir });
+      twin.scratch = twin.source;
+      return twin;
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   // ---- replies ---------------------------------------------------------------------------------------
@@ -278,8 +308,10 @@ export class PassthroughFs implements Filesystem {
       if (perm !== undefined && this.fixes.fixPerm(st, perm, (m) => fs.chmodSync(magic, m))) st = fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, parent, name);
       inode.nlookup++;
-      if (type === S_IFDIR && inode.pathFd < 0) {
-        this.t.cacheDirFd(inode, fd); // likely used next (mkdir -p, untar)
+      // likely used next (mkdir -p, untar, cp -p): kept, as the exact fd it is
+      if (inode.pathFd < 0) {
+        if (type === S_IFDIR) this.t.cacheDirFd(inode, fd);
+        else this.t.cacheFileFd(inode, fd);
         keep = true;
       }
       return this.entry(inode, st);
@@ -457,6 +489,7 @@ export class PassthroughFs implements Filesystem {
     try {
       let st = created ? this.adoptCreated(ctx, p, fd, fix) : fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, p, name);
+      if (created) this.keepPathFd(inode, fd);
       if (!created) inode.xattrNames = undefined; // O_TRUNC
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.fixes.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
         st = fs.fstatSync(fd, BIG);
@@ -466,6 +499,23 @@ export class PassthroughFs implements Filesystem {
       closeQuiet(fd);
       throw e;
     }
+  }
+
+  /**
+   * A new file's O_PATH fd, opened through its open fd (the same inode: no check needed), for the setattrs that
+   * usually follow a create (tar, cp -p, install: mode and times); they then skip the open and check of a
+   * first touch. LOOKUP does not do this (round 3 of bench/results/passthrough-writes.md): a find or ls -l
+   * would pay an open and a close per file it never changes.
+   */
+  private keepPathFd(inode: Inode, fd: number): void {
+    if (inode.pathFd >= 0) return;
+    let pathFd: number;
+    try {
+      pathFd = fs.openSync(`/proc/self/fd/${fd}`, O_PATH);
+    } catch {
+      return; // out of fds: the first setattr opens one as before
+    }
+    this.t.cacheFileFd(inode, pathFd);
   }
 
   /** CREATE/TMPFILE answer: the entry (one lookup) and the open handle of the same file. */

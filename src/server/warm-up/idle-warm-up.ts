@@ -6,7 +6,9 @@ import type { ConnectionInfo, Filesystem } from '../../fs/types.js';
 import type { DispatchOptions } from '../dispatch.js';
 import type { InterruptTable } from '../interrupts.js';
 import { canPoll } from '../../kernel/poll-in.js';
-import { WarmUpWalk } from './walk.js';
+import { TwinLink, type Walk } from './twin-link.js';
+import { treeWalk } from './walk.js';
+import { writeWalk } from './write-walk.js';
 
 /** Work a serving loop does while its fd has nothing to read. */
 export interface IdleWork {
@@ -16,12 +18,12 @@ export interface IdleWork {
   close(): void;
 }
 
-/** Requests per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
+/** Walk steps per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
 const REQUESTS_PER_SLICE = 32;
 
 export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number): IdleWork | undefined {
   if (typeof fs.warmUpTwin !== 'function' || !canPoll()) return undefined;
-  let walk: WarmUpWalk | undefined;
+  let link: TwinLink | undefined;
   let done = false;
   const started = process.cpuUsage();
   const fail = (err: unknown): false => {
@@ -33,30 +35,41 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
     step(): boolean | Promise<boolean> {
       if (done) return false;
       try {
-        if (!walk) {
+        if (!link) {
           const twin = fs.warmUpTwin!();
           if (!twin) return (done = true) && false;
-          walk = new WarmUpWalk(twin, opts, interrupts, bufSize);
+          link = new TwinLink(twin, opts, interrupts, bufSize);
+          link.start(walkFor(twin, link));
           // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
           const ready = twin.init?.(conn);
           // (a Promise settles only once the serving loop awaits it: it never turns the event loop by itself)
-          if (ready instanceof Promise) return ready.then(() => true, (err: unknown) => { walk?.close(); return fail(err); });
+          if (ready instanceof Promise) return ready.then(() => true, (err: unknown) => { link?.close(); return fail(err); });
         }
-        if (walk.step(REQUESTS_PER_SLICE)) return true;
+        if (link.step(REQUESTS_PER_SLICE)) return true;
         done = true;
         if (opts.debug) {
           const cpu = process.cpuUsage(started);
-          opts.log(`tsfuse: warm-up done: ${walk.requests} requests (${walk.failures} failed), ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of the process's CPU meanwhile`);
+          opts.log(`tsfuse: warm-up done: ${link.requests} requests (${link.failures} failed), ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of the process's CPU meanwhile`);
         }
         return false;
       } catch (err) {
-        walk?.close();
+        link?.close();
         return fail(err);
       }
     },
     close(): void {
-      if (!done) walk?.close();
+      if (!done) link?.close();
       done = true;
     },
   };
+}
+
+/** The walk `twin` asks for: the tree walk, after the write walk for a twin that takes writes. */
+export function walkFor(twin: Filesystem, link: TwinLink): Walk {
+  return twin.warmUpWrites?.() ? writesThenTree(link) : treeWalk(link);
+}
+
+function* writesThenTree(link: TwinLink): Walk {
+  yield* writeWalk(link);
+  yield* treeWalk(link);
 }

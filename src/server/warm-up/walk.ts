@@ -1,24 +1,21 @@
-// The warm-up walk: a worker, idle after INIT, plays the kernel's part against a throw-away twin of its
-// filesystem (Filesystem.warmUpTwin: same class and settings, built-in sample data) through a Dispatcher of its
-// own, so the request path real requests take (decoders, the opcode table, the filesystem's methods, the reply
-// encoders and writers) is compiled before they come. V8 compiles a function for the types it has seen: the
-// twin, its Dispatcher, the Lane and the DeviceChannel are the classes real requests meet, so nothing compiled
-// here is thrown away at the first real request. The real filesystem's caches are never touched.
+// The warm-up's tree walk: a worker, idle after INIT, plays the kernel's part against a throw-away twin of its
+// filesystem (Filesystem.warmUpTwin: same class and settings, built-in sample data) through a TwinLink
+// (twin-link.ts), so the request path real requests take (decoders, the opcode table, the filesystem's
+// methods, the reply encoders and writers) is compiled before they come. V8 compiles a function for the types
+// it has seen: the twin, its Dispatcher, the Lane and the DeviceChannel are the classes real requests meet, so
+// nothing compiled here is thrown away at the first real request. The real filesystem's caches are never
+// touched. A writable twin gets the write walk (write-walk.ts) first.
 //
 // The request mix is a tree walk as `find`, `ls -l` and `stat` make the kernel send it: per directory GETATTR,
 // OPENDIR, READDIRPLUS at offset 0 then READDIR to the end (what READDIRPLUS_AUTO asks for), RELEASEDIR; per
 // entry LOOKUP and GETATTR, and for some OPEN/READ/RELEASE, READLINK, GETXATTR, LISTXATTR.
 
 import { FUSE_ROOT_ID, LAYOUT as L, OUT_HEADER_SIZE, Opcode } from '../../protocol/abi.js';
-import { RequestWriter } from '../../protocol/request-writer.js';
+import type { RequestWriter } from '../../protocol/request-writer.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../protocol/types.js';
-import { WireBuffer } from '../../protocol/wire.js';
+import type { WireBuffer } from '../../protocol/wire.js';
 import { ERRNO } from '../../protocol/errno.js';
-import type { Filesystem } from '../../fs/types.js';
-import { Dispatcher, type DispatchOptions } from '../dispatch.js';
-import type { InterruptTable } from '../interrupts.js';
-import { Lane } from '../lane.js';
-import { ReplyFile } from './reply-file.js';
+import type { TwinLink, Walk } from './twin-link.js';
 
 /** Times the whole tree is walked: the first round runs in V8's interpreter, the second on what it compiled. */
 export const WARM_UP_ROUNDS = 2;
@@ -46,63 +43,27 @@ interface Listed {
   names: string[];
 }
 
-export class WarmUpWalk {
-  private readonly writer = new RequestWriter();
-  private readonly lane: Lane;
-  private readonly replies: ReplyFile;
+/** The tree walk over `link`'s twin, `rounds` times. */
+export function treeWalk(link: TwinLink, rounds = WARM_UP_ROUNDS): Walk {
+  return new TreeWalk(link).walk(rounds);
+}
+
+class TreeWalk {
+  private readonly writer: RequestWriter;
   private readonly reply: WireBuffer;
-  private readonly dispatcher: Dispatcher;
-  private readonly steps: Generator<void, void, void>;
-  /** Requests sent so far (for the closing log line). */
-  requests = 0;
-  /** Replies with an error other than ENOSYS (NO_OPEN_SUPPORT) and ENODATA (no such xattr): a twin that fails. */
-  failures = 0;
 
-  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number, private readonly rounds = WARM_UP_ROUNDS) {
-    this.replies = new ReplyFile(opts.log);
-    this.lane = new Lane(bufSize);
-    this.reply = new WireBuffer(bufSize);
-    this.dispatcher = new Dispatcher(twin, { ...opts, debug: false }, interrupts, this.replies.channel);
-    this.steps = this.walk();
+  constructor(private readonly link: TwinLink) {
+    this.writer = link.writer;
+    this.reply = link.reply;
   }
 
-  /** Sends up to `requests` requests; false once the walk is over (the twin is then destroyed). */
-  step(requests: number): boolean {
-    for (let i = 0; i < requests; i++) {
-      if (this.steps.next().done) {
-        this.close();
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Ends the walk early (the session is going). */
-  close(): void {
-    this.steps.return();
-    this.replies.close();
-    void this.twin.destroy?.();
-  }
-
-  /** Dispatches the request in the writer; the reply's error (0 or -errno) and its bytes in `reply`. */
   private send(len: number): number {
-    this.replies.reset();
-    this.requests++;
-    const pending = this.dispatcher.dispatch(this.lane, this.replies.fd, this.writer.wire, len);
-    // a twin answers synchronously (read-only trees do); one that does not is not waited for
-    if (pending !== undefined) {
-      this.failures++;
-      return -ERRNO.EIO;
-    }
-    const n = this.replies.read(this.reply.buf);
-    const error = n >= OUT_HEADER_SIZE ? this.reply.getI32(L.fuse_out_header.error) : -ERRNO.EIO;
-    if (error !== 0 && error !== -ERRNO.ENOSYS && error !== -ERRNO.ENODATA) this.failures++;
-    return error;
+    return this.link.send(len);
   }
 
-  private *walk(): Generator<void, void, void> {
+  *walk(rounds: number): Walk {
     const w = this.writer;
-    for (let round = 0; round < this.rounds; round++) {
+    for (let round = 0; round < rounds; round++) {
       this.send(w.bare(Opcode.STATFS, FUSE_ROOT_ID));
       yield;
       const dirs = [FUSE_ROOT_ID];
@@ -149,7 +110,7 @@ export class WarmUpWalk {
    * too few iterations to be optimized, and was compiled during the first real find (12.6 ms of CPU, seen
    * with --trace-opt).
    */
-  private *list(dir: number, out: Listed, allPlus: boolean): Generator<void, void, void> {
+  private *list(dir: number, out: Listed, allPlus: boolean): Walk {
     const w = this.writer;
     this.send(w.getattr(dir));
     yield;
@@ -188,7 +149,7 @@ export class WarmUpWalk {
     return last;
   }
 
-  private *read(ino: number, size: number): Generator<void, void, void> {
+  private *read(ino: number, size: number): Walk {
     const w = this.writer;
     const opened = this.send(w.open(Opcode.OPEN, ino));
     if (opened !== 0 && opened !== -ERRNO.ENOSYS) return;
