@@ -113,6 +113,12 @@ interface ObjectFile {
 const MAX_OPEN_OBJECTS = 256;
 /** The warm-up twin's cache budget: its image is small, and its buffers are allocated at their full size. */
 const WARM_UP_CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * ...and its caches hold few entries, so that the walk's requests keep missing them: a real image's first
+ * requests are cache misses (decoding inodes and directory blocks, evicting, the read-ahead hints), and
+ * code that ran only for the twin's first few misses was compiled during the first real find.
+ */
+const WARM_UP_READER: ReaderOptions = { inodeCacheEntries: 64, dirCacheBlocks: 4, metaCachePages: 16 };
 const MAX_HANDLES = 65536;
 
 /** Per-inode facts derived from xattrs, computed once. */
@@ -342,7 +348,7 @@ export class ErofsFilesystem extends ReadOnlyFilesystem implements Filesystem {
    */
   warmUpTwin(): ErofsFilesystem | undefined {
     if (typeof this.options.image !== 'string') return undefined;
-    return withWarmUpImage((image) => new ErofsFilesystem({ ...this.options, image, cacheSize: WARM_UP_CACHE_BYTES, composefs: this.composefs }));
+    return withWarmUpImage((image) => new ErofsFilesystem({ ...this.options, image, cacheSize: WARM_UP_CACHE_BYTES, reader: { ...this.options.reader, ...WARM_UP_READER }, composefs: this.composefs }));
   }
 
   destroy(): void {

@@ -31,6 +31,15 @@ const LOOKUPS_PER_DIR = 64;
  * most, and V8 compiles a loop after enough iterations of it.
  */
 const LISTINGS_PER_DIR = 4;
+/**
+ * LOOKUP and GETATTR pairs after the rounds. V8 optimizes a function once it has run enough of its own
+ * bytecode; the per-request functions (the Dispatcher's dispatch, decodeInHeader, the reply's writer, Node's
+ * readSync) run a few dozen bytecodes a request and the rounds' ~800 requests were too few: they were compiled
+ * during the first real find (13, 6, 5 and 3.5 ms of V8's compiler threads, --trace-opt). On compiled code a
+ * pair costs a few µs.
+ */
+const DRILL_PAIRS = 1500;
+const DRILL_LISTING_EVERY = 4;
 /** Every how many entries one GETXATTR and one LISTXATTR go out. */
 const XATTR_EVERY = 8;
 
@@ -100,6 +109,25 @@ class TreeWalk {
           }
         }
       }
+    }
+    yield* this.drill();
+  }
+
+  /** DRILL_PAIRS LOOKUPs of the root's names, each followed by a GETATTR of what it found; a listing of the root every few. */
+  private *drill(): Walk {
+    const w = this.writer;
+    const root: Listed = { names: [] };
+    yield* this.list(FUSE_ROOT_ID, root, false);
+    if (root.names.length === 0) return;
+    for (let i = 0; i < DRILL_PAIRS; i++) {
+      // a listing now and then: READDIRPLUS's own small functions (the opcode table's call) need calls too
+      if (i % DRILL_LISTING_EVERY === 0) yield* this.list(FUSE_ROOT_ID, { names: [] }, false);
+      const found = this.send(w.lookup(FUSE_ROOT_ID, root.names[i % root.names.length])) === 0;
+      const ino = found ? this.reply.getU64(OUT_HEADER_SIZE + E.nodeid) : 0;
+      yield;
+      if (ino === 0) continue;
+      this.send(w.getattr(ino));
+      yield;
     }
   }
 
