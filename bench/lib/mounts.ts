@@ -157,17 +157,23 @@ export class Mounted {
   }
 
   /**
-   * Waits (at most maxMs) until the server has used less than 1 ms of CPU in 50 ms: after drop_caches the
-   * kernel sends FORGETs for every evicted inode, and their processing must not count towards the next figure.
+   * Waits (at most maxMs) until the server has used less than 1 ms of CPU in each of three 50 ms windows in a
+   * row: after drop_caches the kernel sends FORGETs for every evicted inode, and a server's idle work (a
+   * tsfuse worker's warm-up) goes on; neither must count towards the next figure. One quiet window was not
+   * enough: right after drop_caches a server busy with idle work spends whole windows waiting for its own code
+   * pages to come back from the disk, and the next figure then ran beside the rest of that work.
    */
   async settle(maxMs = 3000): Promise<void> {
     if (this.pid === undefined) return;
     const end = Date.now() + maxMs;
     let last = this.cpuNs();
+    let quiet = 0;
     while (Date.now() < end) {
       await sleep(50);
       const now = this.cpuNs();
-      if (now === undefined || last === undefined || now - last < 1e6) return;
+      if (now === undefined || last === undefined) return;
+      quiet = now - last < 1e6 ? quiet + 1 : 0;
+      if (quiet === 3) return;
       last = now;
     }
   }
