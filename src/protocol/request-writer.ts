@@ -10,8 +10,13 @@ import { O_RDONLY } from './posix.js';
 import { WireBuffer } from './wire.js';
 
 const H = L.fuse_in_header;
-/** unique's high word for warm-up requests (within the 53 bits decodeInHeader keeps). */
-const UNIQUE_HI = 0x100000;
+/**
+ * Uniques are odd and small: the kernel's requests have even ones (FUSE_REQ_ID_STEP is 2; odd ones are its
+ * INTERRUPTs' own), so a written request never shares a unique with a real one, and they are small integers
+ * as the kernel's are. (A high word made them doubles: every request header's unique field turned double in
+ * the warm-up, and the first real request deoptimized the dispatcher on the header it had made before.)
+ */
+const MAX_UNIQUE = 2 ** 30;
 /** Bytes of an encoded request at most: header, a body, a name. */
 const REQUEST_BYTES = 4096 + IN_HEADER_SIZE + 64;
 const UID = process.getuid?.() ?? 0;
@@ -19,7 +24,7 @@ const GID = process.getgid?.() ?? 0;
 
 export class RequestWriter {
   readonly wire = new WireBuffer(REQUEST_BYTES);
-  private unique = 0;
+  private unique = -1;
 
   /** The header of a request to `nodeid`, with the body `bodyLen` bytes long (written by the caller after). */
   private head(opcode: number, nodeid: number, bodyLen: number): number {
@@ -28,8 +33,9 @@ export class RequestWriter {
     w.zero(0, len);
     w.setU32(H.len, len);
     w.setU32(H.opcode, opcode);
-    w.setU32(H.unique, ++this.unique);
-    w.setU32(H.unique + 4, UNIQUE_HI);
+    this.unique = this.unique + 2 < MAX_UNIQUE ? this.unique + 2 : 1;
+    w.setU32(H.unique, this.unique);
+    w.setU32(H.unique + 4, 0);
     w.setU64(H.nodeid, nodeid);
     w.setU32(H.uid, UID);
     w.setU32(H.gid, GID);

@@ -94,7 +94,7 @@ async function serve(data: ServeWorkerData): Promise<void> {
   if (start.uring) await (await import('./uring/serve.js')).serveUring(start.fd, makeDispatcher, start.bufSize, start.uring, log);
   else if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
   else {
-    const idle = start.warmUp ? idleWarmUp(fs, conn, { ...start.dispatch, log }, interrupts, start.bufSize) : undefined;
+    const idle = start.warmUp ? idleWarmUp(fs, conn, { ...start.dispatch, log }, interrupts) : undefined;
     await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log), idle);
   }
   if (fs.destroy) await fs.destroy();

@@ -10,6 +10,13 @@ interface Slot<V> {
   referenced: boolean;
 }
 
+/**
+ * "No bound": a small integer, not Infinity. set()'s comparisons are compiled for the types they have seen, and
+ * a warm-up twin with bounded caches (small integers) followed by a real reader with unbounded ones (Infinity,
+ * a double) threw that code away at the real reader's first miss ("not a Smi").
+ */
+export const UNBOUNDED = 2 ** 30 - 1;
+
 /** The default weight. One function for every cache (see the note on `weigh`). */
 function weighNothing(): number {
   return 0;
@@ -26,7 +33,7 @@ export class LruCache<K, V> {
    */
   constructor(
     private readonly maxEntries: number,
-    private readonly maxWeight = Infinity,
+    private readonly maxWeight = UNBOUNDED,
     private readonly weigh: (v: V) => number = weighNothing,
   ) {}
 

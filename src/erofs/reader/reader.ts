@@ -17,7 +17,7 @@ import { hasEscapedBytes } from '../../protocol/names.js';
 import { MapKind, mapFlat } from './flatmap.js';
 import * as F from './format.js';
 import { type ErofsInode, decodeInode, inodeLocation, isCompressedLayout } from './inode.js';
-import { LruCache } from './lru.js';
+import { LruCache, UNBOUNDED } from './lru.js';
 import { ExtentRing, extentKey } from './extent-ring.js';
 import { PageSlots } from './page-slots.js';
 import { WalkAhead } from './walk-ahead.js';
@@ -112,9 +112,9 @@ export class ErofsReader implements ReaderContext {
     const b = splitBudget(options.cacheBytes ?? DEFAULT_READER_CACHE_BYTES);
     // Both buffers are allocated once, here, at their full size (zero-filled: untouched pages cost nothing).
     this.pages = new PageSlots(this.pageSize, Math.max(MIN_META_SLOTS, Math.min(options.metaCachePages ?? Infinity, Math.floor(b.metaBytes / this.pageSize))));
-    this.inodes = new LruCache(options.inodeCacheEntries ?? Infinity, b.inodeBytes, weighInode);
+    this.inodes = new LruCache(options.inodeCacheEntries ?? UNBOUNDED, b.inodeBytes, weighInode);
     this.extents = new ExtentRing(Math.min(b.extentBytes, options.extentCacheBytes ?? Infinity));
-    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? Infinity, b.dirBytes, weighDirBlock);
+    this.dirBlocks = new LruCache(options.dirCacheBlocks ?? UNBOUNDED, b.dirBytes, weighDirBlock);
     this.ahead = WalkAhead.of(source, this.sb, this.pageSize, this.pages, this.inodes);
   }
 

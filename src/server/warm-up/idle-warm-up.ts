@@ -5,6 +5,7 @@
 import type { ConnectionInfo, Filesystem } from '../../fs/types.js';
 import type { DispatchOptions } from '../dispatch.js';
 import type { InterruptTable } from '../interrupts.js';
+import type { Lane } from '../lane.js';
 import { canPoll } from '../../kernel/poll-in.js';
 import { TwinLink, type Walk } from './twin-link.js';
 import { treeWalk } from './walk.js';
@@ -12,8 +13,11 @@ import { writeWalk } from './write-walk.js';
 
 /** Work a serving loop does while its fd has nothing to read. */
 export interface IdleWork {
-  /** Does a slice of it; false once there is no more. A Promise when it waits (the loop awaits it). */
-  step(): boolean | Promise<boolean>;
+  /**
+   * Does a slice of it on the loop's `lane` (idle: no request of the loop is in progress); false once there is
+   * no more. A Promise when it waits (the loop awaits it).
+   */
+  step(lane: Lane): boolean | Promise<boolean>;
   /** Drops what is left (the loop ends). */
   close(): void;
 }
@@ -21,7 +25,7 @@ export interface IdleWork {
 /** Walk steps per slice: a few hundred µs of compiled code, a few ms of cold code, between two looks at the fd. */
 const REQUESTS_PER_SLICE = 32;
 
-export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number): IdleWork | undefined {
+export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchOptions, interrupts: InterruptTable): IdleWork | undefined {
   if (typeof fs.warmUpTwin !== 'function' || !canPoll()) return undefined;
   let link: TwinLink | undefined;
   let done = false;
@@ -32,13 +36,13 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
     return false;
   };
   return {
-    step(): boolean | Promise<boolean> {
+    step(lane: Lane): boolean | Promise<boolean> {
       if (done) return false;
       try {
         if (!link) {
           const twin = fs.warmUpTwin!();
           if (!twin) return (done = true) && false;
-          link = new TwinLink(twin, opts, interrupts, bufSize);
+          link = new TwinLink(twin, opts, interrupts, lane);
           link.start(walkFor(twin, link));
           // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
           const ready = twin.init?.(conn);

@@ -29,10 +29,17 @@ export class TwinLink {
   private readonly dispatcher: Dispatcher;
   private walk: Walk | undefined;
 
-  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number) {
+  /**
+   * `lane`: the serving loop's own Lane (idle between its requests), or a size for a Lane of the link's own.
+   * Sharing the loop's keeps the per-request objects real requests meet (the Lane, its header, its decoders'
+   * scratch objects, its dirent writers) the very objects the warm-up shaped: with a Lane of its own, the
+   * warm-up changed what V8 knows of those classes after the loop's Lane was made, and the first real request
+   * deoptimized the dispatcher ("wrong map", seen with --trace-deopt).
+   */
+  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, lane: Lane | number) {
     this.replies = new ReplyFile(opts.log);
-    this.lane = new Lane(bufSize);
-    this.reply = new WireBuffer(bufSize);
+    this.lane = typeof lane === 'number' ? new Lane(lane) : lane;
+    this.reply = new WireBuffer(this.lane.out.length);
     this.dispatcher = new Dispatcher(twin, { ...opts, debug: false }, interrupts, this.replies.channel);
   }
 
