@@ -51,10 +51,12 @@ export class TwinLink {
 
   /**
    * Runs `steps` steps of the walk (a step is one request, or the two or three the kernel sends back to back
-   * for one call, as LOOKUP then CREATE); false once it is over (the twin is then destroyed).
+   * for one call, as LOOKUP then CREATE), or fewer once performance.now() reaches `until`; false once it is
+   * over (the twin is then destroyed).
    */
-  step(steps: number): boolean {
+  step(steps: number, until = Infinity): boolean {
     for (let i = 0; i < steps; i++) {
+      if (i > 0 && performance.now() >= until) return true;
       if (this.walk!.next().done) {
         this.close();
         return false;
