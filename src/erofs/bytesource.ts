@@ -14,8 +14,9 @@ export interface ByteSource {
   /**
    * A hint that [offset, +length) will be read soon: a source whose reads can wait (a file on a disk) starts
    * bringing the bytes in now and returns at once. It never throws and never changes what a read returns.
+   * (Not RemoteByteSource.prefetch, which fetches, waits and can fail: a remote image takes no hints yet.)
    */
-  prefetch?(offset: number, length: number): void;
+  willNeed?(offset: number, length: number): void;
   close?(): void;
 }
 

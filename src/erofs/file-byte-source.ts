@@ -49,7 +49,7 @@ export class FileByteSource implements ByteSource {
     }
   }
 
-  prefetch(offset: number, length: number): void {
+  willNeed(offset: number, length: number): void {
     if (this.fd >= 0 && offset >= 0 && length > 0 && offset + length <= this.size) adviseWillNeed(this.fd, offset, length);
   }
 

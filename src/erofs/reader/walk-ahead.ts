@@ -4,7 +4,7 @@
 // points at the blocks its own listing reads next. On an image whose pages are not in the page cache, each of
 // those was one disk wait after another (a cold find of the bench tree: 180 reads of 4 KiB, one per
 // directory, scattered over the last 20 MB of a mkfs.erofs image). Hinting them to the source
-// (ByteSource.prefetch: posix_fadvise WILLNEED for a file) lets the disk serve them side by side while the
+// (ByteSource.willNeed: posix_fadvise WILLNEED for a file) lets the disk serve them side by side while the
 // server answers. Only misses are hinted: a warm cache costs nothing here, and nothing here reads or throws.
 
 import type { ByteSource } from '../bytesource.js';
@@ -20,7 +20,7 @@ const DIR_BLOCKS_AHEAD = 8;
 
 export class WalkAhead {
   constructor(
-    private readonly source: ByteSource & { prefetch(offset: number, length: number): void },
+    private readonly source: ByteSource & { willNeed(offset: number, length: number): void },
     private readonly sb: Superblock,
     private readonly pageSize: number,
     private readonly pages: PageSlots,
@@ -29,8 +29,8 @@ export class WalkAhead {
 
   /** A walker for `source`, if it takes hints. */
   static of(source: ByteSource, sb: Superblock, pageSize: number, pages: PageSlots, inodes: LruCache<number, ErofsInode>): WalkAhead | undefined {
-    if (typeof source.prefetch !== 'function') return undefined;
-    return new WalkAhead(source as ByteSource & { prefetch(offset: number, length: number): void }, sb, pageSize, pages, inodes);
+    if (typeof source.willNeed !== 'function') return undefined;
+    return new WalkAhead(source as ByteSource & { willNeed(offset: number, length: number): void }, sb, pageSize, pages, inodes);
   }
 
   /** The pages of the inodes of `blk`'s subdirectories that are not held ("." and ".." always are). */
@@ -46,7 +46,7 @@ export class WalkAhead {
         // subdirectories' inodes often share a page (mkfs.erofs writes a directory's children together)
         if (page === last || this.pages.holds(page)) continue;
         last = page;
-        this.source.prefetch(page * ps, Math.min(ps, this.source.size - page * ps));
+        this.source.willNeed(page * ps, Math.min(ps, this.source.size - page * ps));
       }
     } catch {
       // a corrupt dirent: the listing that reads it reports it
@@ -64,6 +64,6 @@ export class WalkAhead {
     if (blocks <= 0) return;
     const start = dir.startBlk * bs;
     const len = Math.min(blocks, DIR_BLOCKS_AHEAD) * bs;
-    if (start + len <= this.source.size) this.source.prefetch(start, len);
+    if (start + len <= this.source.size) this.source.willNeed(start, len);
   }
 }

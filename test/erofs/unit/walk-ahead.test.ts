@@ -54,16 +54,16 @@ class HintedSource implements ByteSource {
   readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
     this.file.readInto(dst, dstOffset, offset, length);
   }
-  prefetch(offset: number, length: number): void {
+  willNeed(offset: number, length: number): void {
     this.hints.push({ offset, length });
-    this.file.prefetch(offset, length);
+    this.file.willNeed(offset, length);
   }
   close(): void {
     this.file.close();
   }
 }
 
-/** The same file without prefetch: a source that takes no hints. */
+/** The same file without willNeed: a source that takes no hints. */
 class PlainSource implements ByteSource {
   private readonly file: FileByteSource;
   constructor(path: string) {
@@ -186,14 +186,14 @@ test('a warm walk hints nothing, and hints change nothing the walk reads', () =>
   }
 });
 
-test('FileByteSource.prefetch ignores ranges outside the file and a closed file', () => {
+test('FileByteSource.willNeed ignores ranges outside the file and a closed file', () => {
   const src = new FileByteSource(theImage());
-  src.prefetch(-1, 10);
-  src.prefetch(0, src.size + 1);
-  src.prefetch(src.size, 0);
-  src.prefetch(0, 4096);
+  src.willNeed(-1, 10);
+  src.willNeed(0, src.size + 1);
+  src.willNeed(src.size, 0);
+  src.willNeed(0, 4096);
   src.close();
-  src.prefetch(0, 4096);
+  src.willNeed(0, 4096);
 });
 
 test.after(() => {
