@@ -3,15 +3,18 @@
 // creates, setattrs, renames and removals of a writable one), into one WireBuffer. They come from the server's
 // own uid and gid, as a client like it would send them.
 // Uniques start far above anything a kernel hands out in a server's first minutes, so a written request never
-// looks like a real one.
+// looks like a real one, yet a Smi: a unique the decoder turns into a HeapNumber would change the field's
+// representation in every InHeader, and the serving lane's header, made before the warm-up, would meet the
+// code compiled during it with a deprecated map (a "wrong map" deopt of Dispatcher.dispatch at the first real
+// request, seen with --trace-deopt).
 
 import { IN_HEADER_SIZE, LAYOUT as L, Opcode } from './abi.js';
 import { O_RDONLY } from './posix.js';
 import { WireBuffer } from './wire.js';
 
 const H = L.fuse_in_header;
-/** unique's high word for warm-up requests (within the 53 bits decodeInHeader keeps). */
-const UNIQUE_HI = 0x100000;
+/** The first warm-up request's unique: a Smi, as the kernel's are (the next 2^29 stay one, even in a V8 with 31-bit Smis). */
+const UNIQUE_BASE = 2 ** 29;
 /** Bytes of an encoded request at most: header, a body, a name. */
 const REQUEST_BYTES = 4096 + IN_HEADER_SIZE + 64;
 const UID = process.getuid?.() ?? 0;
@@ -19,7 +22,7 @@ const GID = process.getgid?.() ?? 0;
 
 export class RequestWriter {
   readonly wire = new WireBuffer(REQUEST_BYTES);
-  private unique = 0;
+  private unique = UNIQUE_BASE;
 
   /** The header of a request to `nodeid`, with the body `bodyLen` bytes long (written by the caller after). */
   private head(opcode: number, nodeid: number, bodyLen: number): number {
@@ -29,7 +32,6 @@ export class RequestWriter {
     w.setU32(H.len, len);
     w.setU32(H.opcode, opcode);
     w.setU32(H.unique, ++this.unique);
-    w.setU32(H.unique + 4, UNIQUE_HI);
     w.setU64(H.nodeid, nodeid);
     w.setU32(H.uid, UID);
     w.setU32(H.gid, GID);

@@ -49,7 +49,7 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
       if (idle !== undefined) {
         if (!readableWithin(fd, quiet)) {
           quiet = 0;
-          let more = idle.step();
+          let more = idle.step(lane);
           if (more !== true && more !== false) more = await more;
           if (!more) {
             idle.close();

@@ -29,9 +29,15 @@ export class TwinLink {
   private readonly dispatcher: Dispatcher;
   private walk: Walk | undefined;
 
-  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number) {
+  /**
+   * `lane`: the serving loop's own, when it is free between requests (worker mode): the decoders' output
+   * objects and the in-header the real requests fill are then the ones the warm-up's compiled code saw. A
+   * lane of the link's own has objects made later, and an opcode first met after the warm-up starts from an
+   * empty object there, which the compiled decoder was not made for ("wrong map", seen with --trace-deopt).
+   */
+  constructor(private readonly twin: Filesystem, opts: DispatchOptions, interrupts: InterruptTable, bufSize: number, lane?: Lane) {
     this.replies = new ReplyFile(opts.log);
-    this.lane = new Lane(bufSize);
+    this.lane = lane ?? new Lane(bufSize);
     this.reply = new WireBuffer(bufSize);
     this.dispatcher = new Dispatcher(twin, { ...opts, debug: false }, interrupts, this.replies.channel);
   }
