@@ -7,6 +7,7 @@ import type { DispatchOptions } from '../dispatch.js';
 import type { InterruptTable } from '../interrupts.js';
 import type { Lane } from '../lane.js';
 import { canPoll } from '../../kernel/poll-in.js';
+import { lowerTierUpBudget } from './tier-up-budget.js';
 import { TwinLink, type Walk } from './twin-link.js';
 import { treeWalk } from './walk.js';
 import { writeWalk } from './write-walk.js';
@@ -29,9 +30,11 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
   if (typeof fs.warmUpTwin !== 'function' || !canPoll()) return undefined;
   let link: TwinLink | undefined;
   let done = false;
+  let restoreBudget = (): void => undefined;
   const started = process.cpuUsage();
   const fail = (err: unknown): false => {
     done = true;
+    restoreBudget();
     opts.log(`tsfuse: warm-up stopped: ${err instanceof Error ? err.message : String(err)}`);
     return false;
   };
@@ -42,6 +45,7 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
         if (!link) {
           const twin = fs.warmUpTwin!();
           if (!twin) return (done = true) && false;
+          restoreBudget = lowerTierUpBudget();
           link = new TwinLink(twin, opts, interrupts, bufSize, lane);
           link.start(walkFor(twin, link));
           // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
@@ -51,6 +55,7 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
         }
         if (link.step(REQUESTS_PER_SLICE)) return true;
         done = true;
+        restoreBudget();
         if (opts.debug) {
           const cpu = process.cpuUsage(started);
           opts.log(`tsfuse: warm-up done: ${link.requests} requests (${link.failures} failed), ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms of the process's CPU meanwhile`);
@@ -67,6 +72,7 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
     close(): void {
       if (!done) link?.close();
       done = true;
+      restoreBudget();
     },
   };
 }

@@ -22,21 +22,21 @@ import { S_IFREG } from '../../protocol/types.js';
 import type { TwinLink, Walk } from './twin-link.js';
 
 /**
- * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 8 (about
- * 1000 of each request, 0.5 s of CPU) rather than 3: after 3, a phase of 1000 chmods or renames on a fresh
- * mount still spent 17-23 ms in TurboFan compiling the functions it runs (--trace-opt), and pinned to one CPU
- * chmod ran at 18-30k/s against 32-37k/s after 8 (bench/results/passthrough-writes.md, round 5).
+ * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 3, with
+ * the tier-up budget lowered for the warm-up (tier-up-budget.ts) and the drill after them: round 5 had 8 at
+ * the usual budget, and its large handlers (finishNew, rename) and Node's small wrappers (chmodSync) were
+ * still marked and compiled during the bench's phases (bench/results/passthrough-writes.md, round 6).
  */
-export const WRITE_WALK_ROUNDS = 8;
+export const WRITE_WALK_ROUNDS = 3;
 /**
  * The drill after the rounds: DRILL_FILES files, each chmodded, utimensed, truncated, renamed there and back
  * and given a directory made and removed DRILL_REPEATS times. V8 marks a function for TurboFan once it has
- * run about 132 KB of its own bytecode (one call of a small one is a few hundred bytes), and a small function
- * early only when no inline cache changed since the last such check, which the rounds' mix keeps doing: after
- * 8 rounds (1000 of each request) Node's chmodSync, the passthrough's rename, finishNew and mkdir were still
- * short of it, marked at the first real requests and compiled during the bench's phases (chmodSync 12.8 ms,
- * rename 11.2 ms, finishNew 12.1 ms, mkdir 4.8 ms of TurboFan there, --trace-opt). These requests are the
- * cheap ones (no file made or removed on each), in long runs of one kind.
+ * run (3 + its bytecode length / 150) times --interrupt-budget bytes of its own bytecode, a small one sooner
+ * only when no inline cache changed since the last check, which the rounds' mix of requests keeps doing:
+ * after 8 rounds (1000 of each request) Node's chmodSync, the passthrough's rename, finishNew and mkdir were
+ * still short of it, marked at the first real requests and compiled during the bench's phases (chmodSync
+ * 12.8 ms, rename 11.2 ms, finishNew 12.1 ms, mkdir 4.8 ms of TurboFan there, --trace-opt). These are the
+ * cheap requests (no file made or removed for each), in long runs of one kind.
  */
 const DRILL_FILES = 16;
 const DRILL_REPEATS = 32;
