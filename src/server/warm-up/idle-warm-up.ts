@@ -45,7 +45,8 @@ export function idleWarmUp(fs: Filesystem, conn: ConnectionInfo, opts: DispatchO
         if (!link) {
           const twin = fs.warmUpTwin!();
           if (!twin) return (done = true) && false;
-          restoreBudget = lowerTierUpBudget();
+          // (measured for the write walk only: the image server's warm-up keeps V8's usual budget)
+          if (twin.warmUpWrites?.()) restoreBudget = lowerTierUpBudget();
           link = new TwinLink(twin, opts, interrupts, bufSize, lane);
           link.start(walkFor(twin, link));
           // the twin answers as the real one does only with the connection's flags (NO_OPEN_SUPPORT, READDIRPLUS_AUTO)
