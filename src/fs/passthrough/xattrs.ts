@@ -13,17 +13,21 @@ import type { Inode, InodeTable } from './inodes.js';
 const NO_NAMES: ReadonlySet<string> = new Set();
 
 export class Xattrs {
-  private xbuf: Buffer | undefined;
+  /**
+   * A reusable buffer for one xattr call; most values are small (ACLs, capabilities, labels), larger ones
+   * take a second call after ERANGE. Made here, not at the first call: the warm-up's twin would have taken
+   * the making branch and the real instance not yet, so the compiled buf() deoptimized at the first real
+   * GETXATTR ("insufficient type feedback", --trace-deopt).
+   */
+  private readonly xbuf = Buffer.allocUnsafe(1024);
 
   constructor(private readonly t: InodeTable, private readonly nocache: boolean) {}
 
   // Through the inode's magic link with the following variants: exact, also for symlinks (a symlink's own
   // xattrs, as lgetxattr would give).
 
-  /** A reusable buffer for one xattr call. */
   buf(): Buffer {
-    // most values are small (ACLs, capabilities, labels); larger ones take a second call after ERANGE
-    return (this.xbuf ??= Buffer.allocUnsafe(1024));
+    return this.xbuf;
   }
 
   /**

@@ -22,12 +22,24 @@ import { S_IFREG } from '../../protocol/types.js';
 import type { TwinLink, Walk } from './twin-link.js';
 
 /**
- * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 8 (about
- * 1000 of each request, 0.5 s of CPU) rather than 3: after 3, a phase of 1000 chmods or renames on a fresh
- * mount still spent 17-23 ms in TurboFan compiling the functions it runs (--trace-opt), and pinned to one CPU
- * chmod ran at 18-30k/s against 32-37k/s after 8 (bench/results/passthrough-writes.md, round 5).
+ * Rounds of the mix: the first runs in V8's interpreter, the later ones on what it compiled meanwhile. 3, with
+ * the tier-up budget lowered for the warm-up (tier-up-budget.ts) and the drill after them: round 5 had 8 at
+ * the usual budget, and its large handlers (finishNew, rename) and Node's small wrappers (chmodSync) were
+ * still marked and compiled during the bench's phases (bench/results/passthrough-writes.md, round 6).
  */
-export const WRITE_WALK_ROUNDS = 8;
+export const WRITE_WALK_ROUNDS = 3;
+/**
+ * The drill after the rounds: DRILL_FILES files, each chmodded, utimensed, truncated, renamed there and back
+ * and given a directory made and removed DRILL_REPEATS times. V8 marks a function for TurboFan once it has
+ * run (3 + its bytecode length / 150) times --interrupt-budget bytes of its own bytecode, a small one sooner
+ * only when no inline cache changed since the last check, which the rounds' mix of requests keeps doing:
+ * after 8 rounds (1000 of each request) Node's chmodSync, the passthrough's rename, finishNew and mkdir were
+ * still short of it, marked at the first real requests and compiled during the bench's phases (chmodSync
+ * 12.8 ms, rename 11.2 ms, finishNew 12.1 ms, mkdir 4.8 ms of TurboFan there, --trace-opt). These are the
+ * cheap requests (no file made or removed for each), in long runs of one kind.
+ */
+const DRILL_FILES = 16;
+const DRILL_REPEATS = 32;
 /** Files (and directories) per round: V8 compiles a function after a few hundred calls of it. */
 const FILES_PER_ROUND = 128;
 const DIRS_PER_ROUND = 64;
@@ -54,13 +66,9 @@ class WriteWalk {
 
   *walk(rounds: number): Walk {
     for (let round = 0; round < rounds; round++) {
-      const dir = this.mkdir(FUSE_ROOT_ID, `round-${round}`);
-      yield;
-      if (dir === 0) return;
-      yield* this.files(dir, FILES_PER_ROUND, round);
-      yield* this.dirs(dir, DIRS_PER_ROUND);
-      yield* this.rmdir(FUSE_ROOT_ID, `round-${round}`, dir);
+      if (!(yield* this.round(round, FILES_PER_ROUND, DIRS_PER_ROUND))) return;
     }
+    yield* this.drill(rounds);
     const kept = this.mkdir(FUSE_ROOT_ID, 'tree');
     yield;
     for (let i = 0; i < FILES_LEFT && kept !== 0; i++) {
@@ -68,6 +76,76 @@ class WriteWalk {
       yield;
       if (f.ino !== 0) yield* this.closeFile(f.ino, f.fh);
     }
+  }
+
+  private *drill(round: number): Walk {
+    const l = this.link;
+    const w = l.writer;
+    const dir = this.mkdir(FUSE_ROOT_ID, 'drill');
+    yield;
+    if (dir === 0) return;
+    const inos: number[] = [];
+    for (let i = 0; i < DRILL_FILES; i++) {
+      const f = this.create(dir, `f${i}`);
+      yield;
+      if (f.ino === 0) continue;
+      inos.push(f.ino);
+      yield* this.closeFile(f.ino, f.fh);
+    }
+    for (let r = 0; r < DRILL_REPEATS; r++) {
+      for (const ino of inos) {
+        l.send(w.setattr(ino, FATTR.MODE, { mode: S_IFREG | (r & 1 ? 0o600 : 0o644) }));
+        yield;
+      }
+      for (const ino of inos) {
+        l.send(w.setattr(ino, FATTR.ATIME | FATTR.MTIME, { sec: 1_700_000_000 + round + r, nsec: 1000 }));
+        yield;
+      }
+      for (const ino of inos) {
+        l.send(w.getxattr(ino, 'security.capability', 0));
+        yield;
+        l.send(w.setattr(ino, FATTR.SIZE | FATTR.LOCKOWNER, { size: 4096 * (r & 1), lockOwner: LOCK_OWNER }));
+        yield;
+      }
+      for (let i = 0; i < inos.length; i++) yield* this.renameOnce(dir, `f${i}`, `g${i}`);
+      for (let i = 0; i < inos.length; i++) yield* this.renameOnce(dir, `g${i}`, `f${i}`);
+      for (let i = 0; i < inos.length; i++) {
+        const d = this.mkdir(dir, `d${i}`);
+        yield;
+        yield* this.rmdir(dir, `d${i}`, d);
+      }
+    }
+    for (let i = 0; i < inos.length; i++) {
+      l.send(w.getattr(dir));
+      yield;
+      l.send(w.remove(Opcode.UNLINK, dir, `f${i}`));
+      yield;
+      l.sendUnanswered(w.forget(inos[i], 1));
+      yield;
+    }
+    yield* this.rmdir(FUSE_ROOT_ID, 'drill', dir);
+  }
+
+  /** LOOKUP of the new name, RENAME, GETATTR of the parent, as rename(2) makes the kernel send them. */
+  private *renameOnce(dir: number, from: string, to: string): Walk {
+    const l = this.link;
+    l.send(l.writer.lookup(dir, to), -ERRNO.ENOENT);
+    yield;
+    l.send(l.writer.rename(dir, from, dir, to));
+    yield;
+    l.send(l.writer.getattr(dir));
+    yield;
+  }
+
+  /** One round in a directory of its own, removed after it; false if that directory could not be made. */
+  private *round(round: number, files: number, dirs: number): Generator<void, boolean, void> {
+    const dir = this.mkdir(FUSE_ROOT_ID, `round-${round}`);
+    yield;
+    if (dir === 0) return false;
+    yield* this.files(dir, files, round);
+    yield* this.dirs(dir, dirs);
+    yield* this.rmdir(FUSE_ROOT_ID, `round-${round}`, dir);
+    return true;
   }
 
   /** A file's round: create, chmod, utimens, truncate, rename, unlink, each over all `n` files in turn. */
@@ -98,14 +176,7 @@ class WriteWalk {
       l.send(w.setattr(ino, FATTR.SIZE | FATTR.LOCKOWNER, { size: 4096, lockOwner: LOCK_OWNER }));
       yield;
     }
-    for (let i = 0; i < n; i++) {
-      l.send(w.lookup(dir, `g${i}`), -ERRNO.ENOENT);
-      yield;
-      l.send(w.rename(dir, `f${i}`, dir, `g${i}`));
-      yield;
-      l.send(w.getattr(dir));
-      yield;
-    }
+    for (let i = 0; i < n; i++) yield* this.renameOnce(dir, `f${i}`, `g${i}`);
     for (let i = 0; i < n; i++) {
       l.send(w.getattr(dir));
       yield;
