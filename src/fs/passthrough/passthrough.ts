@@ -387,6 +387,7 @@ export class PassthroughFs implements Filesystem {
     const p = this.t.getDir(parent);
     this.checkName(name);
     const path = `${this.t.procDir(p)}/${name}`;
+    if (!isDir && this.removeCached(p, name, path)) return;
     const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
     let st: BigIntStats;
@@ -402,6 +403,21 @@ export class PassthroughFs implements Filesystem {
     if (victim && sameFile(st, victim)) this.t.cacheDirFd(victim, fd);
     else closeInBackground(fd);
     this.gone(p, name, st);
+  }
+
+  /**
+   * unlink of a file whose O_PATH fd is cached: that fd already outlives the unlink(2), so an lstat says who
+   * is going away and the open, fstat and second background close of `remove` are not needed (the cached
+   * fd is then the last one, closed in the background by `gone`). false, nothing done, when the name is not
+   * a file we hold an fd for.
+   */
+  private removeCached(p: Inode, name: string, path: string): boolean {
+    const st = fs.lstatSync(path, BIG);
+    const victim = this.t.find(st);
+    if (!victim || victim.pathFd < 0 || victim.isDir) return false;
+    fs.unlinkSync(path);
+    this.gone(p, name, st);
+    return true;
   }
 
   /** Bookkeeping after (parent, name), which was `st`, stopped existing. */
