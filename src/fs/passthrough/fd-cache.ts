@@ -48,6 +48,14 @@ export class FdCache<T extends FdHolder> {
     }
   }
 
+  /** Takes the inode's fd out of the cache without closing it: the caller owns it now. */
+  take(inode: T): number {
+    const fd = inode.pathFd;
+    this.held.delete(inode);
+    inode.pathFd = -1;
+    return fd;
+  }
+
   /** Closes the inode's fd if it holds one; `background`: the inode was removed (fd.ts closeInBackground). */
   drop(inode: T, background = false): void {
     if (inode.pathFd < 0) return;

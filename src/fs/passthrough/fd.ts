@@ -25,8 +25,9 @@ const closed = (): void => {
 
 /**
  * close(2) on libuv's thread pool, for the last fd of an inode that was removed: ext4 evicts the inode (frees
- * its blocks, its inode) in that close, tens of µs measured, and the request that made it last (FORGET, or
- * UNLINK of a file whose fd was cached) need not wait for it. The fd number stays taken until it is done.
+ * its blocks, its inode) in that close, tens of µs measured, and the request that made it last (UNLINK or
+ * RMDIR through their own fd, a removed directory's FORGET) need not wait for it. The fd number stays taken
+ * until it is done. (A removed file's cached fd is closed at FORGET instead: passthrough.ts gone.)
  */
 export function closeInBackground(fd: number): void {
   closing++;

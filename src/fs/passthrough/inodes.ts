@@ -61,6 +61,12 @@ export class Inode {
   aliases: readonly Alias[] | Alias[] = NO_ALIASES;
   /** Cached verified O_PATH fd of the inode itself (fd-cache.ts), -1 when not cached. */
   pathFd = -1;
+  /**
+   * A removed file's cached fd, out of the cache (nothing resolves through it) and closed at FORGET, which
+   * follows the UNLINK's reply: its close (ext4's eviction) then runs on the serving thread once the client
+   * has its answer, cheaper than the pool's wake-ups (bench/results/passthrough-writes.md, round 7). -1: none.
+   */
+  lastFd = -1;
   /** Second-chance bit of the fd cache. */
   ref = false;
   /** While > 0 the cached fd is not evicted. */
@@ -278,6 +284,7 @@ export class InodeTable {
     const removed = !inode.keyed;
     this.detach(inode);
     this.dropFd(inode, removed);
+    this.closeLastFd(inode);
     // Aliases are kept: children that still name this object as their parent can resolve through it.
   }
 
@@ -383,6 +390,22 @@ export class InodeTable {
     if (inode.pathFd < 0 || inode === this.root) return;
     if (inode.isDir) this.dirFds.drop(inode, removed);
     else this.fileFds.drop(inode, removed);
+  }
+
+  /** A removed file the kernel still knows: its cached fd is held, unused, until FORGET (Inode.lastFd). */
+  keepUntilForget(inode: Inode): void {
+    if (inode.pathFd < 0 || inode.isDir) return;
+    inode.lastFd = this.fileFds.take(inode);
+  }
+
+  private closeLastFd(inode: Inode): void {
+    if (inode.lastFd < 0) return;
+    try {
+      fs.closeSync(inode.lastFd);
+    } catch {
+      /* already closed */
+    }
+    inode.lastFd = -1;
   }
 
   // ---- paths and stats -------------------------------------------------------------------------------
@@ -505,6 +528,7 @@ export class InodeTable {
   close(): void {
     this.dirFds.closeAll();
     this.fileFds.closeAll();
+    for (const inode of this.byId.values()) this.closeLastFd(inode);
     try {
       fs.closeSync(this.rootFd);
     } catch {

@@ -387,6 +387,7 @@ export class PassthroughFs implements Filesystem {
     const p = this.t.getDir(parent);
     this.checkName(name);
     const path = `${this.t.procDir(p)}/${name}`;
+    if (!isDir && this.removeCached(p, name, path)) return;
     const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
     let st: BigIntStats;
@@ -404,6 +405,21 @@ export class PassthroughFs implements Filesystem {
     this.gone(p, name, st);
   }
 
+  /**
+   * unlink of a file whose O_PATH fd is cached: that fd already outlives the unlink(2), so an lstat says who
+   * is going away and the open, fstat and second close of `remove` are not needed (the cached fd is then
+   * the last one, closed at FORGET, see `gone`). false, nothing done, when the name is not
+   * a file we hold an fd for.
+   */
+  private removeCached(p: Inode, name: string, path: string): boolean {
+    const st = fs.lstatSync(path, BIG);
+    const victim = this.t.find(st);
+    if (!victim || victim.pathFd < 0 || victim.isDir) return false;
+    fs.unlinkSync(path);
+    this.gone(p, name, st);
+    return true;
+  }
+
   /** Bookkeeping after (parent, name), which was `st`, stopped existing. */
   private gone(parent: Inode, name: string, st: BigIntStats): void {
     const victim = this.t.find(st);
@@ -411,10 +427,14 @@ export class PassthroughFs implements Filesystem {
     this.t.removeAlias(victim, parent, name);
     if (victim.isDir || Number(st.nlink) <= 1) {
       this.t.detach(victim);
-      // A file's cached fd would keep its blocks (and its inode number) until the kernel's FORGET. A removed
-      // directory is empty and has no name any more: its fd is the only way left to answer fstat and
-      // READDIR (ENOENT, as the source gives) for a process that still has it open or as its cwd.
-      if (!victim.isDir) this.t.dropFd(victim, true);
+      // A file's cached fd leaves the cache (a nameless file without a handle answers ESTALE); it is
+      // closed at the kernel's FORGET (Inode.lastFd), or now, in the background, for a file the kernel
+      // does not know (no FORGET will come). A removed directory is empty and has no name any more:
+      // its fd is the only way left to answer fstat and READDIR (ENOENT, as the source gives) for a process
+      // that still has it open or as its cwd.
+      if (victim.isDir) return;
+      if (victim.nlookup > 0) this.t.keepUntilForget(victim);
+      else this.t.dropFd(victim, true);
     }
   }
 
