@@ -1,9 +1,7 @@
 // poll(2) on one fd, through koffi (~150 ns a call here; ffi-rs's 3-12 µs would be felt between requests):
 // whether a request is waiting on /dev/fuse, for work a worker does only while nothing is. Loaded on first use.
 
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { lazyLibcFunction } from './koffi-libc.js';
 
 const POLLIN = 0x1;
 /** struct pollfd: int fd; short events; short revents. */
@@ -11,20 +9,8 @@ const POLLFD_SIZE = 8;
 
 type PollCall = (fds: Buffer, nfds: number, timeoutMs: number) => number;
 
-let call: PollCall | null | undefined;
+const load = lazyLibcFunction<PollCall>('int poll(void *fds, unsigned long nfds, int timeout)');
 const pollfd = Buffer.alloc(POLLFD_SIZE);
-
-function load(): PollCall | undefined {
-  if (call !== undefined) return call ?? undefined;
-  call = null;
-  try {
-    const koffi = require('koffi') as typeof import('koffi');
-    call = koffi.load('libc.so.6').func('int poll(void *fds, unsigned long nfds, int timeout)') as PollCall;
-  } catch {
-    // no koffi for this platform: callers do without idle work
-  }
-  return call ?? undefined;
-}
 
 /** Whether poll(2) can be called here. */
 export function canPoll(): boolean {

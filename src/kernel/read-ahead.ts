@@ -3,27 +3,13 @@
 // the call returns at once. An image server uses it for what a tree walk will read next, so that a cold page
 // cache costs one disk wait for many pages instead of one wait per page, one after another.
 
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { lazyLibcFunction } from './koffi-libc.js';
 
 const POSIX_FADV_WILLNEED = 3;
 
 type Fadvise = (fd: number, offset: number, length: number, advice: number) => number;
 
-let call: Fadvise | null | undefined;
-
-function load(): Fadvise | undefined {
-  if (call !== undefined) return call ?? undefined;
-  call = null;
-  try {
-    const koffi = require('koffi') as typeof import('koffi');
-    call = koffi.load('libc.so.6').func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as Fadvise;
-  } catch {
-    // no koffi for this platform: no hints, reads are as they were
-  }
-  return call ?? undefined;
-}
+const load = lazyLibcFunction<Fadvise>('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)');
 
 /**
  * Asks the kernel to start reading [offset, +length) of `fd` into the page cache, without waiting. A hint:

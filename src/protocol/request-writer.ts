@@ -2,11 +2,7 @@
 // part with them): the in-header and the bodies of the requests a tree gets (the reads of a walk, and the
 // creates, setattrs, renames and removals of a writable one), into one WireBuffer. They come from the server's
 // own uid and gid, as a client like it would send them.
-// Uniques start far above anything a kernel hands out in a server's first minutes, so a written request never
-// looks like a real one, yet a Smi: a unique the decoder turns into a HeapNumber would change the field's
-// representation in every InHeader, and the serving lane's header, made before the warm-up, would meet the
-// code compiled during it with a deprecated map (a "wrong map" deopt of Dispatcher.dispatch at the first real
-// request, seen with --trace-deopt).
+// Uniques never equal a real request's and stay small integers (MAX_UNIQUE below says how and why).
 
 import { IN_HEADER_SIZE, LAYOUT as L, Opcode } from './abi.js';
 import { O_RDONLY } from './posix.js';

@@ -41,10 +41,9 @@ function theImage(): string {
   return image;
 }
 
-/** A FileByteSource that records the hints it is given (and passes them on). */
-class HintedSource implements ByteSource {
-  readonly hints: { offset: number; length: number }[] = [];
-  private readonly file: FileByteSource;
+/** A file read through a FileByteSource, without willNeed: a source that takes no hints. */
+class PlainSource implements ByteSource {
+  protected readonly file: FileByteSource;
   constructor(path: string) {
     this.file = new FileByteSource(path);
   }
@@ -53,30 +52,18 @@ class HintedSource implements ByteSource {
   }
   readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
     this.file.readInto(dst, dstOffset, offset, length);
-  }
-  willNeed(offset: number, length: number): void {
-    this.hints.push({ offset, length });
-    this.file.willNeed(offset, length);
   }
   close(): void {
     this.file.close();
   }
 }
 
-/** The same file without willNeed: a source that takes no hints. */
-class PlainSource implements ByteSource {
-  private readonly file: FileByteSource;
-  constructor(path: string) {
-    this.file = new FileByteSource(path);
-  }
-  get size(): number {
-    return this.file.size;
-  }
-  readInto(dst: Uint8Array, dstOffset: number, offset: number, length: number): void {
-    this.file.readInto(dst, dstOffset, offset, length);
-  }
-  close(): void {
-    this.file.close();
+/** The same, recording the hints it is given (and passing them on). */
+class HintedSource extends PlainSource {
+  readonly hints: { offset: number; length: number }[] = [];
+  willNeed(offset: number, length: number): void {
+    this.hints.push({ offset, length });
+    this.file.willNeed(offset, length);
   }
 }
 
