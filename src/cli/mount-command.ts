@@ -6,6 +6,7 @@ import { realpathSync, statSync, type Stats } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { signalFailure, signalReady, signalUsageError } from './daemon.js';
+import { endAfterLinger } from '../server/linger.js';
 
 /** What a background mount runs as its server: the command's entry, which picks the bundle again. */
 export const SCRIPT = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -75,6 +76,8 @@ export async function mountCommand(serve: () => Promise<{ unmount(): Promise<voi
   await session.closed;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
+  // the mount is gone: this process ends even if a handle is left open (a background server would otherwise stay)
+  endAfterLinger('the serving process', (m) => process.stderr.write(m + '\n'), () => process.exit(process.exitCode ?? 0));
   return 0;
 }
 

@@ -13,6 +13,7 @@ import { pollBindings } from './poll-fd.js';
 import { serveFdConcurrently } from './serve-fd-concurrent.js';
 import type { UringStart } from './uring/serve.js';
 import { idleWarmUp } from './warm-up/idle-warm-up.js';
+import { endAfterLinger } from './linger.js';
 
 export interface ServeWorkerData {
   role: 'serve';
@@ -98,6 +99,8 @@ async function serve(data: ServeWorkerData): Promise<void> {
     await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log), idle);
   }
   if (fs.destroy) await fs.destroy();
+  // the session waits for this thread's exit: a handle left open must not keep the mount's server up
+  endAfterLinger(`worker ${data.index}`, log, () => process.exit());
 }
 
 /** FilesystemModule.serveWhileWaiting, when asked for and this Node can poll the fd. */

@@ -19,6 +19,7 @@ import { startWatchdog } from '../helpers/mount.js';
 import { tinyTree } from './conformance/trees.js';
 import { assertCliMountOverUring, uringMountArgs } from '../helpers/uring.js';
 import { loadedBelow, moduleLogEnv } from '../helpers/module-log.js';
+import { describeProcesses } from '../helpers/proc.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const DIST = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +63,20 @@ async function waitFor(cond: () => Promise<boolean> | boolean, ms: number): Prom
   }
 }
 
+/** The mount's serving process ends within 10 s of the unmount; if not, the failure says what it was doing. */
+async function assertServerExited(mnt: string, log?: string): Promise<void> {
+  if (await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000)) return;
+  const connections = fs.existsSync('/sys/fs/fuse/connections') ? fs.readdirSync('/sys/fs/fuse/connections') : [];
+  const waiting = connections.map((c) => `${c}: ${fs.readFileSync(`/sys/fs/fuse/connections/${c}/waiting`, 'utf8').trim()} waiting`);
+  const tail = log && fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').slice(-40).join('\n') : '';
+  assert.unreachable([
+    'the serving process exited: still up 10 s after the unmount',
+    describeProcesses(await serverPids(mnt)),
+    `mounted at ${mnt}: ${JSON.stringify(mountsAt(mnt))}; fuse connections: ${waiting.join(', ') || 'none'}`,
+    tail && `last lines of the log:\n${tail}`,
+  ].filter(Boolean).join('\n'));
+}
+
 /** Leaves nothing behind: overlay and FUSE mounts detached, the connection aborted, our server killed. */
 async function cleanup(mnt: string, overlay?: string): Promise<void> {
   for (const d of [overlay, mnt]) {
@@ -102,7 +117,7 @@ test('erofs mount in the background: returns when ready, serves, `tsfuse umount`
     const u = await run(process.execPath, [CLI, 'umount', mnt], { timeoutMs: 10_000, check: false });
     assert.is(u.status, 0, u.stderr);
     assert.equal(mountsAt(mnt), []);
-    assert.ok(await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000), 'the serving process exited');
+    await assertServerExited(mnt);
   } finally {
     await cleanup(mnt);
     fs.rmSync(mnt, { recursive: true, force: true });
@@ -120,7 +135,7 @@ test('erofs mount runs from the bundle: the command, its server and the workers 
     assert.ok(fs.readdirSync(mnt).length > 0);
     const u = await run(process.execPath, [CLI, 'umount', mnt], { timeoutMs: 10_000, check: false });
     assert.is(u.status, 0, u.stderr);
-    assert.ok(await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000), 'the serving process exited');
+    await assertServerExited(mnt);
     // of dist/: the entry (command and server), the command's bundle file (both) and the worker's; packages aside
     assert.equal(loadedBelow(log, DIST), ['bundle/erofs-mount.js', 'bundle/erofs-worker.js', 'src/cli/main.js']);
   } finally {
@@ -174,7 +189,7 @@ test('erofs mount in the background: the command answers first and hands over; e
     assert.equal(Object.keys(seen.codes), ['ENOENT'], JSON.stringify(seen.codes));
     const u = await run(process.execPath, [CLI, 'umount', mnt], { timeoutMs: 10_000, check: false });
     assert.is(u.status, 0, u.stderr);
-    assert.ok(await waitFor(async () => (await serverPids(mnt)).length === 0, 10_000), 'the serving process exited');
+    await assertServerExited(mnt, log);
     const lines = fs.readFileSync(log, 'utf8').split('\n');
     const byCommand = lookedUp(lines.filter((l) => !l.startsWith('[worker ')));
     const byServer = lookedUp(lines.filter((l) => l.startsWith('[worker ')));

@@ -4,6 +4,7 @@
 // test/helpers/client.ts and bench/lib/proc.ts adapt run() to the result shapes their callers use.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface RunResult {
   status: number | null;
@@ -150,4 +151,36 @@ export function batches(items: readonly string[], maxBytes = 256 * 1024): string
   }
   if (cur.length > 0) out.push(cur);
   return out;
+}
+
+/**
+ * What processes that should have ended are doing, for a failure message: each thread's name, state, kernel
+ * wait channel and current syscall (/proc), so that a server that outlived its mount says where it waits.
+ */
+export function describeProcesses(pids: readonly number[]): string {
+  const read = (p: string): string => {
+    try {
+      return readFileSync(p, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const lines: string[] = [];
+  for (const pid of pids) {
+    lines.push(`pid ${pid}: ${read(`/proc/${pid}/cmdline`).replace(/\0/g, ' ').slice(0, 300)}`);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      // exited meanwhile
+    }
+    for (const t of tasks) {
+      const dir = `/proc/${pid}/task/${t}`;
+      // field 3 of stat is the state; the name (field 2) may hold spaces, so split after its ')'
+      const stat = read(`${dir}/stat`);
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      lines.push(`  task ${t} ${read(`${dir}/comm`)} state ${state} wchan ${read(`${dir}/wchan`)} syscall ${read(`${dir}/syscall`).split(' ').slice(0, 2).join(' ')}`);
+    }
+  }
+  return lines.join('\n');
 }
