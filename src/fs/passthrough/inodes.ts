@@ -181,6 +181,11 @@ export class InodeTable {
     return this.byKey.get(Number(st.dev))?.get(Number(st.ino));
   }
 
+  /** find, by the numbers (sys.lstatAt's nameStat). */
+  findKey(dev: number, ino: number): Inode | undefined {
+    return this.byKey.get(dev)?.get(ino);
+  }
+
   /**
    * The inode for a stat result, created when new, with (parent, name) recorded as its latest alias. The
    * caller counts the lookup (nlookup++) when it hands an Entry to the kernel.

@@ -14,7 +14,7 @@
 // in this object, so several workers each with their own instance would disagree about them.
 
 import fs, { type BigIntStats } from 'node:fs';
-import { Errno } from '../../protocol/errno.js';
+import { Errno, ERRNO } from '../../protocol/errno.js';
 import {
   O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC,
   RENAME_EXCHANGE, UTIME_NOW, UTIME_OMIT,
@@ -386,8 +386,8 @@ export class PassthroughFs implements Filesystem {
   private remove(parent: number, name: string, isDir: boolean): void {
     const p = this.t.getDir(parent);
     this.checkName(name);
+    if (!isDir && this.removeCached(p, name)) return;
     const path = `${this.t.procDir(p)}/${name}`;
-    if (!isDir && this.removeCached(p, name, path)) return;
     const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
     let st: BigIntStats;
@@ -411,21 +411,31 @@ export class PassthroughFs implements Filesystem {
    * the last one, closed at FORGET, see `gone`). false, nothing done, when the name is not
    * a file we hold an fd for.
    */
-  private removeCached(p: Inode, name: string, path: string): boolean {
-    const st = fs.lstatSync(path, BIG);
-    const victim = this.t.find(st);
+  private removeCached(p: Inode, name: string): boolean {
+    // relative to the directory's fd, not through /proc/self/fd/N/name (see rename)
+    const dirfd = this.t.dirFd(p);
+    const sr = sys.lstatAt(dirfd, name);
+    if (sr < 0) throw new Errno(-sr);
+    const { dev, ino, nlink } = sys.nameStat;
+    const victim = this.t.findKey(dev, ino);
     if (!victim || victim.pathFd < 0 || victim.isDir) return false;
-    fs.unlinkSync(path);
-    this.gone(p, name, st);
+    const ur = sys.unlinkAt(dirfd, name);
+    if (ur < 0) throw new Errno(-ur);
+    this.goneKey(p, name, dev, ino, nlink);
     return true;
   }
 
   /** Bookkeeping after (parent, name), which was `st`, stopped existing. */
   private gone(parent: Inode, name: string, st: BigIntStats): void {
-    const victim = this.t.find(st);
+    this.goneKey(parent, name, Number(st.dev), Number(st.ino), Number(st.nlink));
+  }
+
+  /** gone, by the numbers: the (dev, ino) that (parent, name) was, and its link count before. */
+  private goneKey(parent: Inode, name: string, dev: number, ino: number, nlink: number): void {
+    const victim = this.t.findKey(dev, ino);
     if (!victim) return;
     this.t.removeAlias(victim, parent, name);
-    if (victim.isDir || Number(st.nlink) <= 1) {
+    if (victim.isDir || nlink <= 1) {
       this.t.detach(victim);
       // A file's cached fd leaves the cache (a nameless file without a handle answers ESTALE); it is
       // closed at the kernel's FORGET (Inode.lastFd), or now, in the background, for a file the kernel
@@ -447,21 +457,27 @@ export class PassthroughFs implements Filesystem {
     this.t.pin(p);
     try {
       const npfd = this.t.dirFd(np);
-      const from = `/proc/self/fd/${pfd}/${name}`;
-      const to = `/proc/self/fd/${npfd}/${newName}`;
-      const sst = fs.lstatSync(from, BIG);
-      const dst = fs.lstatSync(to, BIG_NOTHROW);
-      if (flags === 0) fs.renameSync(from, to);
-      else ops.renameat2(pfd, name, npfd, newName, flags);
-      if (dst && dst.ino === sst.ino && dst.dev === sst.dev) return; // two links of one file: nothing moved
-      const src = this.t.find(sst);
+      // Names relative to the directories' fds (statx, renameat2), not /proc/self/fd/N/name paths: each of
+      // those walked procfs (/proc, self, fd, N, each revalidated) before the name, three times a RENAME,
+      // and a BigInt Stats object was built for each lstat (bench/results/passthrough-writes.md, round 8).
+      const sr = sys.lstatAt(pfd, name);
+      if (sr < 0) throw new Errno(-sr);
+      const { dev: sDev, ino: sIno } = sys.nameStat;
+      const dr = sys.lstatAt(npfd, newName);
+      if (dr < 0 && dr !== -ERRNO.ENOENT) throw new Errno(-dr);
+      const replaced = dr === 0;
+      const { dev: dDev, ino: dIno, nlink: dNlink } = sys.nameStat;
+      const rr = sys.renameAt(pfd, name, npfd, newName, flags);
+      if (rr < 0) throw new Errno(-rr);
+      if (replaced && dIno === sIno && dDev === sDev) return; // two links of one file: nothing moved
+      const src = this.t.findKey(sDev, sIno);
       if (flags & RENAME_EXCHANGE) {
-        const other = dst && this.t.find(dst);
+        const other = replaced ? this.t.findKey(dDev, dIno) : undefined;
         if (src) this.t.moveAlias(src, p, name, np, newName);
         if (other) this.t.moveAlias(other, np, newName, p, name);
         return;
       }
-      if (dst) this.gone(np, newName, dst);
+      if (replaced) this.goneKey(np, newName, dDev, dIno, dNlink);
       if (src) this.t.moveAlias(src, p, name, np, newName);
       // RENAME_WHITEOUT left a whiteout at (p, name): nothing known about it until looked up
     } finally {

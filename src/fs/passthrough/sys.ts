@@ -18,6 +18,9 @@ interface Bindings {
   lgetxattr: (path: string, name: string, buf: Buffer, size: number) => number;
   listxattr: (path: string, buf: Buffer, size: number) => number;
   llistxattr: (path: string, buf: Buffer, size: number) => number;
+  statx: (dirfd: number, path: string, flags: number, mask: number, buf: Buffer) => number;
+  renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) => number;
+  unlinkat: (dirfd: number, path: string, flags: number) => number;
 }
 
 let bindings: Bindings | undefined;
@@ -34,6 +37,9 @@ function load(): Bindings {
     lgetxattr: libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)') as Bindings['lgetxattr'],
     listxattr: libc.func('intptr_t listxattr(const char *path, void *list, size_t size)') as Bindings['listxattr'],
     llistxattr: libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)') as Bindings['llistxattr'],
+    statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)') as Bindings['statx'],
+    renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)') as Bindings['renameat2'],
+    unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)') as Bindings['unlinkat'],
   };
   return bindings;
 }
@@ -66,6 +72,47 @@ function writeI64(buf: Buffer, off: number, v: number): void {
   const hi = Math.floor(v / 2 ** 32);
   buf.writeUInt32LE(lo < 0 ? lo + 2 ** 32 : lo, off);
   buf.writeInt32LE(hi, off + 4);
+}
+
+/**
+ * A name's identity, from statx(2) relative to a directory fd: what RENAME needs to know of the source and
+ * the target it replaces (which inode moved, which went away). statx's layout is the same on every
+ * architecture; the fields are numbers read from one reused buffer, so no Stats object or BigInt is made.
+ * Valid until the next lstatAt.
+ */
+export const nameStat = { dev: 0, ino: 0, nlink: 0 };
+
+const AT_SYMLINK_NOFOLLOW = 0x100;
+/** STATX_NLINK | STATX_INO: dev is always filled. */
+const STATX_IDENTITY = 0x4 | 0x100;
+const statxBuf = Buffer.alloc(256);
+
+/** statx(dirfd, name, AT_SYMLINK_NOFOLLOW) into `nameStat`: 0, or -errno. */
+export function lstatAt(dirfd: number, name: string): number {
+  const b = load();
+  const r = b.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_IDENTITY, statxBuf);
+  if (r < 0) return -b.koffi.errno();
+  nameStat.nlink = statxBuf.readUInt32LE(16);
+  nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
+  nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
+  return 0;
+}
+
+/** glibc's makedev, as a number: what Node's stat reports as `dev` (libuv builds it from statx the same way). */
+function makedev(major: number, minor: number): number {
+  return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 2 ** 20 + (major >>> 12) * 2 ** 44;
+}
+
+/** renameat2(2) of single names relative to directory fds: 0, or -errno. */
+export function renameAt(olddirfd: number, oldName: string, newdirfd: number, newName: string, flags: number): number {
+  const b = load();
+  return result(b, b.renameat2(olddirfd, oldName, newdirfd, newName, flags));
+}
+
+/** unlinkat(2) of a single name (a file: no AT_REMOVEDIR) relative to a directory fd: 0, or -errno. */
+export function unlinkAt(dirfd: number, name: string): number {
+  const b = load();
+  return result(b, b.unlinkat(dirfd, name, 0));
 }
 
 /** truncate(2): follows the path (give it an exact inode's magic link). */
