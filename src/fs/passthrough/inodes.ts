@@ -191,9 +191,11 @@ export class InodeTable {
    * caller counts the lookup (nlookup++) when it hands an Entry to the kernel.
    */
   intern(st: BigIntStats, parent: Inode | undefined, name: string): Inode {
-    const dev = Number(st.dev);
-    const ino = Number(st.ino);
-    const type = Number(st.mode) & S_IFMT;
+    return this.internKey(Number(st.dev), Number(st.ino), Number(st.mode) & S_IFMT, parent, name);
+  }
+
+  /** intern, by the numbers: the file's (dev, ino) and its S_IFMT type. */
+  internKey(dev: number, ino: number, type: number, parent: Inode | undefined, name: string): Inode {
     const m = this.keyOf(dev);
     let inode = m.get(ino);
     if (inode && inode.type !== type) {

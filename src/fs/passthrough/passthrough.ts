@@ -193,14 +193,17 @@ export class PassthroughFs implements Filesystem {
     }
     // '' would name the directory itself, '/' would walk further: the kernel sends neither
     if (name.length === 0 || name.includes('/') || name.includes('\0')) throw new Errno('EINVAL', 'bad name');
-    const st = fs.lstatSync(`${this.t.procDir(p)}/${name}`, BIG_NOTHROW);
-    if (!st) {
+    // statx relative to the directory's fd, into a reused buffer: no procfs walk, no BigInt Stats (see rename)
+    const r = sys.statAt(this.t.dirFd(p), name);
+    if (r === -ERRNO.ENOENT) {
       if (this.timeout > 0) return negativeEntry(this.timeout);
-      throw new Errno('ENOENT');
+      throw Errno.shared(ERRNO.ENOENT);
     }
-    const inode = this.t.intern(st, p, name);
+    if (r < 0) throw new Errno(-r);
+    const { dev, ino } = sys.nameStat;
+    const inode = this.t.internKey(dev, ino, sys.statMode() & S_IFMT, p, name);
     inode.nlookup++;
-    return this.entry(inode, st);
+    return { ino: inode.id, generation: 0, attr: sys.statAttr(this.timeout), entryTimeout: this.timeout, attrTimeout: this.timeout };
   }
 
   forget(ino: number, nlookup: number): void {

@@ -5,6 +5,7 @@
 // timespec pair is one buffer reused by every call (the filesystem's methods run one at a time per thread).
 
 import { createRequire } from 'node:module';
+import type { Attr } from '../types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -96,6 +97,58 @@ export function lstatAt(dirfd: number, name: string): number {
   nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
   nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
   return 0;
+}
+
+/** STATX_BASIC_STATS: every field of struct stat. */
+const STATX_BASIC_STATS = 0x7ff;
+
+/**
+ * statx(dirfd, name, AT_SYMLINK_NOFOLLOW) of every basic field: 0, or -errno. On success `nameStat` holds the
+ * identity and `statAttr(timeout)` builds the attributes from the same buffer (valid until the next call).
+ */
+export function statAt(dirfd: number, name: string): number {
+  const b = load();
+  const r = b.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf);
+  if (r < 0) return -b.koffi.errno();
+  nameStat.nlink = statxBuf.readUInt32LE(16);
+  nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
+  nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
+  return 0;
+}
+
+/** The file type and permission bits of the last statAt. */
+export function statMode(): number {
+  return statxBuf.readUInt16LE(28);
+}
+
+/** struct statx_timestamp at `off`: tv_sec (i64), tv_nsec (u32). */
+function secAt(off: number): number {
+  return statxBuf.readUInt32LE(off) + statxBuf.readInt32LE(off + 4) * 2 ** 32;
+}
+
+/** The attributes of the last statAt, as toAttr gives them for a Stats object (times to the nanosecond). */
+export function statAttr(timeout: number): Attr {
+  const rdevMajor = statxBuf.readUInt32LE(128);
+  const rdevMinor = statxBuf.readUInt32LE(132);
+  return {
+    ino: nameStat.ino,
+    mode: statxBuf.readUInt16LE(28),
+    nlink: nameStat.nlink,
+    uid: statxBuf.readUInt32LE(20),
+    gid: statxBuf.readUInt32LE(24),
+    size: statxBuf.readUInt32LE(40) + statxBuf.readUInt32LE(44) * 2 ** 32,
+    blocks: statxBuf.readUInt32LE(48) + statxBuf.readUInt32LE(52) * 2 ** 32,
+    // the kernel's u32 dev encoding (fuse_attr.rdev), as attr.ts kernelDev makes it
+    rdev: ((rdevMinor & 0xff) | ((rdevMajor & 0xfff) << 8) | ((rdevMinor & ~0xff) << 12)) >>> 0,
+    blksize: statxBuf.readUInt32LE(4),
+    atime: secAt(64),
+    atimeNsec: statxBuf.readUInt32LE(72),
+    mtime: secAt(112),
+    mtimeNsec: statxBuf.readUInt32LE(120),
+    ctime: secAt(96),
+    ctimeNsec: statxBuf.readUInt32LE(104),
+    timeout,
+  };
 }
 
 /** glibc's makedev, as a number: what Node's stat reports as `dev` (libuv builds it from statx the same way). */
