@@ -431,6 +431,14 @@ export class InodeTable {
     return p;
   }
 
+  /** The fd `stat` would fstat without any check (the root's, a cached O_PATH fd), else -1. */
+  heldFd(inode: Inode): number {
+    if (inode === this.root) return this.rootFd;
+    if (inode.pathFd < 0) return -1;
+    inode.ref = true;
+    return inode.pathFd;
+  }
+
   /** lstat of the inode itself, verified; ESTALE when it cannot be reached any more. */
   stat(inode: Inode): BigIntStats {
     if (inode === this.root) return fs.fstatSync(this.rootFd, BIG);

@@ -219,9 +219,18 @@ export class PassthroughFs implements Filesystem {
   getattr(_ctx: RequestContext, ino: number, fh: number | undefined): Attr {
     if (fh !== undefined) {
       const h = this.handles.find(fh);
-      if (h) return toAttr(fs.fstatSync(h.fd, BIG), this.timeout);
+      if (h) return this.attrOfFd(h.fd);
     }
-    return toAttr(this.t.stat(this.t.get(ino)), this.timeout);
+    const inode = this.t.get(ino);
+    const fd = this.t.heldFd(inode);
+    return fd >= 0 ? this.attrOfFd(fd) : toAttr(this.t.stat(inode), this.timeout);
+  }
+
+  /** fstat of `fd` as attributes: statx into a reused buffer, no BigInt Stats (see lookup). */
+  private attrOfFd(fd: number): Attr {
+    const r = sys.statFd(fd);
+    if (r < 0) throw new Errno(-r);
+    return sys.statAttr(this.timeout);
   }
 
   /**

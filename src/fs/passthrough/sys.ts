@@ -116,6 +116,19 @@ export function statAt(dirfd: number, name: string): number {
   return 0;
 }
 
+const AT_EMPTY_PATH = 0x1000;
+
+/** statAt of the file an fd (an O_PATH one too) refers to: statx(fd, "", AT_EMPTY_PATH). 0, or -errno. */
+export function statFd(fd: number): number {
+  const b = load();
+  const r = b.statx(fd, '', AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf);
+  if (r < 0) return -b.koffi.errno();
+  nameStat.nlink = statxBuf.readUInt32LE(16);
+  nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
+  nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
+  return 0;
+}
+
 /** The file type and permission bits of the last statAt. */
 export function statMode(): number {
   return statxBuf.readUInt16LE(28);
