@@ -272,6 +272,10 @@ export class PassthroughFs implements Filesystem {
       check(h ? at(`/proc/self/fd/${h.fd}`) : this.t.withPath(inode, at));
     }
     // ctime cannot be set; the calls above update it.
+    if (!(set.killSuidgid && set.mode === undefined)) {
+      const fd = h ? h.fd : this.t.heldFd(inode);
+      if (fd >= 0) return this.attrOfFd(fd);
+    }
     let st = h ? fs.fstatSync(h.fd, BIG) : this.t.stat(inode);
     if (set.killSuidgid && set.mode === undefined && this.fixes.killSuidgid(inode, st, h)) {
       st = h ? fs.fstatSync(h.fd, BIG) : this.t.stat(inode);
