@@ -402,7 +402,7 @@ export class PassthroughFs implements Filesystem {
   private remove(parent: number, name: string, isDir: boolean): void {
     const p = this.t.getDir(parent);
     this.checkName(name);
-    if (!isDir && this.removeCached(p, name)) return;
+    if (this.removeCached(p, name, isDir)) return;
     const path = `${this.t.procDir(p)}/${name}`;
     const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
@@ -422,20 +422,21 @@ export class PassthroughFs implements Filesystem {
   }
 
   /**
-   * unlink of a file whose O_PATH fd is cached: that fd already outlives the unlink(2), so an lstat says who
+   * unlink or rmdir of a name whose O_PATH fd is cached: that fd already outlives the unlink(2), so an lstat says who
    * is going away and the open, fstat and second close of `remove` are not needed (the cached fd is then
    * the last one, closed at FORGET, see `gone`). false, nothing done, when the name is not
    * a file we hold an fd for.
    */
-  private removeCached(p: Inode, name: string): boolean {
+  private removeCached(p: Inode, name: string, isDir: boolean): boolean {
     // relative to the directory's fd, not through /proc/self/fd/N/name (see rename)
     const dirfd = this.t.dirFd(p);
     const sr = sys.lstatAt(dirfd, name);
     if (sr < 0) throw new Errno(-sr);
     const { dev, ino, nlink } = sys.nameStat;
     const victim = this.t.findKey(dev, ino);
-    if (!victim || victim.pathFd < 0 || victim.isDir) return false;
-    const ur = sys.unlinkAt(dirfd, name);
+    // (a directory's cached fd is the one it keeps until FORGET, as `remove` would keep its own)
+    if (!victim || victim.pathFd < 0 || victim.isDir !== isDir) return false;
+    const ur = sys.unlinkAt(dirfd, name, isDir);
     if (ur < 0) throw new Errno(-ur);
     this.goneKey(p, name, dev, ino, nlink);
     return true;

@@ -175,10 +175,12 @@ export function renameAt(olddirfd: number, oldName: string, newdirfd: number, ne
   return result(b, b.renameat2(olddirfd, oldName, newdirfd, newName, flags));
 }
 
-/** unlinkat(2) of a single name (a file: no AT_REMOVEDIR) relative to a directory fd: 0, or -errno. */
-export function unlinkAt(dirfd: number, name: string): number {
+const AT_REMOVEDIR = 0x200;
+
+/** unlinkat(2) of a single name relative to a directory fd (rmdir with `dir`): 0, or -errno. */
+export function unlinkAt(dirfd: number, name: string, dir: boolean): number {
   const b = load();
-  return result(b, b.unlinkat(dirfd, name, 0));
+  return result(b, b.unlinkat(dirfd, name, dir ? AT_REMOVEDIR : 0));
 }
 
 /** truncate(2): follows the path (give it an exact inode's magic link). */
