@@ -13,15 +13,19 @@
 // while a tree of 100k inodes still needs no more fds than the caps.
 //
 // Resolving, from cheapest to most exact:
-//   - getattr: fstat of the cached fd when there is one; else lstat(fullPath) where fullPath joins the aliases up to SOURCE (a string, cached per inode and
+//   - getattr: statx(fd, "", AT_EMPTY_PATH) of the cached fd when there is one (sys.ts: into a reused buffer,
+//     no BigInt Stats); else lstat(fullPath) where fullPath joins the aliases up to SOURCE (a string, cached per inode and
 //     invalidated by a global epoch whenever a directory moves). lstat never follows the last component, and
 //     the result is used only when its (dev, ino) equals the inode's, so even if someone swapped a directory
 //     in SOURCE for a symlink, nothing outside SOURCE is revealed: a mismatch falls back to the exact path.
 //     ~2.4 µs against ~4 µs through /proc/self/fd.
-//   - lookup/readdirplus/create/unlink/rename: `/proc/self/fd/<dirfd>/<name>`. The kernel jumps straight to
-//     the directory the fd names (no path walk), then resolves the single component `name`, which never
-//     contains '/' and is never '.' or '..' (those are answered from the table). Calls that do not follow
-//     the last component (lstat, unlink, rmdir, rename, mkdir, symlink, mknod, O_NOFOLLOW opens) therefore
+//   - lookup/readdirplus/create/unlink/rename: the single component `name` relative to the directory's fd,
+//     which never contains '/' and is never '.' or '..' (those are answered from the table). LOOKUP, RENAME
+//     and the cached-fd UNLINK/RMDIR call the *at syscalls with the fd itself (statx, renameat2, unlinkat
+//     through koffi, sys.ts); the others, which node:fs offers only with paths, use `/proc/self/fd/<dirfd>/
+//     <name>`, where the kernel jumps straight to the directory the fd names, then resolves `name` (the
+//     procfs walk costs a few µs a call, which is why the frequent ones moved). Calls that do not follow the
+//     last component (lstat, unlink, rmdir, rename, mkdir, symlink, mknod, O_NOFOLLOW opens) therefore
 //     cannot leave SOURCE, whatever the source tree contains.
 //   - everything that must act on the inode itself (chmod, chown, truncate, utimens, xattrs, statfs, link):
 //     a verified fd for the inode (its cached O_PATH fd, a file handle's fd, or a new O_PATH|O_NOFOLLOW fd
