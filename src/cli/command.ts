@@ -24,8 +24,15 @@ async function cmdMemfs(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): long enough for the request that follows
+ * a metadata call's first one (a RENAME after its LOOKUP, the next unlink of a loop), short enough that a
+ * client doing anything else between calls costs the one worker little.
+ */
+const PASSTHROUGH_SPIN_US = 30;
+
 async function cmdPassthrough(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
+  const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' }, 'spin-us': { kind: 'int' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });
   const source = existingDir(p.positional[0], 'source');
   const mnt = existingDir(p.positional[1], 'mountpoint');
   if (source === mnt) fail('source and mountpoint must differ');
@@ -35,6 +42,8 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
   if (!embedded && workers !== undefined && workers > 1) fail('passthrough is served by one worker (its inode table lives in one thread): --workers must be 1');
   const options = splitMountOptions(p.flags.o as string[] | undefined);
   const nocache = !!p.flags.nocache;
+  const spinUs = (p.flags['spin-us'] as number | undefined) ?? PASSTHROUGH_SPIN_US;
+  if (spinUs < 0 || spinUs > 10_000) fail('--spin-us must be between 0 and 10000');
   const passthrough = !p.flags.nopassthrough;
   return mountCommand(async () => {
     const { Session } = await import('../server/session.js');
@@ -55,6 +64,8 @@ async function cmdPassthrough(argv: string[]): Promise<number> {
       passthrough, entryTimeout: timeout, attrTimeout: timeout, want,
       // the worker's warm-up (embedded mode has none): the twin works in a scratch directory, never in SOURCE
       warmUp: !p.flags['no-warm-up'],
+      // (worker mode only; embedded mode's owner thread waits on its readers, not on the fd)
+      spinUs: embedded ? 0 : spinUs,
     });
   });
 }

@@ -11,7 +11,7 @@ import { READ_AGAIN, READ_GONE, readRequest } from './read-request.js';
 import { WireBuffer } from '../protocol/wire.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { pollFd, type PollBindings, type PolledFd } from './poll-fd.js';
-import { readableWithin } from '../kernel/poll-in.js';
+import { canPoll, readableWithin } from '../kernel/poll-in.js';
 import type { IdleWork } from './warm-up/idle-warm-up.js';
 
 /** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
@@ -36,7 +36,9 @@ const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate
  */
 const QUIET_MS = 20;
 
-export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting, idle?: IdleWork): Promise<void> {
+/** `spinUs` (SessionOptions.spinUs): how long to poll the fd after a synchronous answer before blocking in read(2). */
+export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting, idle?: IdleWork, spinUs = 0): Promise<void> {
+  const spinMs = canPoll() ? spinUs / 1000 : 0;
   const input = new WireBuffer(bufSize);
   const lane = new Lane(bufSize);
   let polled: PolledFd | undefined; // made at the first wait, kept for the next ones
@@ -67,6 +69,11 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
         if (++sinceTurn === REQUESTS_PER_LOOP_TURN) {
           sinceTurn = 0;
           await turnOfTheLoop();
+        }
+        if (spinMs > 0) {
+          // poll(2) with no timeout until a request waits or the time is up; then read(2) finds it or blocks
+          const end = performance.now() + spinMs;
+          while (!readableWithin(fd, 0) && performance.now() < end);
         }
         continue;
       }

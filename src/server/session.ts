@@ -96,6 +96,15 @@ export interface SessionOptions {
    * without warmUpTwin ignores it.
    */
   warmUp?: boolean;
+  /**
+   * Worker mode over /dev/fuse reads: after answering a request, a worker polls its fd for up to this many µs
+   * before it blocks in read(2) again. A client's next request usually comes within a few µs (a RENAME right
+   * after its LOOKUP, a loop of metadata calls), and catching it awake saves the sleep and the wake-up, which
+   * in a VM whose idle vCPUs halt at once cost more than the request (bench/results/passthrough-writes.md,
+   * round 8). The price is CPU: a busy client keeps the worker polling between its requests. Default 0
+   * (never polls); with several workers each one polls, so keep it for single-worker mounts.
+   */
+  spinUs?: number;
 }
 
 /**
@@ -272,7 +281,7 @@ export class Session {
       const ready = untilMessage(worker, i, 'ready');
       const msg: ServeStart = {
         type: 'start', fd: c.fds[i], sessionFd: c.fd, bufSize: c.bufSize, conn: c.conn, dispatch: c.dispatch, interrupts,
-        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight), warmUp: opts.warmUp ?? false,
+        uring: plan && uringStartFor(plan, c.init, i, n, uringInFlight), warmUp: opts.warmUp ?? false, spinUs: Math.max(0, opts.spinUs ?? 0),
       };
       worker.postMessage(msg);
       return ready;

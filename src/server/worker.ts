@@ -35,6 +35,8 @@ export interface ServeStart {
   uring?: UringStart;
   /** SessionOptions.warmUp. */
   warmUp: boolean;
+  /** SessionOptions.spinUs. */
+  spinUs: number;
 }
 
 export interface ReaderWorkerData {
@@ -96,7 +98,7 @@ async function serve(data: ServeWorkerData): Promise<void> {
   else if (inFlight > 1) await serveFdConcurrently(start.fd, d, start.bufSize, inFlight, data.index);
   else {
     const idle = start.warmUp ? idleWarmUp(fs, conn, { ...start.dispatch, log }, interrupts) : undefined;
-    await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log), idle);
+    await serveFd(start.fd, d, start.bufSize, whileWaiting(data.module, log), idle, start.spinUs);
   }
   if (fs.destroy) await fs.destroy();
   // the session waits for this thread's exit: a handle left open must not keep the mount's server up

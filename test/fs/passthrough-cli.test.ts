@@ -157,6 +157,34 @@ test('tsfuse passthrough --embedded: the main thread serves; the mirror and umou
   });
 });
 
+/** CPU time (user + system, ms) of process `pid`, all threads. */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+test('tsfuse passthrough: the worker polls for the next request only right after an answer, never while idle', async () => {
+  await withDirs(async (src, mnt) => {
+    // the default --spin-us; no warm-up, so an idle server has nothing to do at all
+    const r = await tsfuse(['passthrough', src, mnt, '--no-warm-up']);
+    assert.is(r.code, 0, r.stderr);
+    const [pid] = servers(mnt);
+    assert.ok(pid !== undefined, 'one serving process');
+    // a burst of metadata calls, each answered while the worker is polling or after it slept
+    await sh('sh', ['-c', `cd '${mnt}' && for i in $(seq 200); do touch f$i && mv f$i g$i && rm g$i; done`]);
+    assert.equal(fs.readdirSync(src).filter((n) => /^[fg]\d+$/.test(n)), [], 'every file made, renamed and removed');
+    const before = cpuMs(pid!);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idle = cpuMs(pid!) - before;
+    // polling that went on after the burst would show as ~1000 ms here
+    assert.ok(idle < 100, `the idle server used ${idle} ms of CPU in 1 s`);
+    const u = await tsfuse(['umount', mnt]);
+    assert.is(u.code, 0, u.stderr);
+    assert.ok(await waitGone(mnt), 'the serving process exited');
+  });
+});
+
 test('tsfuse passthrough: bad SOURCE or MOUNTPOINT is a usage error (exit 2, one line)', async () => {
   const src = makeSource('tsfuse-ptcli-');
   try {
@@ -166,6 +194,7 @@ test('tsfuse passthrough: bad SOURCE or MOUNTPOINT is a usage error (exit 2, one
       [['passthrough', src, src], /must differ/],
       [['passthrough', src], /missing argument/],
       [['passthrough', src, tmpdir(), '--workers', '2'], /--workers must be 1/],
+      [['passthrough', src, tmpdir(), '--spin-us', '20000'], /--spin-us must be between 0 and 10000/],
       [['passthrough', path.join(src, 'file'), src], /not a directory|does not exist/],
     ] as [string[], RegExp][]) {
       if (args[1].endsWith('/file')) fs.writeFileSync(args[1], '');
