@@ -25,11 +25,11 @@ async function cmdMemfs(argv: string[]): Promise<number> {
 }
 
 /**
- * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): long enough for the request that follows
- * a metadata call's first one (a RENAME after its LOOKUP, the next unlink of a loop), short enough that a
- * client doing anything else between calls costs the one worker little.
+ * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): off. 30 µs made a loop of renames or
+ * unlinks 1.4-1.6x faster by hand, but in the bench chmod and utimens fell by a third and the server's CPU
+ * per operation doubled (bench/results/passthrough-writes.md, round 8), so it is for those who ask.
  */
-const PASSTHROUGH_SPIN_US = 30;
+const PASSTHROUGH_SPIN_US = 0;
 
 async function cmdPassthrough(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' }, 'spin-us': { kind: 'int' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });

@@ -14,8 +14,8 @@ Usage:
         thread serves (the inode table lives in it); --embedded serves from the main thread instead.
         The worker compiles its request path on files of its own in a scratch directory (never in SOURCE)
         once the mount is quiet after start-up (real requests first); --no-warm-up leaves that to the first
-        real requests. After each answer the worker polls for the next request for up to N µs (default 30,
-        0: never) before it sleeps: faster metadata calls from a busy client, at the cost of that CPU.
+        real requests. --spin-us N: after each answer the worker polls for the next request for up to N µs
+        before it sleeps (default 0, never): faster back-to-back metadata calls, at the cost of that CPU.
   tsfuse erofs mount IMAGE MOUNTPOINT [--basedir DIR] [--passthrough]
                      [--overlay DIR [--upperdir U --workdir W]] [--workers N] [--foreground] [--debug]
                      [--cache-size SIZE] [--verity off|check|require] [--no-warm-up]

@@ -166,8 +166,8 @@ function cpuMs(pid: number): number {
 
 test('tsfuse passthrough: the worker polls for the next request only right after an answer, never while idle', async () => {
   await withDirs(async (src, mnt) => {
-    // the default --spin-us; no warm-up, so an idle server has nothing to do at all
-    const r = await tsfuse(['passthrough', src, mnt, '--no-warm-up']);
+    // polling on; no warm-up, so an idle server has nothing to do at all
+    const r = await tsfuse(['passthrough', src, mnt, '--no-warm-up', '--spin-us', '30']);
     assert.is(r.code, 0, r.stderr);
     const [pid] = servers(mnt);
     assert.ok(pid !== undefined, 'one serving process');
