@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, sh } from '../helpers/client.js';
 import { makeSource, removeSource } from '../helpers/passthrough.js';
+import { describeProcesses } from '../helpers/proc.js';
 import { abortConnection } from '../../src/kernel/fusectl.js';
 import { findMount } from '../../src/kernel/mountinfo.js';
 
@@ -46,6 +47,12 @@ async function waitGone(mnt: string, ms = 10_000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
+}
+
+/** The serving process exits within 10 s of the unmount; if not, the failure says what its threads were doing. */
+async function assertGone(mnt: string): Promise<void> {
+  if (await waitGone(mnt)) return;
+  assert.unreachable(`the serving process exited: still up 10 s after the unmount\n${describeProcesses(servers(mnt))}`);
 }
 
 /** A mountpoint and a SOURCE; whatever a failed test leaves mounted is aborted and unmounted. */
@@ -117,7 +124,7 @@ test('tsfuse passthrough SOURCE MNT: background mount, ready on return, kernel p
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
     assert.not.ok(isMounted(mnt));
-    assert.ok(await waitGone(mnt), 'the serving process exited');
+    await assertGone(mnt);
   });
 });
 
@@ -137,7 +144,7 @@ test('tsfuse passthrough --nocache --nopassthrough: source changes show at once,
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
     assert.not.ok(isMounted(mnt));
-    assert.ok(await waitGone(mnt), 'the serving process exited');
+    await assertGone(mnt);
   });
 });
 
@@ -153,7 +160,7 @@ test('tsfuse passthrough --embedded: the main thread serves; the mirror and umou
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
     assert.not.ok(isMounted(mnt));
-    assert.ok(await waitGone(mnt), 'the serving process exited');
+    await assertGone(mnt);
   });
 });
 
@@ -181,7 +188,7 @@ test('tsfuse passthrough: the worker polls for the next request only right after
     assert.ok(idle < 100, `the idle server used ${idle} ms of CPU in 1 s`);
     const u = await tsfuse(['umount', mnt]);
     assert.is(u.code, 0, u.stderr);
-    assert.ok(await waitGone(mnt), 'the serving process exited');
+    await assertGone(mnt);
   });
 });
 
