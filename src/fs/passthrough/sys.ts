@@ -88,45 +88,36 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_IDENTITY = 0x4 | 0x100;
 const statxBuf = Buffer.alloc(256);
 
-/** statx(dirfd, name, AT_SYMLINK_NOFOLLOW) into `nameStat`: 0, or -errno. */
-export function lstatAt(dirfd: number, name: string): number {
+/** STATX_BASIC_STATS: every field of struct stat. */
+const STATX_BASIC_STATS = 0x7ff;
+const AT_EMPTY_PATH = 0x1000;
+
+/** statx(2) into the shared buffer, never following a last symlink; on success `nameStat` is filled. 0, or -errno. */
+function statxInto(dirfd: number, path: string, flags: number, mask: number): number {
   const b = load();
-  const r = b.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_IDENTITY, statxBuf);
-  if (r < 0) return -b.koffi.errno();
+  if (b.statx(dirfd, path, flags | AT_SYMLINK_NOFOLLOW, mask, statxBuf) < 0) return -b.koffi.errno();
   nameStat.nlink = statxBuf.readUInt32LE(16);
   nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
   nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
   return 0;
 }
 
-/** STATX_BASIC_STATS: every field of struct stat. */
-const STATX_BASIC_STATS = 0x7ff;
+/** statx(dirfd, name, AT_SYMLINK_NOFOLLOW) of the identity only, into `nameStat`: 0, or -errno. */
+export function lstatAt(dirfd: number, name: string): number {
+  return statxInto(dirfd, name, 0, STATX_IDENTITY);
+}
 
 /**
  * statx(dirfd, name, AT_SYMLINK_NOFOLLOW) of every basic field: 0, or -errno. On success `nameStat` holds the
  * identity and `statAttr(timeout)` builds the attributes from the same buffer (valid until the next call).
  */
 export function statAt(dirfd: number, name: string): number {
-  const b = load();
-  const r = b.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf);
-  if (r < 0) return -b.koffi.errno();
-  nameStat.nlink = statxBuf.readUInt32LE(16);
-  nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
-  nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
-  return 0;
+  return statxInto(dirfd, name, 0, STATX_BASIC_STATS);
 }
-
-const AT_EMPTY_PATH = 0x1000;
 
 /** statAt of the file an fd (an O_PATH one too) refers to: statx(fd, "", AT_EMPTY_PATH). 0, or -errno. */
 export function statFd(fd: number): number {
-  const b = load();
-  const r = b.statx(fd, '', AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statxBuf);
-  if (r < 0) return -b.koffi.errno();
-  nameStat.nlink = statxBuf.readUInt32LE(16);
-  nameStat.ino = statxBuf.readUInt32LE(32) + statxBuf.readUInt32LE(36) * 2 ** 32;
-  nameStat.dev = makedev(statxBuf.readUInt32LE(136), statxBuf.readUInt32LE(140));
-  return 0;
+  return statxInto(fd, '', AT_EMPTY_PATH, STATX_BASIC_STATS);
 }
 
 /** The file type and permission bits of the last statAt. */
