@@ -25,11 +25,12 @@ async function cmdMemfs(argv: string[]): Promise<number> {
 }
 
 /**
- * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): off. 30 µs made a loop of renames or
- * unlinks 1.4-1.6x faster by hand, but in the bench chmod and utimens fell by a third and the server's CPU
- * per operation doubled (bench/results/passthrough-writes.md, round 8), so it is for those who ask.
+ * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): 30 µs, with the back-off of
+ * src/server/spin-policy.ts. A loop of metadata calls then finds the worker awake for its next request
+ * (fsbench loops of 3000: chmod, truncate, rename 1.3-2x faster than without), and a client that pauses or
+ * stops costs at most one window per 64 answers (bench/results/passthrough-writes.md, round 9).
  */
-const PASSTHROUGH_SPIN_US = 0;
+const PASSTHROUGH_SPIN_US = 30;
 
 async function cmdPassthrough(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' }, 'spin-us': { kind: 'int' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });

@@ -29,3 +29,10 @@ export function readableWithin(fd: number, timeoutMs: number): boolean {
   pollfd.writeInt16LE(0, 6);
   return poll(pollfd, 1, timeoutMs) !== 0;
 }
+
+const loadYield = lazyLibcFunction<() => number>('int sched_yield(void)');
+
+/** sched_yield(2): a task waiting for this CPU runs now (nothing happens when none waits). */
+export function yieldCpu(): void {
+  loadYield()?.();
+}

@@ -12,6 +12,7 @@ import { WireBuffer } from '../protocol/wire.js';
 import { cloneFuseDevice } from '../kernel/device.js';
 import { pollFd, type PollBindings, type PolledFd } from './poll-fd.js';
 import { canPoll, readableWithin } from '../kernel/poll-in.js';
+import { pollWindow, SpinPolicy } from './spin-policy.js';
 import type { IdleWork } from './warm-up/idle-warm-up.js';
 
 /** Serving others while a request waits: the poll bindings, and how many may be in flight meanwhile. */
@@ -36,7 +37,10 @@ const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate
  */
 const QUIET_MS = 20;
 
-/** `spinUs` (SessionOptions.spinUs): how long to poll the fd after a synchronous answer before blocking in read(2). */
+/**
+ * `spinUs` (SessionOptions.spinUs): how long to poll the fd after a synchronous answer before blocking in
+ * read(2), as spin-policy.ts decides.
+ */
 export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: number, whileWaiting?: WhileWaiting, idle?: IdleWork, spinUs = 0): Promise<void> {
   const spinMs = canPoll() ? spinUs / 1000 : 0;
   const input = new WireBuffer(bufSize);
@@ -46,6 +50,7 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
   // between two slices of idle work the fd is only looked at; after a request it must stay quiet QUIET_MS.
   // (Another worker may take what poll saw: this one then blocks in read(2), and its idle work waits.)
   let quiet = QUIET_MS;
+  const spin = spinMs > 0 ? new SpinPolicy() : undefined;
   try {
     for (;;) {
       if (idle !== undefined) {
@@ -70,11 +75,8 @@ export async function serveFd(fd: number, dispatcher: Dispatcher, bufSize: numbe
           sinceTurn = 0;
           await turnOfTheLoop();
         }
-        if (spinMs > 0) {
-          // poll(2) with no timeout until a request waits or the time is up; then read(2) finds it or blocks
-          const end = performance.now() + spinMs;
-          while (!readableWithin(fd, 0) && performance.now() < end);
-        }
+        // read(2) then finds the request that came meanwhile, or blocks
+        if (spin !== undefined && spin.shouldSpin()) spin.record(pollWindow(fd, spinMs));
         continue;
       }
       sinceTurn = 0;
