@@ -25,12 +25,13 @@ async function cmdMemfs(argv: string[]): Promise<number> {
 }
 
 /**
- * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): 30 µs, with the back-off of
- * src/server/spin-policy.ts. A loop of metadata calls then finds the worker awake for its next request
- * (fsbench loops of 3000: chmod, truncate, rename 1.3-2x faster than without), and a client that pauses or
- * stops costs at most one window per 64 answers (bench/results/passthrough-writes.md, round 9).
+ * `tsfuse passthrough`'s default --spin-us (SessionOptions.spinUs): off. With 30 µs and the back-off of
+ * src/server/spin-policy.ts, the bench's rename, truncate, create and mkdir got 15-50% faster, but chmod
+ * 40% slower and unlink 15% (two runs of 3 rounds: a light request that could be answered on the client's
+ * own CPU is then answered from the other, busy one), and the server's CPU per operation doubled
+ * (bench/results/passthrough-writes.md, round 9). Not faster on every row, so it is for those who ask.
  */
-const PASSTHROUGH_SPIN_US = 30;
+const PASSTHROUGH_SPIN_US = 0;
 
 async function cmdPassthrough(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { ...MOUNT_FLAGS, nocache: { kind: 'bool' }, nopassthrough: { kind: 'bool' }, embedded: { kind: 'bool' }, 'no-warm-up': { kind: 'bool' }, 'spin-us': { kind: 'int' } }, { min: 2, max: 2, names: 'SOURCE MOUNTPOINT' });

@@ -15,7 +15,7 @@ Usage:
         The worker compiles its request path on files of its own in a scratch directory (never in SOURCE)
         once the mount is quiet after start-up (real requests first); --no-warm-up leaves that to the first
         real requests. --spin-us N: after each answer the worker polls for the next request for up to N µs
-        before it sleeps (default 30; 0 never), and less often while the polls find nothing: faster
+        before it sleeps (default 0, never), and less often while the polls find nothing: faster
         back-to-back metadata calls, at the cost of that CPU while a client keeps calling.
   tsfuse erofs mount IMAGE MOUNTPOINT [--basedir DIR] [--passthrough]
                      [--overlay DIR [--upperdir U --workdir W]] [--workers N] [--foreground] [--debug]

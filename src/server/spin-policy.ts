@@ -1,8 +1,8 @@
 // When a worker polls for the next request before it sleeps (SessionOptions.spinUs), and when it does not.
 //
-// Why poll at all: in a VM whose idle vCPUs halt at once, a client in a loop of metadata calls (rm -r, tar,
-// mv, chmod -R) pays two cross-CPU wake-ups per request: the server woken from read(2), the client woken by
-// the reply. A worker that is still awake when the next request comes saves the first
+// Opt-in (off by default; src/cli/command.ts has the figures). Why poll at all: in a VM whose idle vCPUs
+// halt at once, a client in a loop of metadata calls (rm -r, tar, mv, chmod -R) pays two cross-CPU wake-ups
+// per request: the server woken from read(2), the client woken by the reply. A worker that is still awake when the next request comes saves the first
 // (bench/results/passthrough-writes.md, round 9). Why back off: a client that thinks between calls, or
 // stopped, would make every answer cost a whole window of polling. One window that finds nothing is let go
 // (a loop's client misses now and then: the answer that ends its operation, a request with no reply before
