@@ -1,15 +1,15 @@
 // When a worker polls for the next request before it sleeps (SessionOptions.spinUs), and when it does not.
 //
-// Opt-in (off by default; src/cli/command.ts has the figures). Why poll at all: in a VM whose idle vCPUs
-// halt at once, a client in a loop of metadata calls (rm -r, tar, mv, chmod -R) pays two cross-CPU wake-ups
-// per request: the server woken from read(2), the client woken by the reply. A worker that is still awake when the next request comes saves the first
-// (bench/results/passthrough-writes.md, round 9). Why back off: a client that thinks between calls, or
-// stopped, would make every answer cost a whole window of polling. One window that finds nothing is let go
-// (a loop's client misses now and then: the answer that ends its operation, a request with no reply before
-// a pause); after the second in a row the next answer goes straight to read(2), after the third the next 3,
-// then 7 ... MAX_SKIPPED; one window that finds a request resets it. A loop keeps polling on, an idle server
-// never polls (polling follows an answer only), and a client whose requests come sparsely costs at most one
-// window per MAX_SKIPPED + 1 requests.
+// Opt-in (off by default; src/cli/command.ts has the figures). Why poll at all: in a VM whose idle vCPUs halt
+// at once, a client in a loop of metadata calls (rm -r, tar, mv, chmod -R) pays two cross-CPU wake-ups per
+// request: the server woken from read(2), the client woken by the reply. A worker that is still awake when the
+// next request comes saves the first (bench/results/passthrough-writes.md, round 9). Why back off: a client
+// that thinks between calls, or stopped, would make every answer cost a whole window of polling. One window
+// that finds nothing is let go (a loop's client misses now and then: the answer that ends its operation, a
+// request with no reply before a pause); after the second in a row the next answer goes straight to read(2),
+// after the third the next 3, then 7 ... MAX_SKIPPED; one window that finds a request resets it. A loop keeps
+// polling on, an idle server never polls (polling follows an answer only), and a client whose requests come
+// sparsely costs at most one window per MAX_SKIPPED + 1 requests.
 
 import { readableWithin, yieldCpu } from '../kernel/poll-in.js';
 
