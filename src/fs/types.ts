@@ -8,6 +8,10 @@
 // Numbers: inode numbers, offsets and sizes are plain numbers (safe up to 2^53); the server never builds a
 // BigInt on the request path. Times are split into whole seconds and nanoseconds.
 
+/**
+ * A method answers with a plain value (written at once) or a native Promise (an async function's result).
+ * Other thenables are not awaited: wrap them in Promise.resolve().
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Who is asking: from the request header. Valid for the whole life of the request (also across awaits). */

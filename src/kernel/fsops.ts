@@ -10,15 +10,10 @@
 
 import { callLibc, callLibcRaw, ffiTypes } from './libc.js';
 
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_SYMLINK_FOLLOW = 0x400;
-export const AT_EMPTY_PATH = 0x1000;
+export { AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH } from '../protocol/posix.js';
 
 /** tv_nsec values for utimensat. */
-export const UTIME_NOW = 0x3fffffff;
-export const UTIME_OMIT = 0x3ffffffe;
+export { UTIME_NOW, UTIME_OMIT } from '../protocol/posix.js';
 
 export const F_OFD_GETLK = 36;
 export const F_OFD_SETLK = 37;

@@ -1,4 +1,4 @@
-// POSIX / Linux (x86_64, generic) constants the filesystems compare request fields against: open(2) flags,
+// POSIX / Linux (x86_64, generic) constants the filesystems compare request fields against: open(2) flags, *at(2) flags,
 // lseek whence, xattr flags and limits, access(2) modes, renameat2 flags, utimensat's special nsec values,
 // fcntl lock types, fallocate modes, statx masks and name limits. One home for each, so memfs, passthrough,
 // the EROFS server and the examples agree; errno numbers live in errno.ts, FUSE wire bits in abi.ts.
@@ -20,6 +20,14 @@ export const O_NOFOLLOW = 0o400000;
 export const O_PATH = 0o10000000;
 /** __O_TMPFILE | O_DIRECTORY, as userspace passes it. */
 export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+export const O_CLOEXEC = 0o2000000;
+
+// ---- *at(2) calls (linux/fcntl.h) ----
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_EMPTY_PATH = 0x1000;
 
 // ---- lseek(2) whence ----
 export const SEEK_SET = 0;

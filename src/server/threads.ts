@@ -21,7 +21,11 @@ export class SessionThreads {
 
   spawn(data: ServeWorkerData | ReaderWorkerData, resourceLimits?: ResourceLimits): Worker {
     const script = data.role === 'reader' ? READER_PATH : workerScript(WORKER, data.module.module);
-    const w = new Worker(script, { workerData: data, resourceLimits });
+    // trackUnmanagedFds off: filesystems open fds through koffi too (passthrough's openat of one name in a
+    // directory fd, sys.ts), which node:fs never saw; closing those with fs.closeSync would print a warning
+    // per fd. A worker's filesystem closes its own fds in destroy, as it must in embedded mode, where Node
+    // tracks nothing either.
+    const w = new Worker(script, { workerData: data, resourceLimits, trackUnmanagedFds: false });
     this.workers.push(w);
     this.loops.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
     w.on('message', (m: WorkerMessage) => {

@@ -116,6 +116,28 @@ matrix('passthrough setattr', (t, mounted) => {
     );
   });
 
+  t('a symlink\'s own times and owner change (utimensat and fchownat on its O_PATH fd), never its target\'s', async () => {
+    await mounted(
+      async (m) => {
+        const before = srcAttrs(m, 'f');
+        await py(m, `
+          os.utime(P('l'), ns=(1100000000000001, 1200000000000002), follow_symlinks=False)
+          os.lchown(P('l'), 77, 88)
+        `);
+        assert.equal(srcAttrs(m, 'l').slice(4), [1100000000000001, 1200000000000002]);
+        const l = lstatSrc(m, 'l');
+        assert.equal([l.uid, l.gid], [77, 88]);
+        assert.equal(srcAttrs(m, 'f'), before, 'the target is untouched');
+      },
+      {
+        setup: (src) => {
+          fs.writeFileSync(path.join(src, 'f'), 'content');
+          fs.symlinkSync('f', path.join(src, 'l'));
+        },
+      },
+    );
+  });
+
   t('files made through the mount keep an O_PATH fd from their creation: their first setattr opens nothing, acts on them', async () => {
     await mounted(async (m) => {
       const before = m.pt.stats().fileFds;

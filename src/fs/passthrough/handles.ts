@@ -97,7 +97,7 @@ export class FileHandles {
     const h: FileHandle = { fd, inode, flags, backing: false };
     this.files.set(fd, h);
     (inode.openFds ??= new Set()).add(fd);
-    const reply: OpenReply = { fh: fd, flags: 0 };
+    const reply: OpenReply = { fh: fd, flags: 0, backingId: 0 }; // one shape for every answer
     if (this.passthroughOn && inode.type === S_IFREG && inode.backingRefs === 0 && mayLoseSuidgid(mode ?? Number(fs.fstatSync(fd, BIG).mode))) {
       // Writes through a passthrough file never reach us, and with HANDLE_KILLPRIV_V2 the kernel leaves
       // dropping suid/sgid on write to us (the backing file is written with our CAP_FSETID, which keeps

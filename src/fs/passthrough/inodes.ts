@@ -510,6 +510,31 @@ export class InodeTable {
   }
 
   /**
+   * Runs fn with a verified fd of this inode (its cached O_PATH fd, or an open handle's fd for a file with no
+   * name left), for the calls that take one with AT_EMPTY_PATH (sys.ts chmodFd, chownFd, utimensFd): they act
+   * on the inode itself, a symlink too, without withPath's magic-link walk.
+   */
+  withFd<T>(inode: Inode, fn: (fd: number) => T): T {
+    if (inode.isDir) {
+      const fd = this.dirFd(inode);
+      inode.pins++;
+      try {
+        return fn(fd);
+      } finally {
+        inode.pins--;
+      }
+    }
+    if (inode.pathFd < 0 && inode.openFds) for (const fd of inode.openFds) return fn(fd);
+    const fd = this.fileFd(inode);
+    inode.pins++;
+    try {
+      return fn(fd);
+    } finally {
+      inode.pins--;
+    }
+  }
+
+  /**
    * Opens the inode itself with `flags` (O_NOFOLLOW is added where a name is resolved, then (dev, ino) is
    * checked). The caller owns the returned fd.
    */

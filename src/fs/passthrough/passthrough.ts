@@ -42,7 +42,7 @@ import { scratchDir } from '../../kernel/scratch-dir.js';
 import { negativeEntry, STABLE_TREE_TIMEOUT } from '../entries.js';
 import { splitKernelDev, toAttr } from './attr.js';
 import { DirHandles } from './dir-handles.js';
-import { check, closeInBackground, closeQuiet, errCode } from './fd.js';
+import { check, closeInBackground, closeQuiet } from './fd.js';
 import { FileHandles } from './handles.js';
 import { Inode, InodeTable, sameFile } from './inodes.js';
 import { Locks } from './locks.js';
@@ -200,9 +200,13 @@ export class PassthroughFs implements Filesystem {
       throw Errno.shared(ERRNO.ENOENT);
     }
     if (r < 0) throw new Errno(-r);
-    const { dev, ino } = sys.nameStat;
-    const inode = this.t.internKey(dev, ino, sys.statMode() & S_IFMT, p, name);
+    const inode = this.t.internKey(sys.nameStat.dev, sys.nameStat.ino, sys.statMode() & S_IFMT, p, name);
     inode.nlookup++;
+    return this.statxEntry(inode);
+  }
+
+  /** The entry of `inode` from the statx just made (sys.statAt/statFd): no Stats object, no BigInt. */
+  private statxEntry(inode: Inode): Entry {
     return { ino: inode.id, generation: 0, attr: sys.statAttr(this.timeout), entryTimeout: this.timeout, attrTimeout: this.timeout };
   }
 
@@ -245,16 +249,15 @@ export class PassthroughFs implements Filesystem {
     const h = set.fh !== undefined ? this.handles.find(set.fh) : undefined;
     if (set.mode !== undefined) {
       const mode = set.mode & 0o7777;
-      if (h) fs.fchmodSync(h.fd, mode);
+      if (h) check(sys.chmodFd(h.fd, mode));
       else if (inode.type === S_IFLNK) throw new Errno('EOPNOTSUPP', 'symlinks have no mode');
-      else this.t.withPath(inode, (p) => fs.chmodSync(p, mode));
+      else check(this.t.withFd(inode, (fd) => sys.chmodFd(fd, mode)));
     }
     if (set.uid !== undefined || set.gid !== undefined) {
       const uid = set.uid ?? -1;
       const gid = set.gid ?? -1;
-      // chown on the magic link of an O_PATH fd changes a symlink itself, not its target (measured)
-      if (h) fs.fchownSync(h.fd, uid, gid);
-      else this.t.withPath(inode, (p) => fs.chownSync(p, uid, gid));
+      // on an O_PATH fd with AT_EMPTY_PATH: a symlink's own owner, not its target's
+      check(h ? sys.chownFd(h.fd, uid, gid) : this.t.withFd(inode, (fd) => sys.chownFd(fd, uid, gid)));
     }
     if (set.size !== undefined) {
       const size = set.size;
@@ -268,8 +271,8 @@ export class PassthroughFs implements Filesystem {
       const aNsec = atime === undefined ? UTIME_OMIT : atime === 'now' ? UTIME_NOW : atime.nsec;
       const mSec = typeof mtime === 'object' ? mtime.sec : 0;
       const mNsec = mtime === undefined ? UTIME_OMIT : mtime === 'now' ? UTIME_NOW : mtime.nsec;
-      const at = (p: string): number => sys.utimens(p, aSec, aNsec, mSec, mNsec);
-      check(h ? at(`/proc/self/fd/${h.fd}`) : this.t.withPath(inode, at));
+      const at = (fd: number): number => sys.utimensFd(fd, aSec, aNsec, mSec, mNsec);
+      check(h ? at(h.fd) : this.t.withFd(inode, at));
     }
     // ctime cannot be set; the calls above update it.
     if (!(set.killSuidgid && set.mode === undefined)) {
@@ -314,14 +317,13 @@ export class PassthroughFs implements Filesystem {
    */
   private finishNew(ctx: RequestContext, parent: Inode, name: string, type: number, perm: number | undefined): Entry {
     const dirMode = (): number => Number(fs.fstatSync(this.t.dirFd(parent), BIG).mode);
-    const fd = fs.openSync(`${this.t.procDir(parent)}/${name}`, O_PATH | O_NOFOLLOW | (type === S_IFDIR ? O_DIRECTORY : 0));
+    const fd = check(sys.openAt(this.t.dirFd(parent), name, O_PATH | O_NOFOLLOW | (type === S_IFDIR ? O_DIRECTORY : 0), 0));
     let keep = false;
     try {
       let st = fs.fstatSync(fd, BIG);
       if ((Number(st.mode) & S_IFMT) !== type) throw new Errno('EIO', `${name} changed type while being created`);
-      const magic = `/proc/self/fd/${fd}`;
-      if (this.fixes.fixOwner(ctx, dirMode, st, (u, g) => fs.chownSync(magic, u, g))) st = fs.fstatSync(fd, BIG);
-      if (perm !== undefined && this.fixes.fixPerm(st, perm, (m) => fs.chmodSync(magic, m))) st = fs.fstatSync(fd, BIG);
+      if (this.fixes.fixOwner(ctx, dirMode, st, (u, g) => check(sys.chownFd(fd, u, g)))) st = fs.fstatSync(fd, BIG);
+      if (perm !== undefined && this.fixes.fixPerm(st, perm, (m) => check(sys.chmodFd(fd, m)))) st = fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, parent, name);
       inode.nlookup++;
       // likely used next (mkdir -p, untar, cp -p): kept, as the exact fd it is
@@ -351,14 +353,14 @@ export class PassthroughFs implements Filesystem {
     const p = this.t.getDir(parent);
     this.checkName(name);
     const { perm, fix } = this.fixes.createPerm(p, mode, umask);
-    fs.mkdirSync(`${this.t.procDir(p)}/${name}`, perm & 0o1777);
+    check(sys.mkdirAt(this.t.dirFd(p), name, perm & 0o1777));
     return this.finishNew(ctx, p, name, S_IFDIR, fix);
   }
 
   symlink(ctx: RequestContext, parent: number, name: string, target: string): Entry {
     const p = this.t.getDir(parent);
     this.checkName(name);
-    fs.symlinkSync(target, `${this.t.procDir(p)}/${name}`);
+    check(sys.symlinkAt(target, this.t.dirFd(p), name));
     return this.finishNew(ctx, p, name, S_IFLNK, undefined);
   }
 
@@ -403,14 +405,13 @@ export class PassthroughFs implements Filesystem {
     const p = this.t.getDir(parent);
     this.checkName(name);
     if (this.removeCached(p, name, isDir)) return;
-    const path = `${this.t.procDir(p)}/${name}`;
-    const fd = fs.openSync(path, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0));
+    const dirfd = this.t.dirFd(p);
+    const fd = check(sys.openAt(dirfd, name, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0), 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
     let st: BigIntStats;
     try {
       st = fs.fstatSync(fd, BIG);
-      if (isDir) fs.rmdirSync(path);
-      else fs.unlinkSync(path);
+      check(sys.unlinkAt(dirfd, name, isDir));
     } catch (e) {
       closeQuiet(fd);
       throw e;
@@ -528,21 +529,19 @@ export class PassthroughFs implements Filesystem {
     this.checkName(name);
     const { perm, fix } = this.fixes.createPerm(p, mode, umask);
     const f = this.handles.openFlags(flags);
-    const path = `${this.t.procDir(p)}/${name}`;
-    let fd: number;
+    const dirfd = this.t.dirFd(p);
+    let fd = sys.openAt(dirfd, name, f | O_CREAT | O_EXCL | O_NOFOLLOW, perm);
     let created = true;
-    try {
-      fd = fs.openSync(path, f | O_CREAT | O_EXCL | O_NOFOLLOW, perm);
-    } catch (e) {
-      if (errCode(e) !== 'EEXIST' || flags & O_EXCL) throw e;
+    if (fd === -ERRNO.EEXIST && !(flags & O_EXCL)) {
       // open(O_CREAT) of an existing file (the kernel's dentry was negative or stale): a plain open
-      fd = fs.openSync(path, f | O_NOFOLLOW | O_NONBLOCK);
+      fd = sys.openAt(dirfd, name, f | O_NOFOLLOW | O_NONBLOCK, 0);
       created = false;
     }
+    check(fd);
     try {
       let st = created ? this.adoptCreated(ctx, p, fd, fix) : fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, p, name);
-      if (created) this.keepPathFd(inode, fd);
+      if (created) this.keepPathFd(inode, dirfd, name);
       if (!created) inode.xattrNames = undefined; // O_TRUNC
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.fixes.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
         st = fs.fstatSync(fd, BIG);
@@ -555,18 +554,19 @@ export class PassthroughFs implements Filesystem {
   }
 
   /**
-   * A new file's O_PATH fd, opened through its open fd (the same inode: no check needed), for the setattrs that
-   * usually follow a create (tar, cp -p, install: mode and times); they then skip the open and check of a
-   * first touch. LOOKUP does not do this (round 3 of bench/results/passthrough-writes.md): a find or ls -l
-   * would pay an open and a close per file it never changes.
+   * A new file's O_PATH fd, for the setattrs that usually follow a create (tar, cp -p, install: mode and
+   * times); they then skip the open and check of a first touch. Opened by its name in the directory fd and
+   * checked by (dev, ino), which costs the kernel less than reopening the open fd's magic link. LOOKUP does
+   * not do this (round 3 of bench/results/passthrough-writes.md): a find or ls -l would pay an open and a
+   * close per file it never changes.
    */
-  private keepPathFd(inode: Inode, fd: number): void {
+  private keepPathFd(inode: Inode, dirfd: number, name: string): void {
     if (inode.pathFd >= 0) return;
-    let pathFd: number;
-    try {
-      pathFd = fs.openSync(`/proc/self/fd/${fd}`, O_PATH);
-    } catch {
-      return; // out of fds: the first setattr opens one as before
+    const pathFd = sys.openAt(dirfd, name, O_PATH | O_NOFOLLOW, 0);
+    if (pathFd < 0) return; // out of fds, or renamed meanwhile: the first setattr opens one as before
+    if (sys.identityFd(pathFd) < 0 || sys.nameStat.ino !== inode.ino || sys.nameStat.dev !== inode.dev) {
+      closeQuiet(pathFd);
+      return;
     }
     this.t.cacheFileFd(inode, pathFd);
   }
@@ -575,7 +575,9 @@ export class PassthroughFs implements Filesystem {
   private createReply(inode: Inode, st: BigIntStats, fd: number, flags: number): CreateReply {
     inode.nlookup++;
     const entry = this.entry(inode, st);
-    return { ...this.handles.add(inode, fd, flags, Number(st.mode)), entry };
+    const open = this.handles.add(inode, fd, flags, Number(st.mode));
+    // Spelled out, not spread: a spread clone plus a new field made a fresh hidden class per create.
+    return { fh: open.fh, flags: open.flags, backingId: open.backingId, entry };
   }
 
   /** A file this server just created (open fd) goes to the caller's uid/gid and gets the mode asked for. */
@@ -700,11 +702,13 @@ export class PassthroughFs implements Filesystem {
         };
         return out.add(name, e, d.next);
       }
-      const st = fs.lstatSync(`/proc/self/fd/${d.fd}/${name}`, BIG_NOTHROW);
-      if (!st) return 'skip'; // removed since getdents
-      const inode = this.t.intern(st, d.inode, name);
+      // relative to the listed directory's fd, into statx's reused buffer (see lookup)
+      const r = sys.statAt(d.fd, name);
+      if (r === -ERRNO.ENOENT) return 'skip'; // removed since getdents
+      if (r < 0) throw new Errno(-r);
+      const inode = this.t.internKey(sys.nameStat.dev, sys.nameStat.ino, sys.statMode() & S_IFMT, d.inode, name);
       inode.nlookup++;
-      if (out.add(name, this.entry(inode, st), d.next)) return true;
+      if (out.add(name, this.statxEntry(inode), d.next)) return true;
       this.t.forget(inode, 1); // did not fit: not counted by the kernel
       return false;
     });

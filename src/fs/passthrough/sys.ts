@@ -1,10 +1,14 @@
 // The system calls on passthrough's request path that node:fs lacks (utimensat with nanoseconds, truncate of
-// an exact inode, the xattr reads the kernel asks before every truncate and write), through koffi: ~0.25 µs a
-// call here, where ffi-rs (src/kernel/fsops.ts) costs 3-12 µs. Rare calls (setxattr, renameat2 with flags,
+// an exact inode, the xattr reads the kernel asks before every truncate and write, and the *at calls that
+// name a file by fd: the O_PATH fd itself with AT_EMPTY_PATH, or one name in a directory fd), through koffi:
+// ~0.25 µs a call here, where ffi-rs (src/kernel/fsops.ts) costs 3-12 µs. A `/proc/self/fd/N` path costs the
+// kernel ~2.7 µs more than the same call on the fd (procfs lookup and magic-link walk; bench/micro/proc-paths.ts). Rare calls (setxattr, renameat2 with flags,
 // mknodat, linkat...) stay in fsops. Each call returns 0 / a length, or -errno, and allocates nothing: the
 // timespec pair is one buffer reused by every call (the filesystem's methods run one at a time per thread).
 
 import { createRequire } from 'node:module';
+import { ERRNO } from '../../protocol/errno.js';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC } from '../../protocol/posix.js';
 import type { Attr } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +26,13 @@ interface Bindings {
   statx: (dirfd: number, path: string, flags: number, mask: number, buf: Buffer) => number;
   renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) => number;
   unlinkat: (dirfd: number, path: string, flags: number) => number;
+  openat: (dirfd: number, path: string, flags: number, mode: number) => number;
+  mkdirat: (dirfd: number, path: string, mode: number) => number;
+  symlinkat: (target: string, dirfd: number, path: string) => number;
+  fchownat: (dirfd: number, path: string, uid: number, gid: number, flags: number) => number;
+  chmod: (path: string, mode: number) => number;
+  /** syscall(2) with fchmodat2's arguments (glibc 2.36 has no wrapper for it). */
+  fchmodat2: (nr: number, dirfd: number, path: string, mode: number, flags: number) => number;
 }
 
 let bindings: Bindings | undefined;
@@ -41,6 +52,13 @@ function load(): Bindings {
     statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)') as Bindings['statx'],
     renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)') as Bindings['renameat2'],
     unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)') as Bindings['unlinkat'],
+    openat: libc.func('int openat(int dirfd, const char *path, int flags, unsigned int mode)') as Bindings['openat'],
+    mkdirat: libc.func('int mkdirat(int dirfd, const char *path, unsigned int mode)') as Bindings['mkdirat'],
+    symlinkat: libc.func('int symlinkat(const char *target, int dirfd, const char *path)') as Bindings['symlinkat'],
+    fchownat: libc.func('int fchownat(int dirfd, const char *path, unsigned int uid, unsigned int gid, int flags)') as Bindings['fchownat'],
+    chmod: libc.func('int chmod(const char *path, unsigned int mode)') as Bindings['chmod'],
+    // syscall(2) is variadic; its integer arguments are passed as for a fixed prototype on Linux's ABIs
+    fchmodat2: libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int mode, int flags)') as Bindings['fchmodat2'],
   };
   return bindings;
 }
@@ -52,21 +70,6 @@ function result(b: Bindings, r: number | bigint): number {
 
 /** struct timespec[2] for utimensat, reused by every call. */
 const times = Buffer.alloc(32);
-
-/**
- * utimensat(AT_FDCWD, path, {atime, mtime}, flags): nsec may be UTIME_NOW or UTIME_OMIT. Seconds are
- * written as two 32-bit halves so no BigInt is made.
- */
-export function utimens(path: string, aSec: number, aNsec: number, mSec: number, mNsec: number, flags = 0): number {
-  const b = load();
-  writeI64(times, 0, aSec);
-  writeI64(times, 8, aNsec);
-  writeI64(times, 16, mSec);
-  writeI64(times, 24, mNsec);
-  return result(b, b.utimensat(AT_FDCWD, path, times, flags));
-}
-
-const AT_FDCWD = -100;
 
 function writeI64(buf: Buffer, off: number, v: number): void {
   const lo = v % 2 ** 32;
@@ -83,14 +86,12 @@ function writeI64(buf: Buffer, off: number, v: number): void {
  */
 export const nameStat = { dev: 0, ino: 0, nlink: 0 };
 
-const AT_SYMLINK_NOFOLLOW = 0x100;
 /** STATX_NLINK | STATX_INO: dev is always filled. */
 const STATX_IDENTITY = 0x4 | 0x100;
 const statxBuf = Buffer.alloc(256);
 
 /** STATX_BASIC_STATS: every field of struct stat. */
 const STATX_BASIC_STATS = 0x7ff;
-const AT_EMPTY_PATH = 0x1000;
 
 /** statx(2) into the shared buffer, never following a last symlink; on success `nameStat` is filled. 0, or -errno. */
 function statxInto(dirfd: number, path: string, flags: number, mask: number): number {
@@ -166,8 +167,6 @@ export function renameAt(olddirfd: number, oldName: string, newdirfd: number, ne
   return result(b, b.renameat2(olddirfd, oldName, newdirfd, newName, flags));
 }
 
-const AT_REMOVEDIR = 0x200;
-
 /** unlinkat(2) of a single name relative to a directory fd (rmdir with `dir`): 0, or -errno. */
 export function unlinkAt(dirfd: number, name: string, dir: boolean): number {
   const b = load();
@@ -190,4 +189,61 @@ export function getxattr(path: string, name: string, buf: Buffer, nofollow: bool
 export function listxattr(path: string, buf: Buffer, nofollow: boolean): number {
   const b = load();
   return result(b, nofollow ? b.llistxattr(path, buf, buf.length) : b.listxattr(path, buf, buf.length));
+}
+
+/** openat(2) of one name in a directory fd, close-on-exec: the fd, or -errno. */
+export function openAt(dirfd: number, name: string, flags: number, mode: number): number {
+  const b = load();
+  return result(b, b.openat(dirfd, name, flags | O_CLOEXEC, mode)); // as node:fs opens every fd
+}
+
+/** mkdirat(2) of one name in a directory fd: 0, or -errno. */
+export function mkdirAt(dirfd: number, name: string, mode: number): number {
+  const b = load();
+  return result(b, b.mkdirat(dirfd, name, mode));
+}
+
+/** symlinkat(2): a symlink `name` in a directory fd whose content is `target`. 0, or -errno. */
+export function symlinkAt(target: string, dirfd: number, name: string): number {
+  const b = load();
+  return result(b, b.symlinkat(target, dirfd, name));
+}
+
+/** chown of the file `fd` refers to (an O_PATH fd too; a symlink's own owner): -1 keeps a field. 0, or -errno. */
+export function chownFd(fd: number, uid: number, gid: number): number {
+  const b = load();
+  return result(b, b.fchownat(fd, '', uid >>> 0, gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+}
+
+const SYS_FCHMODAT2 = 452;
+/** fchmodat2 answered ENOSYS once (a kernel before 6.6): chmod through the magic link from then on. */
+let noFchmodat2 = process.arch !== 'x64';
+
+/**
+ * chmod of the file `fd` refers to (an O_PATH fd too): fchmodat2(fd, "", mode, AT_EMPTY_PATH). A symlink's
+ * mode cannot be changed (EOPNOTSUPP). 0, or -errno.
+ */
+export function chmodFd(fd: number, mode: number): number {
+  const b = load();
+  if (!noFchmodat2) {
+    const r = result(b, b.fchmodat2(SYS_FCHMODAT2, fd, '', mode, AT_EMPTY_PATH));
+    if (r !== -ERRNO.ENOSYS) return r;
+    noFchmodat2 = true;
+  }
+  return result(b, b.chmod(`/proc/self/fd/${fd}`, mode));
+}
+
+/** utimensat(fd, "", {atime, mtime}, AT_EMPTY_PATH): the times of the file `fd` refers to (a symlink's own). */
+export function utimensFd(fd: number, aSec: number, aNsec: number, mSec: number, mNsec: number): number {
+  const b = load();
+  writeI64(times, 0, aSec);
+  writeI64(times, 8, aNsec);
+  writeI64(times, 16, mSec);
+  writeI64(times, 24, mNsec);
+  return result(b, b.utimensat(fd, '', times, AT_EMPTY_PATH));
+}
+
+/** statx(fd, "", AT_EMPTY_PATH) of the identity only, into `nameStat`: 0, or -errno. */
+export function identityFd(fd: number): number {
+  return statxInto(fd, '', AT_EMPTY_PATH, STATX_IDENTITY);
 }
