@@ -47,7 +47,7 @@ import { FileHandles } from './handles.js';
 import { Inode, InodeTable, sameFile } from './inodes.js';
 import { Locks } from './locks.js';
 import { PermissionFixes } from './permissions.js';
-import { Xattrs } from './xattrs.js';
+import { dropCapability, Xattrs } from './xattrs.js';
 
 export interface PassthroughOptions {
   /** The directory to mirror. */
@@ -245,7 +245,7 @@ export class PassthroughFs implements Filesystem {
   setattr(_ctx: RequestContext, ino: number, set: SetAttr): Attr {
     const inode = this.t.get(ino);
     // chown and truncate drop security.capability (chmod and times change no xattr names)
-    if (set.uid !== undefined || set.gid !== undefined || set.size !== undefined) inode.xattrNames = undefined;
+    if (set.uid !== undefined || set.gid !== undefined || set.size !== undefined) dropCapability(inode);
     const h = set.fh !== undefined ? this.handles.find(set.fh) : undefined;
     if (set.mode !== undefined) {
       const mode = set.mode & 0o7777;
@@ -508,7 +508,7 @@ export class PassthroughFs implements Filesystem {
   open(_ctx: RequestContext, ino: number, flags: number, openFlags = 0): OpenReply {
     const inode = this.t.get(ino);
     const f = this.handles.openFlags(flags);
-    if (f & O_TRUNC) inode.xattrNames = undefined;
+    if (f & O_TRUNC) dropCapability(inode);
     const fd = this.t.openExact(inode, f, true);
     if (f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID) this.killSuidgidFd(inode, fd, f);
     return this.handles.add(inode, fd, f);
@@ -542,7 +542,7 @@ export class PassthroughFs implements Filesystem {
       let st = created ? this.adoptCreated(ctx, p, fd, fix) : fs.fstatSync(fd, BIG);
       const inode = this.t.intern(st, p, name);
       if (created) this.keepPathFd(inode, dirfd, name);
-      if (!created) inode.xattrNames = undefined; // O_TRUNC
+      if (!created) dropCapability(inode); // O_TRUNC
       if (!created && f & O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID && this.fixes.killSuidgid(inode, st, { fd, inode, flags: f, backing: false })) {
         st = fs.fstatSync(fd, BIG);
       }
@@ -613,7 +613,7 @@ export class PassthroughFs implements Filesystem {
 
   write(_ctx: RequestContext, _ino: number, fh: number, offset: number, data: Uint8Array, writeFlags: number, _flags: number): number {
     const h = this.handles.get(fh);
-    h.inode.xattrNames = undefined; // a write drops security.capability
+    dropCapability(h.inode);
     const n = fs.writeSync(h.fd, data, 0, data.length, offset);
     if (writeFlags & WriteFlags.mask.KILL_SUIDGID) this.fixes.killSuidgid(h.inode, fs.fstatSync(h.fd, BIG), h);
     return n;
@@ -654,7 +654,7 @@ export class PassthroughFs implements Filesystem {
 
   fallocate(_ctx: RequestContext, _ino: number, fh: number, offset: number, length: number, mode: number): void {
     const h = this.handles.get(fh);
-    h.inode.xattrNames = undefined;
+    dropCapability(h.inode);
     ops.fallocate(h.fd, mode, offset, length);
   }
 
@@ -674,7 +674,7 @@ export class PassthroughFs implements Filesystem {
     flags: number,
   ): number {
     const out = this.handles.get(fhOut);
-    out.inode.xattrNames = undefined;
+    dropCapability(out.inode);
     return ops.copyFileRange(this.handles.get(fhIn).fd, offIn, out.fd, offOut, len, flags);
   }
 

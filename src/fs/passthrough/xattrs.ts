@@ -11,6 +11,16 @@ import * as sys from './sys.js';
 import type { Inode, InodeTable } from './inodes.js';
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+const CAPABILITY = 'security.capability';
+
+/**
+ * A write, truncate or chown (and fallocate, copy_file_range, O_TRUNC) removes security.capability and no
+ * other xattr: a cached name list without it stays right, so the GETXATTR of security.capability the kernel
+ * sends before the next truncate or write is answered from it (ENODATA) instead of a listxattr.
+ */
+export function dropCapability(inode: Inode): void {
+  if (inode.xattrNames?.has(CAPABILITY)) inode.xattrNames = undefined;
+}
 
 export class Xattrs {
   /**
