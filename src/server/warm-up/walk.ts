@@ -28,9 +28,12 @@ const FILES_READ_PER_DIR = 48;
 const LOOKUPS_PER_DIR = 64;
 /**
  * Listings of each directory per round: a listing's per-entry loops are what a find or a first readdir runs
- * most, and V8 compiles a loop after enough iterations of it.
+ * most, and V8 compiles a loop after enough iterations of it. With 4, the image server's listing code
+ * (READDIR and READDIRPLUS writers, bare entries, the dot-name checks) was still compiled during the first
+ * cold find of the bench tree (3-15 ms of V8's compiler thread, --trace-opt); with 8 that was 0.7-1.1 ms, for
+ * ~100-150 ms more CPU in the idle warm-up after the mount (bench/results/metadata.md, round 7).
  */
-const LISTINGS_PER_DIR = 4;
+const LISTINGS_PER_DIR = 8;
 /**
  * LOOKUP and GETATTR pairs after the rounds. V8 optimizes a function once it has run enough of its own
  * bytecode; the per-request functions (the Dispatcher's dispatch, decodeInHeader, the reply's writer, Node's
