@@ -7,7 +7,7 @@
 //   - where it was last seen: one or more aliases (parent inode, name). Directories have exactly one alias
 //     (they cannot be hard-linked); files keep a few (hard links), most recent first.
 // and the table keeps two bounded caches of verified O_PATH fds (fd-cache.ts): directories (default 1024)
-// and other files (default 4096), the latter filled when a file is made here (CREATE, MKNOD, SYMLINK: the fd
+// and other files (default: half of RLIMIT_NOFILE less that, 8976 here), the latter filled when a file is made here (CREATE, MKNOD, SYMLINK: the fd
 // comes from the new file itself) or on first exact use (setattr, xattrs), so that a chmod, utimens or
 // truncate of a recently used file is one call on its magic link plus an fstat, as with an fd per inode,
 // while a tree of 100k inodes still needs no more fds than the caps.

@@ -61,9 +61,13 @@ export interface PassthroughOptions {
   passthrough?: boolean;
   /** Entry and attribute timeout in seconds; default STABLE_TREE_TIMEOUT, a day (0 with nocache). */
   timeout?: number;
-  /** How many directory O_PATH fds to keep open (LRU); default 1024. */
+  /** How many directory O_PATH fds to keep open (LRU); default 1024 (an eighth of RLIMIT_NOFILE when that is lower). */
   maxDirFds?: number;
-  /** How many O_PATH fds of other files to keep open (LRU, filled by creates, setattr and xattr calls); default 4096. */
+  /**
+   * How many O_PATH fds of other files to keep open (LRU, filled by creates, setattr and xattr calls); default
+   * half of RLIMIT_NOFILE less the directory cap, at least 16 and at most 262144 (8976 with this machine's
+   * 20000): the other half is for open files, the image and the device.
+   */
   maxFileFds?: number;
   /** Where one-time warnings go; default console.warn. */
   log?: (msg: string) => void;
@@ -99,7 +103,10 @@ export class PassthroughFs implements Filesystem {
     // the one place the cache lifetime is chosen: entries, attributes, negative entries, FOPEN_KEEP_CACHE
     this.timeout = this.nocache ? 0 : (opts.timeout ?? STABLE_TREE_TIMEOUT);
     this.log = opts.log ?? ((m) => console.warn(m));
-    this.t = new InodeTable(this.source, Math.max(16, opts.maxDirFds ?? 1024), Math.max(16, opts.maxFileFds ?? 4096));
+    const limit = openFileLimit();
+    const dirCap = Math.max(16, opts.maxDirFds ?? Math.min(1024, Math.floor(limit / 8)));
+    const fileCap = Math.max(16, opts.maxFileFds ?? Math.min(262144, Math.floor(limit / 2) - dirCap));
+    this.t = new InodeTable(this.source, dirCap, fileCap);
     this.handles = new FileHandles(opts.passthrough !== false, this.timeout > 0, (k, m) => this.warnOnce(k, m));
     this.xattrs = new Xattrs(this.t, this.nocache);
     this.fixes = new PermissionFixes(this.t, this.xattrs);
@@ -790,4 +797,18 @@ export class PassthroughFs implements Filesystem {
 
 export function createPassthroughFs(opts: PassthroughOptions): PassthroughFs {
   return new PassthroughFs(opts);
+}
+
+/**
+ * This process's RLIMIT_NOFILE soft limit (Node raises it to the hard limit at start), from /proc/self/limits;
+ * 8192 when it cannot be read or is unlimited, which gives the caps of earlier versions (1024 and 3072).
+ */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'latin1'));
+    if (m) return Number(m[1]);
+  } catch {
+    /* no procfs */
+  }
+  return 8192;
 }

@@ -966,6 +966,23 @@ test('writeback cache: write-only opens become read-write and O_APPEND is left t
   pfs.destroy();
 });
 
+test('the default cap of cached file fds is half of RLIMIT_NOFILE less the directory cap: 5000 new files keep theirs here', () => {
+  const src = tree();
+  const pfs = createPassthroughFs({ source: src });
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'latin1'))![1]);
+  const cap = Math.max(16, Math.min(262144, Math.floor(soft / 2) - Math.min(1024, Math.floor(soft / 8))));
+  const files = 5000;
+  try {
+    for (let i = 0; i < files; i++) {
+      const r = pfs.create(C, ROOT, `f${i}`, S_IFREG | 0o644, 0, O_CREAT | O_WRONLY);
+      pfs.release(C, r.entry.ino, r.fh ?? -1, O_WRONLY, 0, 0);
+    }
+    assert.is(pfs.stats().fileFds, Math.min(files, cap), `limit ${soft}: cap ${cap}`);
+  } finally {
+    pfs.destroy();
+  }
+});
+
 test.after(() => {
   fs.rmSync(BASE, { recursive: true, force: true });
 });
