@@ -19,19 +19,19 @@
 //     the result is used only when its (dev, ino) equals the inode's, so even if someone swapped a directory
 //     in SOURCE for a symlink, nothing outside SOURCE is revealed: a mismatch falls back to the exact path.
 //     ~2.4 µs against ~4 µs through /proc/self/fd.
-//   - lookup/readdirplus/create/unlink/rename: the single component `name` relative to the directory's fd,
-//     which never contains '/' and is never '.' or '..' (those are answered from the table). LOOKUP, RENAME
-//     and the cached-fd UNLINK/RMDIR call the *at syscalls with the fd itself (statx, renameat2, unlinkat
-//     through koffi, sys.ts); the others, which node:fs offers only with paths, use `/proc/self/fd/<dirfd>/
-//     <name>`, where the kernel jumps straight to the directory the fd names, then resolves `name` (the
-//     procfs walk costs a few µs a call, which is why the frequent ones moved). Calls that do not follow the
-//     last component (lstat, unlink, rmdir, rename, mkdir, symlink, mknod, O_NOFOLLOW opens) therefore
-//     cannot leave SOURCE, whatever the source tree contains.
+//   - lookup/readdirplus/create/mkdir/symlink/mknod/unlink/rmdir/rename: the single component `name` relative
+//     to the directory's fd, which never contains '/' and is never '.' or '..' (those are answered from the
+//     table), through the *at syscalls with the fd itself (statx, openat, mkdirat, symlinkat, renameat2,
+//     unlinkat through koffi, sys.ts; mknodat through fsops). What is left of `/proc/self/fd/<dirfd>/<name>`
+//     (the first open of an inode through an alias, readlink, link's check, uncached xattr reads) makes the
+//     kernel walk procfs first, ~2.7 µs a call (bench/micro/proc-paths.ts). Calls that do not follow the last
+//     component (lstat, unlink, rmdir, rename, mkdir, symlink, mknod, O_NOFOLLOW opens) cannot leave SOURCE,
+//     whatever the source tree contains.
 //   - everything that must act on the inode itself (chmod, chown, truncate, utimens, xattrs, statfs, link):
 //     a verified fd for the inode (its cached O_PATH fd, a file handle's fd, or a new O_PATH|O_NOFOLLOW fd
-//     opened through an alias, checked, and cached)
-//     used through its magic link `/proc/self/fd/<fd>`. Following that magic link lands on exactly that inode
-//     (for a symlink: the symlink itself, measured), so those calls cannot be redirected either.
+//     opened through an alias, checked, and cached). chmod, chown and utimens take that fd with AT_EMPTY_PATH
+//     (withFd); the others go through its magic link `/proc/self/fd/<fd>` (withPath). Either way the call
+//     lands on exactly that inode (for a symlink: the symlink itself, measured), so it cannot be redirected.
 //   A directory fd is opened from its parent's fd the same way (O_PATH|O_NOFOLLOW|O_DIRECTORY) and its
 //   (dev, ino) is checked before it is cached, so a rename race cannot redirect it. Renames done through the
 //   filesystem update the aliases; renames done behind our back show up as a mismatch: the alias is dropped
@@ -487,7 +487,8 @@ export class InodeTable {
 
   /**
    * Runs fn with a path that reaches exactly this inode: `/proc/self/fd/N` of a verified fd. Follow-the-path
-   * calls (chmod, chown, truncate, utimensat, getxattr...) on it act on the inode itself, also for symlinks.
+   * calls (truncate, getxattr, linkat...) on it act on the inode itself, also for symlinks. Calls that take
+   * the fd with AT_EMPTY_PATH use withFd and save the procfs walk.
    */
   withPath<T>(inode: Inode, fn: (path: string) => T): T {
     if (inode.isDir) {
