@@ -491,23 +491,7 @@ export class InodeTable {
    * the fd with AT_EMPTY_PATH use withFd and save the procfs walk.
    */
   withPath<T>(inode: Inode, fn: (path: string) => T): T {
-    if (inode.isDir) {
-      const fd = this.dirFd(inode);
-      inode.pins++;
-      try {
-        return fn(`/proc/self/fd/${fd}`);
-      } finally {
-        inode.pins--;
-      }
-    }
-    if (inode.pathFd < 0 && inode.openFds) for (const fd of inode.openFds) return fn(`/proc/self/fd/${fd}`);
-    const fd = this.fileFd(inode);
-    inode.pins++;
-    try {
-      return fn(`/proc/self/fd/${fd}`);
-    } finally {
-      inode.pins--;
-    }
+    return this.withFd(inode, (fd) => fn(`/proc/self/fd/${fd}`));
   }
 
   /**
