@@ -415,24 +415,25 @@ export class PassthroughFs implements Filesystem {
     const dirfd = this.t.dirFd(p);
     const fd = check(sys.openAt(dirfd, name, O_PATH | O_NOFOLLOW | (isDir ? O_DIRECTORY : 0), 0));
     // who is going away: needed so a reused inode number gets a new nodeid (ext4 reuses them at once)
-    let st: BigIntStats;
+    let dev: number, ino: number, nlink: number;
     try {
-      st = fs.fstatSync(fd, BIG);
+      check(sys.identityFd(fd));
+      ({ dev, ino, nlink } = sys.nameStat);
       check(sys.unlinkAt(dirfd, name, isDir));
     } catch (e) {
       closeQuiet(fd);
       throw e;
     }
-    const victim = isDir ? this.t.find(st) : undefined;
-    if (victim && sameFile(st, victim)) this.t.cacheDirFd(victim, fd);
+    const victim = isDir ? this.t.findKey(dev, ino) : undefined;
+    if (victim) this.t.cacheDirFd(victim, fd);
     else closeInBackground(fd);
-    this.gone(p, name, st);
+    this.goneKey(p, name, dev, ino, nlink);
   }
 
   /**
    * unlink or rmdir of a name whose O_PATH fd is cached: that fd already outlives the unlink(2), so an lstat says who
    * is going away and the open, fstat and second close of `remove` are not needed (the cached fd is then
-   * the last one, closed at FORGET, see `gone`). false, nothing done, when the name is not
+   * the last one, closed at FORGET, see `goneKey`). false, nothing done, when the name is not
    * a file we hold an fd for.
    */
   private removeCached(p: Inode, name: string, isDir: boolean): boolean {
@@ -450,12 +451,7 @@ export class PassthroughFs implements Filesystem {
     return true;
   }
 
-  /** Bookkeeping after (parent, name), which was `st`, stopped existing. */
-  private gone(parent: Inode, name: string, st: BigIntStats): void {
-    this.goneKey(parent, name, Number(st.dev), Number(st.ino), Number(st.nlink));
-  }
-
-  /** gone, by the numbers: the (dev, ino) that (parent, name) was, and its link count before. */
+  /** Bookkeeping after (parent, name) stopped existing: the (dev, ino) it was, and its link count before. */
   private goneKey(parent: Inode, name: string, dev: number, ino: number, nlink: number): void {
     const victim = this.t.findKey(dev, ino);
     if (!victim) return;

@@ -5,8 +5,10 @@
 import fs, { type BigIntStats } from 'node:fs';
 import { S_IXGRP } from '../../protocol/posix.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type RequestContext } from '../types.js';
+import { check } from './fd.js';
 import type { FileHandle } from './handles.js';
 import type { Inode, InodeTable } from './inodes.js';
+import * as sys from './sys.js';
 import type { Xattrs } from './xattrs.js';
 
 export class PermissionFixes {
@@ -30,8 +32,7 @@ export class PermissionFixes {
     const kill = S_ISUID | (mode & S_IXGRP ? S_ISGID : 0);
     if (!(mode & kill)) return false;
     const m = mode & 0o7777 & ~kill;
-    if (h) fs.fchmodSync(h.fd, m);
-    else this.t.withPath(inode, (p) => fs.chmodSync(p, m));
+    check(h ? sys.chmodFd(h.fd, m) : this.t.withFd(inode, (fd) => sys.chmodFd(fd, m)));
     return true;
   }
 

@@ -215,9 +215,10 @@ export function chownFd(fd: number, uid: number, gid: number): number {
   return result(b, b.fchownat(fd, '', uid >>> 0, gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
 }
 
+/** fchmodat2's number on x86_64 and in asm-generic (aarch64, riscv64) alike. */
 const SYS_FCHMODAT2 = 452;
 /** fchmodat2 answered ENOSYS once (a kernel before 6.6): chmod through the magic link from then on. */
-let noFchmodat2 = process.arch !== 'x64';
+let noFchmodat2 = false;
 
 /**
  * chmod of the file `fd` refers to (an O_PATH fd too): fchmodat2(fd, "", mode, AT_EMPTY_PATH). A symlink's
